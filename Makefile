@@ -1,0 +1,43 @@
+# Makefile for alfred (PGXS)
+#
+# src/core/*.c   pure C (no postgres.h): cron, streaks, calibration, proposals,
+#                templates, planner; unit-tested by test/unit and fuzzed by test/fuzz
+# src/*.c        the extension proper: fmgr wrappers, worker, GUCs
+# migrations/    versioned SQL. The install script of the version under development is
+#                assembled from migrations/<version>/*.sql in name order; released
+#                versions and upgrade scripts are plain files migrations/alfred--*.sql.
+
+EXTENSION = alfred
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'/\1/p" alfred.control)
+
+MODULE_big = alfred
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
+
+PARTS = $(sort $(wildcard migrations/$(EXTVERSION)/*.sql))
+DATA_built = alfred--$(EXTVERSION).sql
+DATA = $(filter-out migrations/alfred--$(EXTVERSION).sql,$(wildcard migrations/alfred--*.sql))
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=pgcrypto --load-extension=alfred
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=pgcrypto --load-extension=alfred
+
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(ALFRED_CFLAGS)
+SHLIB_LINK = -ljansson
+
+EXTRA_CLEAN = alfred--$(EXTVERSION).sql
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+alfred--$(EXTVERSION).sql: $(PARTS)
+	cat $^ > $@
+
+.PHONY: unit fuzz
+unit:
+	$(MAKE) -C test/unit run
+
+fuzz:
+	$(MAKE) -C test/fuzz run

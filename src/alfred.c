@@ -1,0 +1,110 @@
+/*-------------------------------------------------------------------------
+ *
+ * alfred.c
+ *		Entry point of the alfred extension: the module magic, _PG_init and
+ *		the configuration variables (GUCs) shared by every part of alfred.
+ *
+ * _PG_init only defines settings and calls each domain's init.  Settings
+ * that need a postmaster restart (alfred.database, alfred.workers) and the
+ * scheduler worker exist only when alfred is in shared_preload_libraries;
+ * the SQL functions work without preloading.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "alfred.h"
+
+PG_MODULE_MAGIC;
+
+/*---- GUC variables ----*/
+char	   *alfred_database = NULL;
+int			alfred_workers = 1;
+bool		alfred_enabled = true;
+int			alfred_batch_size = 100;
+int			alfred_max_naptime = 60000;
+int			alfred_retry_base_delay = 1000;
+
+void		_PG_init(void);
+
+static void
+define_postmaster_gucs(void)
+{
+	DefineCustomStringVariable("alfred.database",
+							   "Database in which the alfred scheduler runs.",
+							   "The scheduler waits until this database exists and has the alfred extension.",
+							   &alfred_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.workers",
+							"Number of alfred scheduler workers.",
+							"Zero disables the scheduler.",
+							&alfred_workers,
+							1, 0, 32,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+}
+
+static void
+define_reloadable_gucs(void)
+{
+	DefineCustomBoolVariable("alfred.enabled",
+							 "Whether the alfred scheduler executes due tasks.",
+							 NULL,
+							 &alfred_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.batch_size",
+							"Maximum number of due tasks a worker claims per transaction.",
+							NULL,
+							&alfred_batch_size,
+							100, 1, 10000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.max_naptime",
+							"Longest time the scheduler sleeps between checks.",
+							"The scheduler wakes earlier when a task falls due or is scheduled.",
+							&alfred_max_naptime,
+							60000, 10, 3600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.retry_base_delay",
+							"Base delay of the exponential backoff between retries of a failed run.",
+							NULL,
+							&alfred_retry_base_delay,
+							1000, 1, 86400000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+void
+_PG_init(void)
+{
+	if (IsBinaryUpgrade)
+		return;
+
+	if (process_shared_preload_libraries_in_progress)
+		define_postmaster_gucs();
+	define_reloadable_gucs();
+
+	MarkGUCPrefixReserved("alfred");
+
+	if (process_shared_preload_libraries_in_progress)
+		alfred_worker_init();
+}

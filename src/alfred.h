@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * alfred.h
+ *		Declarations shared by the backend side of alfred: configuration
+ *		variables and the init entry points that _PG_init calls.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALFRED_H
+#define ALFRED_H
+
+/*---- GUC variables (defined in alfred.c) ----*/
+extern char *alfred_database;
+extern int	alfred_workers;
+extern bool alfred_enabled;
+extern int	alfred_batch_size;
+extern int	alfred_max_naptime;
+extern int	alfred_retry_base_delay;
+
+/*---- Per-domain initialisation, called from _PG_init ----*/
+extern void alfred_worker_init(void);
+
+#endif							/* ALFRED_H */

@@ -1,0 +1,133 @@
+# test/lib.sh: shared by test/run, test/quickstart and the integration tests.
+#
+# Installs what alfred needs (Debian 12 packages), builds and installs the
+# extension, and manages a throwaway PostgreSQL 15 cluster with alfred and
+# pg_cron preloaded.  Run as root (clusters then run as the postgres user) or
+# as a user with sudo.
+#
+# Environment:
+#   ALFRED_PORT     port of the throwaway cluster (default 55432)
+#   ALFRED_TMP      directory for the cluster and logs (default /tmp/alfred-test-$ALFRED_PORT)
+#   ALFRED_PGROOT   install into a private copy of PostgreSQL under this root instead of
+#                   the system's, so that several checkouts can be tested side by side
+#   ALFRED_NO_APT   set to skip the package check (offline development)
+
+set -euo pipefail
+
+ALFRED_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ALFRED_PORT=${ALFRED_PORT:-55432}
+ALFRED_TMP=${ALFRED_TMP:-/tmp/alfred-test-$ALFRED_PORT}
+ALFRED_DATA=$ALFRED_TMP/data
+ALFRED_LOG=$ALFRED_TMP/server.log
+ALFRED_WORKER_DB=${ALFRED_WORKER_DB:-alfred_worker}
+SYS_PGBIN=/usr/lib/postgresql/15/bin
+PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
+libjansson-dev libtap-parser-sourcehandler-pgtap-perl make gcc valgrind"
+
+if [ -n "${ALFRED_PGROOT:-}" ]; then
+	PGBIN=$ALFRED_PGROOT/usr/lib/postgresql/15/bin
+else
+	PGBIN=$SYS_PGBIN
+fi
+
+export PGHOST=$ALFRED_TMP PGPORT=$ALFRED_PORT PGUSER=postgres PGDATABASE=postgres
+
+log() { printf '== %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Run a command as the user who owns the cluster.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ensure_packages() {
+	[ -n "${ALFRED_NO_APT:-}" ] && return 0
+	local missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		log "installing packages:$missing"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	fi
+	# The packaged cluster is not used; keep it from holding resources.
+	as_root pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+}
+
+# A private copy of the PostgreSQL installation (binaries, share, headers): paths
+# are relocatable, so its pg_config and postgres look only inside the copy.
+ensure_private_root() {
+	[ -z "${ALFRED_PGROOT:-}" ] && return 0
+	if [ ! -x "$PGBIN/postgres" ] || [ "$SYS_PGBIN/postgres" -nt "$PGBIN/postgres" ]; then
+		log "copying PostgreSQL into $ALFRED_PGROOT"
+		mkdir -p "$ALFRED_PGROOT/usr/lib/postgresql" "$ALFRED_PGROOT/usr/share/postgresql" "$ALFRED_PGROOT/usr/include"
+		cp -a /usr/lib/postgresql/15 "$ALFRED_PGROOT/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/15 "$ALFRED_PGROOT/usr/share/postgresql/"
+		cp -a /usr/include/postgresql "$ALFRED_PGROOT/usr/include/"
+		chmod -R a+rX "$ALFRED_PGROOT"
+	fi
+}
+
+build_and_install() {
+	ensure_private_root
+	log "building alfred"
+	make -C "$ALFRED_SRC" -s -j2 PG_CONFIG="$PGBIN/pg_config" ALFRED_CFLAGS=-Werror
+	if [ -n "${ALFRED_PGROOT:-}" ]; then
+		make -C "$ALFRED_SRC" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+	else
+		as_root make -C "$ALFRED_SRC" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+	fi
+}
+
+stop_cluster() {
+	if [ -f "$ALFRED_DATA/postmaster.pid" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$ALFRED_DATA" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+}
+
+# Start a fresh cluster.  Extra postgresql.conf lines may be passed as arguments.
+start_cluster() {
+	stop_cluster
+	rm -rf "$ALFRED_TMP"
+	mkdir -p "$ALFRED_TMP"
+	if [ "$(id -u)" = 0 ]; then chown postgres: "$ALFRED_TMP"; fi
+	as_pg "$PGBIN/initdb" -D "$ALFRED_DATA" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$ALFRED_TMP/initdb.log"
+	cat >>"$ALFRED_DATA/postgresql.conf" <<CONF
+port = $ALFRED_PORT
+listen_addresses = ''
+unix_socket_directories = '$ALFRED_TMP'
+shared_preload_libraries = 'alfred,pg_cron'
+alfred.database = '$ALFRED_WORKER_DB'
+cron.database_name = 'postgres'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+max_worker_processes = 32
+max_prepared_transactions = 10
+log_min_messages = warning
+log_line_prefix = '%m [%p] %b '
+CONF
+	local line
+	for line in "$@"; do echo "$line" >>"$ALFRED_DATA/postgresql.conf"; done
+	as_pg "$PGBIN/pg_ctl" -D "$ALFRED_DATA" -l "$ALFRED_LOG" -w -t 60 start >/dev/null
+}
+
+restart_cluster() {
+	as_pg "$PGBIN/pg_ctl" -D "$ALFRED_DATA" -l "$ALFRED_LOG" -w -t 60 -m fast restart >/dev/null
+}
+
+psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# Create a database with alfred (and optionally more extensions) installed.
+create_db() {
+	local db=$1; shift
+	psql_q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+	psql_q -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION alfred CASCADE" >/dev/null
+	local ext
+	for ext in "$@"; do psql_q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS $ext" >/dev/null; done
+}
