@@ -24,7 +24,10 @@ ISOLATION_OPTS = --load-extension=pgcrypto --load-extension=alfred
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(ALFRED_CFLAGS)
-SHLIB_LINK = -ljansson
+# jansson is linked statically with its symbols hidden: the postgres binary
+# exports a json_object() of its own (the SQL function), which would otherwise
+# interpose on jansson's json_object() at run time and crash the backend.
+SHLIB_LINK = -l:libjansson.a -Wl,--exclude-libs,libjansson.a
 
 EXTRA_CLEAN = alfred--$(EXTVERSION).sql
 

@@ -104,6 +104,7 @@ _PG_init(void)
 	define_reloadable_gucs();
 
 	MarkGUCPrefixReserved("alfred");
+	alfred_json_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		alfred_worker_init();

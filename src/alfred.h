@@ -18,6 +18,7 @@ extern int	alfred_max_naptime;
 extern int	alfred_retry_base_delay;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
+extern void alfred_json_init(void);
 extern void alfred_worker_init(void);
 
 #endif							/* ALFRED_H */

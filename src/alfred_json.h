@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * alfred_json.h
+ *		jansson inside the backend (json.c) and the template renderer's
+ *		backend entry point (template_sql.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALFRED_JSON_H
+#define ALFRED_JSON_H
+
+#include <jansson.h>
+
+#include "utils/jsonb.h"
+
+extern json_t *alfred_jsonb_to_json(Jsonb *jb);
+extern char *alfred_render_template(const char *tmpl, size_t len, Jsonb *context);
+
+#endif							/* ALFRED_JSON_H */
