@@ -1,0 +1,250 @@
+/*
+ * test_planner.c
+ *		Unit tests of the free-slot planner (src/core/planner.c).
+ */
+#include "tap.h"
+#include "planner.h"
+
+#define MIN ((int64_t) 60 * 1000000)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+/* A zone at a fixed offset (minutes east of UTC); instants count from 1970. */
+static int64_t
+fixed_zone(void *arg, int y, int m, int d, int minute)
+{
+	int			offset = *(int *) arg;
+
+	return alfred_days_from_civil(y, m, d) * DAY + (minute - offset) * MIN;
+}
+
+/*
+ * A zone at UTC-5 that springs forward to UTC-4 at 02:00 local on
+ * 2026-03-08 (as America/New_York does).
+ */
+static int64_t
+dst_zone(void *arg, int y, int m, int d, int minute)
+{
+	long		days = alfred_days_from_civil(y, m, d);
+	long		change = alfred_days_from_civil(2026, 3, 8);
+	int			offset = (days > change || (days == change && minute >= 120)) ? -240 : -300;
+
+	(void) arg;
+	return days * DAY + (minute - offset) * MIN;
+}
+
+static int64_t
+at(int y, int m, int d, int hour, int minute)
+{
+	return alfred_days_from_civil(y, m, d) * DAY + hour * HOUR + minute * MIN;
+}
+
+static long
+plan(const alfred_plan_spec *spec, alfred_interval *out)
+{
+	alfred_interval scratch[512];
+
+	if (alfred_plan_scratch_size(spec) > 512)
+		return -100;
+	return alfred_plan_free_slots(spec, scratch, out);
+}
+
+static alfred_plan_spec
+utc_spec(int64_t from, int64_t to, int64_t duration, int *offset)
+{
+	alfred_plan_spec s = {0};
+	int			y,
+				m,
+				d;
+
+	s.range = (alfred_interval) {from, to};
+	s.duration = duration;
+	s.quiet.start_minute = -1;
+	s.lunch.start_minute = -1;
+	alfred_civil_from_days(from / DAY - 1, &y, &m, &d);
+	s.first_year = y;
+	s.first_month = m;
+	s.first_day = d;
+	s.ndays = (int) ((to - from) / DAY) + 3;
+	s.local_to_instant = fixed_zone;
+	s.arg = offset;
+	return s;
+}
+
+static void
+test_calendar(void)
+{
+	int			y,
+				m,
+				d;
+
+	is_int(alfred_days_from_civil(1970, 1, 1), 0, "epoch is day 0");
+	is_int(alfred_days_from_civil(2000, 3, 1), 11017, "2000-03-01 is day 11017");
+	alfred_civil_from_days(alfred_days_from_civil(2024, 2, 29) + 1, &y, &m, &d);
+	ok(y == 2024 && m == 3 && d == 1, "the day after 2024-02-29 is 2024-03-01");
+	is_int(alfred_iso_weekday(alfred_days_from_civil(2026, 11, 23)), 1, "2026-11-23 is a Monday");
+	is_int(alfred_iso_weekday(alfred_days_from_civil(2026, 11, 29)), 7, "2026-11-29 is a Sunday");
+	is_int(alfred_iso_weekday(alfred_days_from_civil(1969, 12, 31)), 3, "1969-12-31 was a Wednesday");
+}
+
+static void
+test_intervals(void)
+{
+	alfred_interval iv[] = {{50, 60}, {10, 20}, {15, 30}, {30, 35}, {40, 40}};
+	alfred_interval a[] = {{0, 100}};
+	alfred_interval out[8];
+	size_t		n = alfred_interval_normalize(iv, 5);
+
+	is_int(n, 2, "normalize merges overlapping and touching intervals, drops empty ones");
+	ok(iv[0].start == 10 && iv[0].end == 35 && iv[1].start == 50 && iv[1].end == 60,
+	   "normalized: [10,35) [50,60)");
+	n = alfred_interval_subtract(a, 1, iv, 2, out);
+	is_int(n, 3, "subtracting two holes leaves three pieces");
+	ok(out[0].start == 0 && out[0].end == 10 && out[1].start == 35 && out[1].end == 50 &&
+	   out[2].start == 60 && out[2].end == 100, "pieces are [0,10) [35,50) [60,100)");
+	n = alfred_interval_subtract(iv, 2, a, 1, out);
+	is_int(n, 0, "subtracting a covering interval leaves nothing");
+}
+
+static void
+test_work_blocks_and_events(void)
+{
+	int			utc = 0;
+	/* Monday 2026-11-23 */
+	alfred_plan_block blocks[] = {{1, 9 * 60, 12 * 60}, {1, 14 * 60, 17 * 60}};
+	alfred_interval busy[] = {
+		{at(2026, 11, 23, 10, 0), at(2026, 11, 23, 10, 30)},
+		{at(2026, 11, 23, 10, 15), at(2026, 11, 23, 11, 0)},	/* overlaps */
+		{at(2026, 11, 23, 16, 0), at(2026, 11, 23, 18, 0)},
+	};
+	alfred_interval out[64];
+	alfred_plan_spec s = utc_spec(at(2026, 11, 23, 0, 0), at(2026, 11, 24, 0, 0), 30 * MIN, &utc);
+	long		n;
+
+	s.blocks = blocks;
+	s.nblocks = 2;
+	s.busy = busy;
+	s.nbusy = 3;
+	n = plan(&s, out);
+	is_int(n, 3, "two work blocks and overlapping events leave three slots");
+	ok(out[0].start == at(2026, 11, 23, 9, 0) && out[0].end == at(2026, 11, 23, 10, 0),
+	   "09:00-10:00 before the first event");
+	ok(out[1].start == at(2026, 11, 23, 11, 0) && out[1].end == at(2026, 11, 23, 12, 0),
+	   "11:00-12:00 after the overlapping events");
+	ok(out[2].start == at(2026, 11, 23, 14, 0) && out[2].end == at(2026, 11, 23, 16, 0),
+	   "14:00-16:00 in the afternoon block");
+
+	s.buffer_before = 15 * MIN;
+	s.buffer_after = 15 * MIN;
+	n = plan(&s, out);
+	is_int(n, 3, "with 15-minute buffers still three slots");
+	ok(out[0].end == at(2026, 11, 23, 9, 45) && out[1].start == at(2026, 11, 23, 11, 15) &&
+	   out[2].end == at(2026, 11, 23, 15, 45), "buffers shrink the slots on both sides");
+
+	s.duration = 60 * MIN;
+	n = plan(&s, out);
+	is_int(n, 1, "a 60-minute duration keeps only the long afternoon slot");
+	ok(out[0].start == at(2026, 11, 23, 14, 0), "it starts at 14:00");
+
+	s.duration = 30 * MIN;
+	s.range.start = at(2026, 11, 23, 9, 20);
+	n = plan(&s, out);
+	ok(n == 2 && out[0].start == at(2026, 11, 23, 11, 15),
+	   "the range clips a slot below the duration away");
+}
+
+static void
+test_quiet_lunch_and_offsets(void)
+{
+	int			cet = 60;
+	alfred_interval out[64];
+	alfred_plan_spec s = utc_spec(at(2026, 11, 23, 0, 0), at(2026, 11, 24, 0, 0), 30 * MIN, &cet);
+	long		n;
+
+	/* no work blocks: the whole local day; quiet 22:00-07:00 wraps */
+	s.quiet = (alfred_plan_daily) {22 * 60, 7 * 60};
+	s.lunch = (alfred_plan_daily) {12 * 60, 13 * 60};
+	n = plan(&s, out);
+	is_int(n, 2, "a day without work blocks, minus quiet hours and lunch: two slots");
+	ok(out[0].start == at(2026, 11, 23, 6, 0) && out[0].end == at(2026, 11, 23, 11, 0),
+	   "07:00-12:00 local is 06:00-11:00 UTC");
+	ok(out[1].start == at(2026, 11, 23, 12, 0) && out[1].end == at(2026, 11, 23, 21, 0),
+	   "13:00-22:00 local is 12:00-21:00 UTC");
+}
+
+static void
+test_dst(void)
+{
+	/* Sunday 2026-03-08 springs forward; Saturday and Sunday blocks 00:00-06:00 */
+	alfred_plan_block blocks[] = {{6, 0, 360}, {7, 0, 360}};
+	alfred_interval out[64];
+	alfred_plan_spec s = {0};
+	long		n;
+
+	s.range = (alfred_interval) {at(2026, 3, 7, 0, 0), at(2026, 3, 9, 12, 0)};
+	s.duration = MIN;
+	s.blocks = blocks;
+	s.nblocks = 2;
+	s.quiet.start_minute = -1;
+	s.lunch.start_minute = -1;
+	s.first_year = 2026;
+	s.first_month = 3;
+	s.first_day = 6;
+	s.ndays = 4;
+	s.local_to_instant = dst_zone;
+	n = plan(&s, out);
+	is_int(n, 2, "two weekend work blocks");
+	is_int((out[0].end - out[0].start) / MIN, 360, "Saturday's block is six hours long");
+	is_int((out[1].end - out[1].start) / MIN, 300, "Sunday's block loses the skipped hour");
+	ok(out[1].start == at(2026, 3, 8, 5, 0) && out[1].end == at(2026, 3, 8, 10, 0),
+	   "Sunday 00:00 EST to 06:00 EDT is 05:00-10:00 UTC");
+}
+
+static void
+test_refusals(void)
+{
+	int			utc = 0;
+	alfred_plan_block bad_block[] = {{8, 0, 60}};
+	alfred_plan_block backwards[] = {{1, 600, 540}};
+	alfred_interval out[8];
+	alfred_plan_spec s = utc_spec(at(2026, 1, 1, 0, 0), at(2026, 1, 2, 0, 0), MIN, &utc);
+	alfred_plan_spec t;
+
+	t = s;
+	t.range.end = t.range.start;
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_RANGE, "an empty range is refused");
+	t = s;
+	t.duration = 0;
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_DURATION, "a zero duration is refused");
+	t = s;
+	t.buffer_after = -1;
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_BUFFER, "a negative buffer is refused");
+	t = s;
+	t.blocks = bad_block;
+	t.nblocks = 1;
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_BLOCK, "weekday 8 is refused");
+	t.blocks = backwards;
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_BLOCK, "a block ending before it starts is refused");
+	t = s;
+	t.quiet = (alfred_plan_daily) {1440, 60};
+	is_int(plan(&t, out), -ALFRED_PLAN_BAD_DAILY, "quiet hours starting at 24:00 are refused");
+	t = s;
+	t.ndays = 100000;
+	is_int(alfred_plan_check(&t), ALFRED_PLAN_BAD_DAYS, "too many days are refused");
+	is_str(alfred_plan_strerror(ALFRED_PLAN_BAD_RANGE), "the range must end after it starts",
+		   "status texts are readable");
+	is_str(alfred_plan_strerror((alfred_plan_status) 99), "unknown planner status",
+		   "an unknown status has a text too");
+}
+
+int
+main(void)
+{
+	test_calendar();
+	test_intervals();
+	test_work_blocks_and_events();
+	test_quiet_lunch_and_offsets();
+	test_dst();
+	test_refusals();
+	return done_testing();
+}
