@@ -15,26 +15,29 @@
  */
 #include "planner.h"
 
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 /* Ten years of days: bounds the scratch space a caller must provide. */
 #define MAX_PLAN_DAYS 3660
 
 static const char *const status_text[] = {
-	[ALFRED_PLAN_OK] = "ok",
-	[ALFRED_PLAN_BAD_RANGE] = "the range must end after it starts",
-	[ALFRED_PLAN_BAD_DURATION] = "the duration must be positive",
-	[ALFRED_PLAN_BAD_BUFFER] = "buffers must not be negative",
-	[ALFRED_PLAN_BAD_BLOCK] = "a work block needs a weekday 1-7 and start before end within 00:00-24:00",
-	[ALFRED_PLAN_BAD_DAILY] = "quiet hours and lunch need times within 00:00-24:00",
-	[ALFRED_PLAN_BAD_DAYS] = "the range covers too many days",
+	[ALFRED_PLAN_OK] = "OK.",
+	[ALFRED_PLAN_BAD_RANGE] = "The range must end after it starts.",
+	[ALFRED_PLAN_BAD_DURATION] = "The duration must be positive.",
+	[ALFRED_PLAN_BAD_BUFFER] = "Buffers must not be negative.",
+	[ALFRED_PLAN_BAD_BLOCK] = "A work block needs a weekday 1-7 and a start before its end within 00:00-24:00.",
+	[ALFRED_PLAN_BAD_DAILY] = "Quiet hours and lunch need times within 00:00-24:00.",
+	[ALFRED_PLAN_BAD_DAYS] = "The range covers more than 3660 days.",
 };
 
 const char *
 alfred_plan_strerror(alfred_plan_status status)
 {
 	if ((unsigned) status >= sizeof(status_text) / sizeof(status_text[0]))
-		return "unknown planner status";
+		return "Unknown planner status.";
 	return status_text[status];
 }
 
@@ -78,6 +81,49 @@ alfred_iso_weekday(long days)
 	if (w < 0)
 		w += 7;
 	return (int) w + 1;
+}
+
+/*---- parsing ----*/
+
+/*
+ * "H:MM" or "HH:MM" (00:00 .. 24:00) into minutes since midnight; returns 0
+ * when s is not such a clock time.
+ */
+int
+alfred_plan_parse_clock(const char *s, size_t len, int *minute)
+{
+	size_t		colon = (len == 4) ? 1 : 2;
+	int			h = 0;
+
+	if ((len != 4 && len != 5) || s[colon] != ':')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (i != colon && !isdigit((unsigned char) s[i]))
+			return 0;
+	for (size_t i = 0; i < colon; i++)
+		h = h * 10 + (s[i] - '0');
+	*minute = h * 60 + (s[colon + 1] - '0') * 10 + (s[colon + 2] - '0');
+	if (s[colon + 1] > '5' || *minute > ALFRED_PLAN_MINUTES_PER_DAY)
+		return 0;
+	return 1;
+}
+
+/* "monday" or "mon" (any case) into ISO weekday 1 .. 7; 0 when unknown. */
+int
+alfred_plan_parse_weekday(const char *s, size_t len)
+{
+	static const char *const names[] = {
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+	};
+
+	for (int i = 0; i < 7; i++)
+	{
+		size_t		full = strlen(names[i]);
+
+		if ((len == 3 || len == full) && strncasecmp(s, names[i], len) == 0)
+			return i + 1;
+	}
+	return 0;
 }
 
 /*---- intervals ----*/

@@ -93,11 +93,13 @@ extern size_t alfred_plan_scratch_size(const alfred_plan_spec *spec);
 extern long alfred_plan_free_slots(const alfred_plan_spec *spec,
 								   alfred_interval *scratch, alfred_interval *out);
 
-/*---- interval and calendar primitives (exposed for tests) ----*/
+/*---- parsing of work blocks and calendar primitives ----*/
 extern size_t alfred_interval_normalize(alfred_interval *iv, size_t n);
 extern size_t alfred_interval_subtract(const alfred_interval *a, size_t na,
 									   const alfred_interval *b, size_t nb,
 									   alfred_interval *out);
+extern int	alfred_plan_parse_clock(const char *s, size_t len, int *minute);
+extern int	alfred_plan_parse_weekday(const char *s, size_t len);
 extern long alfred_days_from_civil(int year, int month, int day);
 extern void alfred_civil_from_days(long days, int *year, int *month, int *day);
 extern int	alfred_iso_weekday(long days);

@@ -201,6 +201,24 @@ test_dst(void)
 }
 
 static void
+test_parsing(void)
+{
+	int			m = -1;
+
+	ok(alfred_plan_parse_clock("09:30", 5, &m) && m == 570, "09:30 is minute 570");
+	ok(alfred_plan_parse_clock("9:05", 4, &m) && m == 545, "9:05 is minute 545");
+	ok(alfred_plan_parse_clock("24:00", 5, &m) && m == 1440, "24:00 is minute 1440");
+	ok(!alfred_plan_parse_clock("24:01", 5, &m), "24:01 is refused");
+	ok(!alfred_plan_parse_clock("09:60", 5, &m), "09:60 is refused");
+	ok(!alfred_plan_parse_clock("0930", 4, &m), "a clock without a colon is refused");
+	ok(!alfred_plan_parse_clock("09:3x", 5, &m), "a clock with a letter is refused");
+	is_int(alfred_plan_parse_weekday("Monday", 6), 1, "Monday is weekday 1");
+	is_int(alfred_plan_parse_weekday("sun", 3), 7, "sun is weekday 7");
+	is_int(alfred_plan_parse_weekday("thurs", 5), 0, "thurs is not a weekday name");
+	is_int(alfred_plan_parse_weekday("funday", 6), 0, "funday is not a weekday");
+}
+
+static void
 test_refusals(void)
 {
 	int			utc = 0;
@@ -231,9 +249,9 @@ test_refusals(void)
 	t = s;
 	t.ndays = 100000;
 	is_int(alfred_plan_check(&t), ALFRED_PLAN_BAD_DAYS, "too many days are refused");
-	is_str(alfred_plan_strerror(ALFRED_PLAN_BAD_RANGE), "the range must end after it starts",
+	is_str(alfred_plan_strerror(ALFRED_PLAN_BAD_RANGE), "The range must end after it starts.",
 		   "status texts are readable");
-	is_str(alfred_plan_strerror((alfred_plan_status) 99), "unknown planner status",
+	is_str(alfred_plan_strerror((alfred_plan_status) 99), "Unknown planner status.",
 		   "an unknown status has a text too");
 }
 
@@ -245,6 +263,7 @@ main(void)
 	test_work_blocks_and_events();
 	test_quiet_lunch_and_offsets();
 	test_dst();
+	test_parsing();
 	test_refusals();
 	return done_testing();
 }
