@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * cron_sql.h
+ *		The cron engine for other backend code of alfred (the scheduler,
+ *		recurring tasks): next and previous fire times in a time zone.
+ *
+ * The rules are those of alfred.cron_next / alfred.cron_prev (README,
+ * "Cron"): five fields, wall-clock time of tz, DST gaps shift by the gap,
+ * DST folds fire once at the first pass unless the hour field allows every
+ * hour, calendar days a zone skipped fire nothing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALFRED_CRON_SQL_H
+#define ALFRED_CRON_SQL_H
+
+#include "datatype/timestamp.h"
+
+/*
+ * First fire time strictly after `after`, in the wall-clock time of tz
+ * (an IANA name such as "Europe/Berlin").  Raises 22023 for an invalid
+ * expression or unknown zone.  Returns DT_NOEND when there is none within
+ * the timestamp range (or after is infinite); callers test with
+ * TIMESTAMP_IS_NOEND().
+ */
+extern TimestampTz alfred_cron_next_timestamptz(const char *expr, TimestampTz after,
+												const char *tz);
+
+/* Last fire time strictly before `before`; DT_NOBEGIN when there is none. */
+extern TimestampTz alfred_cron_prev_timestamptz(const char *expr, TimestampTz before,
+												const char *tz);
+
+/*
+ * Is expr a valid cron expression?  Never raises for a bad expression: on
+ * false, *message (if message is not NULL) is set to a palloc'd, lower-case
+ * explanation such as "minute value 61 is out of range 0-59".
+ */
+extern bool alfred_cron_check(const char *expr, char **message);
+
+#endif							/* ALFRED_CRON_SQL_H */
