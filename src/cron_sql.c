@@ -30,6 +30,7 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -89,11 +90,16 @@ report_invalid(const char *expr, const alfred_cron_error *err)
 {
 	char		msg[256];
 
+	int			len = strlen(expr);
+
 	alfred_cron_error_message(err, msg, sizeof(msg));
+	if (len > 100)
+		len = pg_mbcliplen(expr, len, 100);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s", msg),
-			 errdetail("The cron expression is \"%s\".", expr),
+			 errdetail("The cron expression is \"%.*s%s\".", len, expr,
+					   expr[len] ? "..." : ""),
 			 err->status == ALFRED_CRON_FIELD_COUNT ?
 			 errhint("The fields are minute, hour, day-of-month, month and day-of-week; alfred has no seconds or year field.") : 0));
 }

@@ -488,6 +488,8 @@ parse_field(alfred_cron_field field, const char *s, size_t len, alfred_cron *c,
 			uint64_t *bits, bool *star, alfred_cron_error *err)
 {
 	bool		dayfield = field == ALFRED_CRON_DOM || field == ALFRED_CRON_DOW;
+	const char *field_text = s;
+	size_t		field_len = len;
 	term_reader r;
 
 	*bits = 0;
@@ -514,7 +516,7 @@ parse_field(alfred_cron_field field, const char *s, size_t len, alfred_cron *c,
 		if (memchr(s, '?', tlen))
 			return fail(err, ALFRED_CRON_MISPLACED, field, "?", 1);
 		if (tlen == 0)
-			return fail(err, ALFRED_CRON_MALFORMED, field, s, comma ? 1 : 0);
+			return fail(err, ALFRED_CRON_MALFORMED, field, field_text, field_len);
 		if ((st = parse_term(&r, c, bits)) != ALFRED_CRON_OK)
 			return st;
 		if (!comma)
@@ -522,7 +524,7 @@ parse_field(alfred_cron_field field, const char *s, size_t len, alfred_cron *c,
 		len -= tlen + 1;
 		s = comma + 1;
 		if (len == 0)
-			return fail(err, ALFRED_CRON_MALFORMED, field, s - tlen - 1, tlen + 1);
+			return fail(err, ALFRED_CRON_MALFORMED, field, field_text, field_len);
 	}
 	return ALFRED_CRON_OK;
 }
