@@ -28,6 +28,7 @@ bool		alfred_enabled = true;
 int			alfred_batch_size = 100;
 int			alfred_max_naptime = 60000;
 int			alfred_retry_base_delay = 1000;
+int			alfred_password_cost = 10;
 
 void		_PG_init(void);
 
@@ -91,6 +92,15 @@ define_reloadable_gucs(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.password_cost",
+							"bcrypt cost (log2 of rounds) of new password hashes.",
+							"Each step doubles the work of hashing and checking a password.",
+							&alfred_password_cost,
+							10, 4, 16,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 }
 
 void
@@ -105,6 +115,7 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("alfred");
 	alfred_json_init();
+	alfred_identity_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		alfred_worker_init();

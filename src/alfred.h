@@ -9,6 +9,8 @@
 #ifndef ALFRED_H
 #define ALFRED_H
 
+#include "utils/uuid.h"
+
 /*---- GUC variables (defined in alfred.c) ----*/
 extern char *alfred_database;
 extern int	alfred_workers;
@@ -16,9 +18,14 @@ extern bool alfred_enabled;
 extern int	alfred_batch_size;
 extern int	alfred_max_naptime;
 extern int	alfred_retry_base_delay;
+extern int	alfred_password_cost;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
 extern void alfred_json_init(void);
 extern void alfred_worker_init(void);
+extern void alfred_identity_init(void);
+
+/*---- Identity (identity.c) ----*/
+extern bool alfred_current_user_id(pg_uuid_t *user_id);
 
 #endif							/* ALFRED_H */

@@ -1,0 +1,465 @@
+-- 110 identity: who the alfred user of a connection is, accounts and
+-- sessions, row-level security on every user-owned table, and the grants an
+-- application role needs.
+--
+-- alfred.current_user_id() is backend-local state set only by
+-- set_session(token) or act_as(user_id) (src/identity.c): no SET can forge
+-- it.  Policies compare user_id with it; the caller's alfred role (admin,
+-- user, observer) is looked up once per statement.
+
+------------------------------------------------------------------------------
+-- Identity (C)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.current_user_id()
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'alfred_current_user_id_sql'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.current_user_id() IS
+'The alfred user of this connection (set by set_session or act_as), or NULL. Row-level security is keyed to it.';
+
+CREATE FUNCTION @extschema@.set_session(token text, local boolean DEFAULT false)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'alfred_set_session'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.set_session(text, boolean) IS
+'Becomes the user of a session token from login(); returns the user id. local => true lasts until the end of the transaction (for transaction pooling). An unknown, revoked or expired token raises 28000.';
+
+CREATE FUNCTION @extschema@.act_as(user_id uuid, local boolean DEFAULT false)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'alfred_act_as'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.act_as(uuid, boolean) IS
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). local => true lasts until the end of the transaction.';
+
+CREATE FUNCTION @extschema@.reset_identity(local boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'alfred_reset_identity'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reset_identity(boolean) IS
+'Forgets the alfred user of this connection (for the transaction only with local => true). DISCARD ALL does the same.';
+
+CREATE FUNCTION @extschema@.caller_is_service()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'alfred_caller_is_service'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.caller_is_service() IS
+'Whether the calling database role (as set by login or SET ROLE) is a superuser or a member of role alfred_service.';
+
+------------------------------------------------------------------------------
+-- Lookups that read sessions and users whatever the caller may see
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.identity_of_token(token text)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_user	uuid;
+	found_id	uuid;
+	accessed	timestamptz;
+BEGIN
+	SELECT s.user_id, s.id, s.last_accessed_at INTO found_user, found_id, accessed
+	  FROM @extschema@.sessions s
+	  JOIN @extschema@.users u ON u.id = s.user_id
+	 WHERE s.token_hash = sha256(convert_to(token, 'UTF8'))
+	   AND NOT s.is_revoked
+	   AND s.expires_at > now()
+	   AND u.status = 'active';
+	-- Record use at most once a minute, and never in a read-only transaction.
+	IF found_user IS NOT NULL AND accessed < now() - interval '1 minute'
+	   AND current_setting('transaction_read_only') = 'off' THEN
+		UPDATE @extschema@.sessions s SET last_accessed_at = now()
+		 WHERE s.user_id = found_user AND s.id = found_id;
+	END IF;
+	RETURN found_user;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.identity_of_token(text) IS
+'Internal (set_session): the active user of a live session token, or NULL.';
+
+CREATE FUNCTION @extschema@.identity_of_user(user_id uuid)
+RETURNS uuid
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT u.id FROM @extschema@.users u WHERE u.id = identity_of_user.user_id AND u.status = 'active'
+$$;
+COMMENT ON FUNCTION @extschema@.identity_of_user(uuid) IS
+'Internal (act_as): the id if it names an active user, else NULL.';
+
+CREATE FUNCTION @extschema@.current_user_role()
+RETURNS text
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT u.role FROM @extschema@.users u
+	 WHERE u.id = @extschema@.current_user_id() AND u.status = 'active'
+$$;
+COMMENT ON FUNCTION @extschema@.current_user_role() IS
+'The role (admin, user, observer) of the current alfred user, or NULL when there is none or the user is not active.';
+
+------------------------------------------------------------------------------
+-- Accounts and sessions
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.check_password_strength(password text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF password IS NULL OR char_length(password) < 8 THEN
+		RAISE EXCEPTION 'password is too short'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A password needs at least 8 characters.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_password_strength(text) IS
+'Internal: raises 22023 unless the password is acceptable (at least 8 characters).';
+
+CREATE FUNCTION @extschema@.hash_password(password text)
+RETURNS text
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT crypt(password, gen_salt('bf'::text,
+		coalesce(current_setting('alfred.password_cost', true), '10')::integer))
+$$;
+COMMENT ON FUNCTION @extschema@.hash_password(text) IS
+'Internal: bcrypt hash of a password at cost alfred.password_cost.';
+
+CREATE FUNCTION @extschema@.create_user(
+	email text,
+	password text,
+	username text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	timezone text DEFAULT 'UTC',
+	role text DEFAULT 'user',
+	first_name text DEFAULT NULL,
+	last_name text DEFAULT NULL,
+	location_city text DEFAULT NULL,
+	location_country text DEFAULT NULL,
+	profile jsonb DEFAULT '{}')
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id		uuid;
+	violated	text;
+BEGIN
+	IF create_user.email IS NULL OR create_user.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+		RAISE EXCEPTION 'invalid email address "%"', coalesce(create_user.email, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An email address has one @ and no spaces.';
+	END IF;
+	PERFORM @extschema@.check_password_strength(create_user.password);
+	IF create_user.timezone IS NULL OR NOT @extschema@.is_valid_timezone(create_user.timezone) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', coalesce(create_user.timezone, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Use an IANA time zone name such as "Europe/Paris" or "UTC".';
+	END IF;
+	IF create_user.role IS NULL OR create_user.role NOT IN ('admin', 'user', 'observer') THEN
+		RAISE EXCEPTION 'invalid role "%"', coalesce(create_user.role, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A role is admin, user or observer.';
+	END IF;
+	IF create_user.role <> 'user' AND NOT @extschema@.caller_is_service()
+	   AND @extschema@.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to create a user with role "%"', create_user.role
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may create admin or observer users.';
+	END IF;
+
+	BEGIN
+		INSERT INTO @extschema@.users AS u (email, password_hash, username, display_name, first_name, last_name,
+											 role, timezone, location_city, location_country, profile)
+		VALUES (create_user.email, @extschema@.hash_password(create_user.password), create_user.username,
+				create_user.display_name, create_user.first_name, create_user.last_name, create_user.role,
+				create_user.timezone, create_user.location_city, create_user.location_country,
+				coalesce(create_user.profile, '{}'))
+		RETURNING u.id INTO new_id;
+	EXCEPTION WHEN unique_violation THEN
+		GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+		IF violated = 'users_username_key' THEN
+			RAISE EXCEPTION 'a user with username "%" already exists', create_user.username
+				USING ERRCODE = 'unique_violation';
+		END IF;
+		RAISE EXCEPTION 'a user with email "%" already exists', create_user.email
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = 'Email addresses are unique regardless of case.';
+	END;
+	INSERT INTO @extschema@.user_settings (user_id) VALUES (new_id);
+	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (new_id);
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_user(text, text, text, text, text, text, text, text, text, text, jsonb) IS
+'Creates a user (bcrypt password hash) with default settings and proactiveness rows; returns the id. Admin and observer users may only be created by admins, superusers and alfred_service members.';
+
+CREATE FUNCTION @extschema@.login(
+	email text,
+	password text,
+	valid_for interval DEFAULT '30 days',
+	ip_address inet DEFAULT NULL,
+	user_agent text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_id	uuid;
+	found_hash	text;
+	token		text;
+BEGIN
+	IF valid_for IS NULL OR valid_for <= interval '0' THEN
+		RAISE EXCEPTION 'invalid session lifetime "%"', coalesce(valid_for::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'valid_for must be a positive interval.';
+	END IF;
+	SELECT u.id, u.password_hash INTO found_id, found_hash
+	  FROM @extschema@.users u
+	 WHERE lower(u.email) = lower(login.email) AND u.status = 'active';
+	IF found_id IS NULL THEN
+		-- Do the work of a real check, so timing does not tell which part was wrong.
+		PERFORM @extschema@.hash_password(coalesce(login.password, ''));
+		RETURN NULL;
+	END IF;
+	IF login.password IS NULL OR crypt(login.password, found_hash) <> found_hash THEN
+		RETURN NULL;
+	END IF;
+
+	token := encode(gen_random_bytes(32), 'hex');
+	INSERT INTO @extschema@.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+	VALUES (found_id, sha256(convert_to(token, 'UTF8')), now() + valid_for, login.ip_address, login.user_agent);
+	UPDATE @extschema@.users u SET last_login_at = now() WHERE u.id = found_id;
+	RETURN token;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.login(text, text, interval, inet, text) IS
+'Checks an email and password and returns a fresh session token (64 hex digits; only its SHA-256 is stored), or NULL on bad credentials without saying which part was wrong.';
+
+CREATE FUNCTION @extschema@.logout(token text)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	revoked_user	uuid;
+BEGIN
+	UPDATE @extschema@.sessions s SET is_revoked = true, revoked_at = now()
+	 WHERE s.token_hash = sha256(convert_to(logout.token, 'UTF8')) AND NOT s.is_revoked
+	RETURNING s.user_id INTO revoked_user;
+	IF revoked_user IS NOT NULL AND revoked_user = @extschema@.current_user_id() THEN
+		PERFORM @extschema@.reset_identity();
+	END IF;
+	RETURN revoked_user IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.logout(text) IS
+'Revokes a session token; true if it was live. If the connection was that user, it forgets the identity.';
+
+CREATE FUNCTION @extschema@.change_password(old_password text, new_password text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	me			uuid := @extschema@.current_user_id();
+	old_hash	text;
+BEGIN
+	IF me IS NULL THEN
+		RAISE EXCEPTION 'no alfred user is set'
+			USING ERRCODE = 'invalid_authorization_specification',
+				  HINT = 'Call alfred.set_session() first.';
+	END IF;
+	SELECT u.password_hash INTO old_hash FROM @extschema@.users u WHERE u.id = me FOR UPDATE;
+	IF old_password IS NULL OR crypt(old_password, old_hash) <> old_hash THEN
+		RAISE EXCEPTION 'password is incorrect'
+			USING ERRCODE = 'invalid_password';
+	END IF;
+	PERFORM @extschema@.check_password_strength(new_password);
+	UPDATE @extschema@.users u SET password_hash = @extschema@.hash_password(new_password) WHERE u.id = me;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.change_password(text, text) IS
+'Changes the current user''s password, given the old one (28P01 if wrong).';
+
+CREATE FUNCTION @extschema@.set_password(user_id uuid, new_password text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@.caller_is_service() AND @extschema@.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to set the password of another user'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may set passwords.';
+	END IF;
+	PERFORM @extschema@.check_password_strength(new_password);
+	UPDATE @extschema@.users u SET password_hash = @extschema@.hash_password(new_password)
+	 WHERE u.id = set_password.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user "%" does not exist', set_password.user_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE @extschema@.sessions s SET is_revoked = true, revoked_at = now()
+	 WHERE s.user_id = set_password.user_id AND NOT s.is_revoked;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_password(uuid, text) IS
+'Resets a user''s password and revokes all their sessions (admins, superusers, alfred_service members).';
+
+-- The pgcrypto functions (crypt, gen_salt, gen_random_bytes) live in whatever
+-- schema pgcrypto was installed in; pin it right after pg_catalog.
+DO $$
+DECLARE
+	crypto		name;
+	fn			regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = '@extschema@'::regnamespace
+		   AND p.proname IN ('hash_password', 'login', 'change_password', 'set_password')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Row-level security
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.enable_tenant_rls(rel regclass, writable boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	can_write	text := '(user_id = @extschema@.current_user_id()
+						  AND (SELECT @extschema@.current_user_role()) = ''user'')
+						 OR (SELECT @extschema@.current_user_role()) = ''admin''';
+BEGIN
+	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT
+					USING (user_id = @extschema@.current_user_id()
+						   OR (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer''))', rel);
+	IF writable THEN
+		EXECUTE format('CREATE POLICY tenant_write ON %s FOR ALL USING (%s) WITH CHECK (%s)',
+					   rel, can_write, can_write);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.enable_tenant_rls(regclass, boolean) IS
+'Enables row-level security on a table with a user_id column: its user reads and (if writable) writes its rows, admins everything, observers read everything.';
+
+DO $$
+DECLARE
+	rel regclass;
+BEGIN
+	FOR rel IN
+		SELECT c.oid::regclass
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped
+		 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+		 ORDER BY c.relname
+	LOOP
+		PERFORM @extschema@.enable_tenant_rls(rel, rel <> '@extschema@.audit_trail'::regclass);
+	END LOOP;
+END
+$$;
+
+-- Users see their own account; admins all; observers read all.
+ALTER TABLE @extschema@.users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_read ON @extschema@.users FOR SELECT
+	USING (id = @extschema@.current_user_id()
+		   OR (SELECT @extschema@.current_user_role()) IN ('admin', 'observer'));
+CREATE POLICY users_update_self ON @extschema@.users FOR UPDATE
+	USING (id = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
+	WITH CHECK (id = @extschema@.current_user_id());
+CREATE POLICY users_admin ON @extschema@.users FOR ALL
+	USING ((SELECT @extschema@.current_user_role()) = 'admin')
+	WITH CHECK ((SELECT @extschema@.current_user_role()) = 'admin');
+
+-- Seed 004: a task's assignee sees it and may update it (but not hand it on).
+CREATE POLICY tasks_assignee_read ON @extschema@.tasks FOR SELECT
+	USING (assigned_to = @extschema@.current_user_id());
+CREATE POLICY tasks_assignee_update ON @extschema@.tasks FOR UPDATE
+	USING (assigned_to = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
+	WITH CHECK (assigned_to = @extschema@.current_user_id());
+
+------------------------------------------------------------------------------
+-- Application roles
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.grant_usage(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			record;
+	privileges	text;
+BEGIN
+	IF grant_usage.role IS NULL THEN
+		RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %s', grant_usage.role);
+	FOR r IN
+		SELECT c.oid::regclass AS rel, c.relname, c.relkind, c.relrowsecurity
+		  FROM pg_catalog.pg_class c
+		 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+		   AND NOT c.relispartition
+		 ORDER BY c.relname
+	LOOP
+		privileges := CASE
+			WHEN r.relname = 'users' THEN NULL
+			WHEN r.relname = 'sessions' THEN 'SELECT, DELETE'
+			WHEN r.relname = 'audit_trail' THEN 'SELECT'
+			WHEN r.relname = 'system_logs' THEN 'SELECT, INSERT'
+			WHEN r.relname = 'tools' THEN 'SELECT'
+			WHEN r.relkind = 'v' THEN 'SELECT'
+			WHEN r.relrowsecurity THEN 'SELECT, INSERT, UPDATE, DELETE'
+		END;
+		IF privileges IS NOT NULL THEN
+			EXECUTE format('GRANT %s ON %s TO %s', privileges, r.rel, grant_usage.role);
+		END IF;
+	END LOOP;
+	-- Never the password hash; role and status change only through the DBA.
+	EXECUTE format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
+								  timezone, location_city, location_country, profile, last_login_at,
+								  created_at, updated_at),
+						  UPDATE (username, display_name, first_name, last_name, timezone,
+								  location_city, location_country, profile)
+					ON @extschema@.users TO %s', grant_usage.role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_usage(regrole) IS
+'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading.';
