@@ -1,0 +1,126 @@
+-- Identity: accounts, sessions, set_session/act_as/reset_identity, and the
+-- rule that no SET can forge an identity.
+SET timezone = 'UTC';
+SET alfred.password_cost = 4;
+\set SHOW_CONTEXT never
+
+-- create_user makes the account and its settings rows.
+SELECT alfred.create_user('ann@example.com', 'correct horse', 'ann', 'Ann', 'Europe/Paris') AS ann \gset
+SELECT alfred.create_user('bob@example.com', 'battery staple', 'bob') AS bob \gset
+SELECT email, username, display_name, role, status, timezone,
+       password_hash ~ '^\$2a\$04\$' AS bcrypt_cost_4, last_login_at
+  FROM alfred.users ORDER BY email;
+SELECT (SELECT count(*) FROM alfred.user_settings) AS settings,
+       (SELECT count(*) FROM alfred.proactiveness_settings) AS proactiveness;
+
+-- Bad input is refused with a clear message and changes nothing.
+SELECT alfred.create_user('ANN@example.com', 'whatever123');
+SELECT alfred.create_user('carl@example.com', 'whatever123', 'ANN');
+SELECT alfred.create_user('not-an-email', 'whatever123');
+SELECT alfred.create_user('carl@example.com', 'short');
+SELECT alfred.create_user('carl@example.com', 'whatever123', timezone => 'Mars/Olympus');
+SELECT alfred.create_user('carl@example.com', 'whatever123', role => 'root');
+SELECT count(*) AS users FROM alfred.users;
+
+-- login: a token on good credentials, NULL otherwise (no hint which part).
+SELECT alfred.login('ann@example.com', 'correct horse') AS ann_token \gset
+SELECT length(:'ann_token') AS token_length, :'ann_token' ~ '^[0-9a-f]{64}$' AS hex;
+SELECT alfred.login('ANN@example.com', 'correct horse') IS NOT NULL AS email_case_ignored;
+SELECT alfred.login('ann@example.com', 'wrong horse') AS wrong_password,
+       alfred.login('nobody@example.com', 'correct horse') AS unknown_email;
+SELECT alfred.login('ann@example.com', 'correct horse', valid_for => '-1 day');
+-- Only the SHA-256 of the token is stored.
+SELECT count(*) AS sessions_with_token_digest
+  FROM alfred.sessions WHERE token_hash = sha256(convert_to(:'ann_token', 'UTF8'));
+SELECT count(*) AS sessions_with_plain_token
+  FROM alfred.sessions WHERE position(convert_to(:'ann_token', 'UTF8') IN token_hash) > 0;
+SELECT last_login_at IS NOT NULL AS logged_in FROM alfred.users WHERE email = 'ann@example.com';
+
+-- No identity until set_session or act_as; a plain SET is refused.
+SELECT alfred.current_user_id() IS NULL AS nobody;
+SET alfred.user_id = 'whatever';
+SELECT set_config('alfred.user_id', :'bob', false);
+SELECT alfred.current_user_id() IS NULL AS still_nobody;
+
+-- set_session
+SELECT alfred.set_session(:'ann_token') = :'ann' AS set_session_returns_ann;
+SELECT alfred.current_user_id() = :'ann' AS is_ann;
+SELECT alfred.set_session('not a token');
+SELECT alfred.set_session(NULL);
+SELECT alfred.current_user_id() = :'ann' AS failed_set_session_keeps_ann;
+SELECT alfred.reset_identity();
+SELECT alfred.current_user_id() IS NULL AS reset;
+
+-- local => true lasts for the transaction; an aborted transaction restores.
+BEGIN;
+SELECT alfred.set_session(:'ann_token', local => true) = :'ann' AS local_ann;
+SELECT alfred.current_user_id() = :'ann' AS inside;
+COMMIT;
+SELECT alfred.current_user_id() IS NULL AS gone_after_commit;
+BEGIN;
+SELECT alfred.act_as(:'bob') = :'bob' AS bob_in_aborted_xact;
+ROLLBACK;
+SELECT alfred.current_user_id() IS NULL AS restored_after_rollback;
+SELECT alfred.act_as(:'bob') = :'bob' AS act_as_bob;
+BEGIN;
+SELECT alfred.act_as(:'ann', local => true) = :'ann' AS ann_for_a_while;
+COMMIT;
+SELECT alfred.current_user_id() = :'bob' AS bob_again;
+DISCARD ALL;
+SELECT alfred.current_user_id() IS NULL AS discard_all_forgets;
+SET alfred.password_cost = 4;
+\set SHOW_CONTEXT never
+
+-- act_as: unknown or inactive users, and roles that may not.
+SELECT alfred.act_as('00000000-0000-0000-0000-000000000000');
+CREATE ROLE regress_alfred_app;
+CREATE ROLE regress_alfred_agent;
+SELECT alfred.grant_usage('regress_alfred_app');
+SET ROLE regress_alfred_app;
+SELECT alfred.act_as(:'bob');
+RESET ROLE;
+CREATE ROLE alfred_service NOLOGIN;
+SELECT alfred.grant_usage('alfred_service');
+GRANT alfred_service TO regress_alfred_agent;
+SET ROLE regress_alfred_agent;
+SELECT alfred.act_as(:'bob') = :'bob' AS service_may_act_as;
+SELECT alfred.create_user('olga@example.com', 'observer123', role => 'observer') IS NOT NULL AS service_creates_observer;
+RESET ROLE;
+SELECT alfred.reset_identity();
+SET ROLE regress_alfred_app;
+SELECT alfred.create_user('eve@example.com', 'sneaky-admin', role => 'admin');
+RESET ROLE;
+
+-- A suspended user's token stops working.
+UPDATE alfred.users SET status = 'suspended' WHERE id = :'ann';
+SELECT alfred.set_session(:'ann_token');
+SELECT alfred.login('ann@example.com', 'correct horse') AS suspended_login;
+UPDATE alfred.users SET status = 'active' WHERE id = :'ann';
+
+-- change_password needs the old one; logout revokes the token.
+SELECT alfred.change_password('correct horse', 'new password');
+SELECT alfred.set_session(:'ann_token') = :'ann' AS ann_again;
+SELECT alfred.change_password('wrong horse', 'new password');
+SELECT alfred.change_password('correct horse', 'tiny');
+SELECT alfred.change_password('correct horse', 'new password');
+SELECT alfred.login('ann@example.com', 'correct horse') AS old_password_fails;
+SELECT alfred.login('ann@example.com', 'new password') IS NOT NULL AS new_password_works;
+SELECT alfred.logout(:'ann_token') AS logged_out;
+SELECT alfred.current_user_id() IS NULL AS logout_forgets_identity;
+SELECT alfred.logout(:'ann_token') AS second_logout;
+SELECT alfred.set_session(:'ann_token');
+
+-- set_password (admins and service roles) revokes every session.
+SELECT alfred.login('bob@example.com', 'battery staple') AS bob_token \gset
+SET ROLE regress_alfred_app;
+SELECT alfred.set_password(:'bob', 'reset-by-anyone');
+RESET ROLE;
+SELECT alfred.set_password(:'bob', 'reset by the dba');
+SELECT alfred.set_session(:'bob_token');
+SELECT alfred.set_password('00000000-0000-0000-0000-000000000000', 'reset by the dba');
+
+DROP OWNED BY regress_alfred_app, alfred_service;
+DROP ROLE regress_alfred_app;
+DROP ROLE regress_alfred_agent;
+DROP ROLE alfred_service;
+DELETE FROM alfred.users;
