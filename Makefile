@@ -44,3 +44,14 @@ unit:
 
 fuzz:
 	$(MAKE) -C test/fuzz run
+
+# alfred-agent (agent/), the reference external worker: a separate program
+# (libpq + jansson), built by `make` and installed beside psql by `make install`.
+all: agent-all
+install: agent-install
+uninstall: agent-uninstall
+clean: agent-clean
+
+.PHONY: agent-all agent-install agent-uninstall agent-clean
+agent-all agent-install agent-uninstall agent-clean:
+	$(MAKE) -C agent $(patsubst agent-%,%,$@) PG_CONFIG=$(PG_CONFIG)

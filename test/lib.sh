@@ -22,7 +22,7 @@ ALFRED_LOG=$ALFRED_TMP/server.log
 ALFRED_WORKER_DB=${ALFRED_WORKER_DB:-alfred_worker}
 SYS_PGBIN=/usr/lib/postgresql/15/bin
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
-libjansson-dev libtap-parser-sourcehandler-pgtap-perl make gcc valgrind"
+libjansson-dev libpq-dev libtap-parser-sourcehandler-pgtap-perl make gcc valgrind"
 
 if [ -n "${ALFRED_PGROOT:-}" ]; then
 	PGBIN=$ALFRED_PGROOT/usr/lib/postgresql/15/bin
