@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * calibrate_sql.c
+ *		SQL wrappers of the proactive calibration model (src/core/calibrate.c).
+ *
+ * The per-(user, suggestion type) state is a row of alfred.calibration_state;
+ * the wrappers read it as a composite value (columns found by name, so the
+ * table may gain columns), run the pure model and return a new row of the
+ * same type.  The SQL functions of 600_calibration.sql do the reading and
+ * writing of tables; everything that decides is here and in the core.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "calibrate.h"
+
+/*---- alfred.calibration_state as a composite value ----*/
+
+typedef enum StateColumn
+{
+	COL_ENGAGED,
+	COL_DISMISSED,
+	COL_GLOBAL_ENGAGED,
+	COL_GLOBAL_DISMISSED,
+	COL_COUNTED_AT,
+	COL_LAST_EVENT_AT,
+	COL_CONSECUTIVE_ENGAGEMENTS,
+	COL_CONSECUTIVE_DISMISSALS,
+	COL_SUPPRESSIONS,
+	COL_SUPPRESSED_UNTIL,
+	COL_BOOSTED,
+	NUM_STATE_COLUMNS
+} StateColumn;
+
+static const char *const state_column_names[NUM_STATE_COLUMNS] = {
+	"engaged", "dismissed", "global_engaged", "global_dismissed", "counted_at",
+	"last_event_at", "consecutive_engagements", "consecutive_dismissals",
+	"suppressions", "suppressed_until", "boosted"
+};
+
+/* A deformed row and where each column of interest sits in it. */
+typedef struct StateRow
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	int			index[NUM_STATE_COLUMNS];	/* 0-based attribute index */
+} StateRow;
+
+static void
+find_columns(StateRow *row)
+{
+	int			c;
+
+	for (c = 0; c < NUM_STATE_COLUMNS; c++)
+	{
+		int			i;
+
+		row->index[c] = -1;
+		for (i = 0; i < row->desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), state_column_names[c]) == 0)
+				row->index[c] = i;
+		}
+		if (row->index[c] < 0)
+			elog(ERROR, "calibration state has no column \"%s\"", state_column_names[c]);
+	}
+}
+
+static Datum
+column(const StateRow *row, StateColumn c, bool *isnull)
+{
+	*isnull = row->nulls[row->index[c]];
+	return row->values[row->index[c]];
+}
+
+static double
+column_double(const StateRow *row, StateColumn c)
+{
+	bool		isnull;
+	Datum		d = column(row, c, &isnull);
+
+	return isnull ? 0.0 : DatumGetFloat8(d);
+}
+
+static int32
+column_int(const StateRow *row, StateColumn c)
+{
+	bool		isnull;
+	Datum		d = column(row, c, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/* Deforms a calibration_state row into row and the model's state. */
+static void
+state_from_row(HeapTupleHeader th, StateRow *row, alfred_cal_state *s)
+{
+	HeapTupleData tuple;
+	bool		isnull;
+	Datum		d;
+
+	row->desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(th),
+											HeapTupleHeaderGetTypMod(th));
+	row->values = palloc(row->desc->natts * sizeof(Datum));
+	row->nulls = palloc(row->desc->natts * sizeof(bool));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, row->desc, row->values, row->nulls);
+	find_columns(row);
+
+	alfred_cal_init(s);
+	s->engaged = column_double(row, COL_ENGAGED);
+	s->dismissed = column_double(row, COL_DISMISSED);
+	s->global_engaged = column_double(row, COL_GLOBAL_ENGAGED);
+	s->global_dismissed = column_double(row, COL_GLOBAL_DISMISSED);
+	d = column(row, COL_COUNTED_AT, &isnull);
+	s->has_events = !isnull;
+	s->counted_at = isnull ? 0 : DatumGetTimestampTz(d);
+	s->consecutive_engagements = column_int(row, COL_CONSECUTIVE_ENGAGEMENTS);
+	s->consecutive_dismissals = column_int(row, COL_CONSECUTIVE_DISMISSALS);
+	s->suppressions = column_int(row, COL_SUPPRESSIONS);
+	d = column(row, COL_SUPPRESSED_UNTIL, &isnull);
+	s->suppressed = !isnull;
+	s->suppressed_until = isnull ? 0 : DatumGetTimestampTz(d);
+	d = column(row, COL_BOOSTED, &isnull);
+	s->boosted = !isnull && DatumGetBool(d);
+}
+
+static void
+set_column(StateRow *row, StateColumn c, Datum value, bool isnull)
+{
+	row->values[row->index[c]] = value;
+	row->nulls[row->index[c]] = isnull;
+}
+
+/* A new calibration_state row: row's other columns with s's values. */
+static Datum
+state_to_row(StateRow *row, const alfred_cal_state *s)
+{
+	set_column(row, COL_ENGAGED, Float8GetDatum(s->engaged), false);
+	set_column(row, COL_DISMISSED, Float8GetDatum(s->dismissed), false);
+	set_column(row, COL_GLOBAL_ENGAGED, Float8GetDatum(s->global_engaged), false);
+	set_column(row, COL_GLOBAL_DISMISSED, Float8GetDatum(s->global_dismissed), false);
+	set_column(row, COL_COUNTED_AT, TimestampTzGetDatum(s->counted_at), !s->has_events);
+	set_column(row, COL_CONSECUTIVE_ENGAGEMENTS, Int32GetDatum(s->consecutive_engagements), false);
+	set_column(row, COL_CONSECUTIVE_DISMISSALS, Int32GetDatum(s->consecutive_dismissals), false);
+	set_column(row, COL_SUPPRESSIONS, Int32GetDatum(s->suppressions), false);
+	set_column(row, COL_SUPPRESSED_UNTIL, TimestampTzGetDatum(s->suppressed_until), !s->suppressed);
+	set_column(row, COL_BOOSTED, BoolGetDatum(s->boosted), false);
+	return HeapTupleGetDatum(heap_form_tuple(row->desc, row->values, row->nulls));
+}
+
+/*---- Argument checks (22023) ----*/
+
+static TimestampTz
+finite_time(TimestampTz at)
+{
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("calibration time must be finite"),
+				 errdetail("Infinite timestamps cannot be decayed to.")));
+	return at;
+}
+
+static alfred_cal_action
+check_action(FunctionCallInfo fcinfo, int argno)
+{
+	alfred_cal_action action;
+	char	   *s = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("engagement action must not be null"),
+				 errdetail("The action must be \"engaged\" or \"dismissed\".")));
+	if (!alfred_cal_parse_action(s, &action))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid engagement action \"%s\"", s),
+				 errdetail("The action must be \"engaged\" or \"dismissed\".")));
+	return action;
+}
+
+static void
+check_source(FunctionCallInfo fcinfo, int argno)
+{
+	alfred_cal_source source;
+	char	   *s = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("engagement source must not be null"),
+				 errdetail("The source must be \"conversation\", \"notification\" or \"schedule\".")));
+	if (!alfred_cal_parse_source(s, &source))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid engagement source \"%s\"", s),
+				 errdetail("The source must be \"conversation\", \"notification\" or \"schedule\".")));
+}
+
+static alfred_cal_override
+check_override(FunctionCallInfo fcinfo, int argno)
+{
+	alfred_cal_override override;
+	char	   *s = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+
+	if (!alfred_cal_parse_override(s, &override))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid proactiveness override \"%s\"", s),
+				 errdetail("The override must be \"more\", \"less\" or NULL.")));
+	return override;
+}
+
+static double
+check_base(FunctionCallInfo fcinfo, int argno)
+{
+	double		base;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("base relevance must not be null"),
+				 errdetail("The base relevance must be greater than 0 and at most 1.")));
+	base = PG_GETARG_FLOAT8(argno);
+	if (!(base > 0.0 && base <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("base relevance %s is out of range", float8out_internal(base)),
+				 errdetail("The base relevance must be greater than 0 and at most 1.")));
+	return base;
+}
+
+/*---- SQL functions ----*/
+
+/*
+ * calibration_step(state calibration_state, action text, source text,
+ * at timestamptz) → calibration_state: the state after one event.
+ */
+PG_FUNCTION_INFO_V1(alfred_calibration_step);
+Datum
+alfred_calibration_step(PG_FUNCTION_ARGS)
+{
+	alfred_cal_action action = check_action(fcinfo, 1);
+	StateRow	row;
+	alfred_cal_state s;
+	TimestampTz at;
+
+	check_source(fcinfo, 2);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("calibration state and time must not be null")));
+	at = finite_time(PG_GETARG_TIMESTAMPTZ(3));
+	state_from_row(PG_GETARG_HEAPTUPLEHEADER(0), &row, &s);
+	alfred_cal_record(&s, action, at);
+	set_column(&row, COL_LAST_EVENT_AT, TimestampTzGetDatum(at), false);
+	PG_RETURN_DATUM(state_to_row(&row, &s));
+}
+
+/*
+ * calibration_at(state calibration_state, at timestamptz) → calibration_state:
+ * the state as of at (decayed counts, ended suppression, lapsed boost).
+ */
+PG_FUNCTION_INFO_V1(alfred_calibration_at);
+Datum
+alfred_calibration_at(PG_FUNCTION_ARGS)
+{
+	StateRow	row;
+	alfred_cal_state s;
+	TimestampTz at = finite_time(PG_GETARG_TIMESTAMPTZ(1));
+
+	state_from_row(PG_GETARG_HEAPTUPLEHEADER(0), &row, &s);
+	alfred_cal_advance(&s, at);
+	PG_RETURN_DATUM(state_to_row(&row, &s));
+}
+
+/*
+ * calibration_score(state calibration_state, level float8, base float8)
+ * → float8: p for a state already brought to the time of the question;
+ * a NULL state is no history.
+ */
+PG_FUNCTION_INFO_V1(alfred_calibration_score);
+Datum
+alfred_calibration_score(PG_FUNCTION_ARGS)
+{
+	double		base = check_base(fcinfo, 2);
+	double		level;
+	StateRow	row;
+	alfred_cal_state s;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("proactiveness level must not be null")));
+	level = PG_GETARG_FLOAT8(1);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_FLOAT8(alfred_cal_score(NULL, level, base));
+	state_from_row(PG_GETARG_HEAPTUPLEHEADER(0), &row, &s);
+	PG_RETURN_FLOAT8(alfred_cal_score(&s, level, base));
+}
+
+/*
+ * proactiveness_level(global_engaged float8, global_dismissed float8,
+ * override text) → float8: the global level g; NULL counts are 0.
+ */
+PG_FUNCTION_INFO_V1(alfred_proactiveness_level);
+Datum
+alfred_proactiveness_level(PG_FUNCTION_ARGS)
+{
+	alfred_cal_override override = check_override(fcinfo, 2);
+	double		ge = PG_ARGISNULL(0) ? 0.0 : PG_GETARG_FLOAT8(0);
+	double		gd = PG_ARGISNULL(1) ? 0.0 : PG_GETARG_FLOAT8(1);
+
+	PG_RETURN_FLOAT8(alfred_cal_global_level(ge, gd, override));
+}
+
+/* calibration_uniform(seed bigint) → float8: u in [0, 1) from splitmix64. */
+PG_FUNCTION_INFO_V1(alfred_calibration_uniform);
+Datum
+alfred_calibration_uniform(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(alfred_cal_uniform((uint64) PG_GETARG_INT64(0)));
+}
+
+/*
+ * pattern_confidence(occurrences int, last_seen_at timestamptz,
+ * at timestamptz) → float8.
+ */
+PG_FUNCTION_INFO_V1(alfred_pattern_confidence);
+Datum
+alfred_pattern_confidence(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	TimestampTz seen = finite_time(PG_GETARG_TIMESTAMPTZ(1));
+	TimestampTz at = finite_time(PG_GETARG_TIMESTAMPTZ(2));
+
+	PG_RETURN_FLOAT8(alfred_cal_pattern_confidence(n, at - seen));
+}
+
+/*
+ * pattern_actionable(acted_on boolean, occurrences int, last_seen_at
+ * timestamptz, at timestamptz) → boolean.
+ */
+PG_FUNCTION_INFO_V1(alfred_pattern_actionable);
+Datum
+alfred_pattern_actionable(PG_FUNCTION_ARGS)
+{
+	bool		acted_on = PG_GETARG_BOOL(0);
+	int32		n = PG_GETARG_INT32(1);
+	TimestampTz seen = finite_time(PG_GETARG_TIMESTAMPTZ(2));
+	TimestampTz at = finite_time(PG_GETARG_TIMESTAMPTZ(3));
+
+	PG_RETURN_BOOL(alfred_cal_pattern_actionable(acted_on, n,
+												 alfred_cal_pattern_confidence(n, at - seen)));
+}
