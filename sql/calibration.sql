@@ -14,8 +14,8 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 INSERT INTO alfred.users (id, email, password_hash) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ada@example.com', '$2a$06$calibrationtestcalibrationtestcalibrationtestcalibr'),
-	('00000000-0000-0000-0000-0000000000b2', 'bob@example.com', '$2a$06$calibrationtestcalibrationtestcalibrationtestcalibr');
+	('00000000-0000-0000-0000-0000000000a1', 'calibration-ada@example.com', '$2a$06$calibrationtestcalibrationtestcalibrationtestcalibr'),
+	('00000000-0000-0000-0000-0000000000b2', 'calibration-bob@example.com', '$2a$06$calibrationtestcalibrationtestcalibrationtestcalibr');
 
 --
 -- The model at fixed times (calibration_step / calibration_at)
@@ -227,3 +227,6 @@ SELECT pg_temp.err($$SELECT alfred.complete_onboarding('00000000-0000-0000-0000-
 SELECT pg_temp.err($$SELECT alfred.observe_pattern('00000000-0000-0000-0000-0000000000b2', 'x', 'y', '"a string"')$$);
 SELECT pg_temp.err($$SELECT alfred.observe_pattern('00000000-0000-0000-0000-0000000000b2', '', 'y', '{}')$$);
 SELECT pg_temp.err($$SELECT alfred.calibration_at(pg_temp.fresh(), 'infinity')$$);
+
+-- leave the shared regression database as it was
+DELETE FROM alfred.users WHERE id IN ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000b2');
