@@ -330,7 +330,10 @@ alfred_habit_append(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(habit_datum(&h));
 }
 
-/* alfred._habit_recompute(habit, days, today): the habit's tally rebuilt. */
+/*
+ * alfred._habit_recompute(habit, days, today): the habit's tally rebuilt
+ * from its logged days as of today (NULL: every day counts).
+ */
 PG_FUNCTION_INFO_V1(alfred_habit_recompute);
 Datum
 alfred_habit_recompute(PG_FUNCTION_ARGS)
@@ -338,8 +341,12 @@ alfred_habit_recompute(PG_FUNCTION_ARGS)
 	HabitRow	h;
 	int32_t    *days = NULL;
 	int			n = 0;
-	int32_t		today = check_day(PG_GETARG_DATEADT(2), "today");
+	int32_t		today = INT32_MAX;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (!PG_ARGISNULL(2))
+		today = check_day(PG_GETARG_DATEADT(2), "today");
 	habit_read(PG_GETARG_HEAPTUPLEHEADER(0), &h);
 	if (!PG_ARGISNULL(1))
 		n = days_of(PG_GETARG_ARRAYTYPE_P(1), &days);

@@ -15,3 +15,249 @@ AS 'MODULE_PATHNAME', 'alfred_streak_of';
 
 COMMENT ON FUNCTION @extschema@.streak_of(date[], text, int[], int, date) IS
 'The streak of a habit as of today from its logged dates (the definition of DESIGN.md "Streaks"): frequency daily, custom (the ISO weekdays in days_of_week, 1 = Monday) or weekly (ISO weeks met with target logs; NULL target = the number of days_of_week, else 1). current_streak counts met periods in a row ending in the open period or the scheduled one before it; state is done, pending, at_risk, lost or none. Dates after today, NULLs and duplicates are ignored.';
+
+-- The streak columns of alfred.habits are the C core's tally: current_streak
+-- is the run of met periods ending at last_met_period (the first day of that
+-- period: the day, or the ISO week's Monday), best_streak the longest run,
+-- period_logs the logs in last_logged's week (weekly habits).  A reader trusts
+-- current_streak only while last_met_period is the open period or the one
+-- before it; alfred.habit_streak applies that rule, so no nightly job zeroes
+-- broken streaks.
+
+CREATE FUNCTION @extschema@.habit_streak(
+	habit @extschema@.habits,
+	today date,
+	OUT current_streak int,
+	OUT best_streak int,
+	OUT state text)
+RETURNS record
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_habit_streak';
+
+COMMENT ON FUNCTION @extschema@.habit_streak(@extschema@.habits, date) IS
+'The streak and state of a habit as of today, read in O(1) from its stored tally (the same definition as streak_of): the stored current_streak counts only while its last met period is the open period or the scheduled one before it.';
+
+CREATE FUNCTION @extschema@._habit_append(habit @extschema@.habits, day date)
+RETURNS @extschema@.habits
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_habit_append';
+
+COMMENT ON FUNCTION @extschema@._habit_append(@extschema@.habits, date) IS
+'Internal to log_habit: the habit with a log on day folded into its streak tally in O(1); NULL when day comes before the latest log (a back-fill, which needs _habit_recompute).';
+
+CREATE FUNCTION @extschema@._habit_recompute(habit @extschema@.habits, days date[], today date)
+RETURNS @extschema@.habits
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_habit_recompute';
+
+COMMENT ON FUNCTION @extschema@._habit_recompute(@extschema@.habits, date[], date) IS
+'Internal to log_habit, unlog_habit and the schedule trigger: the habit with its streak tally rebuilt from all its logged days as of today (NULL today: every day counts). Raises 22023 for an invalid schedule.';
+
+CREATE FUNCTION @extschema@.user_today(user_id uuid, day_start_hour int DEFAULT 0)
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT ((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(user_today.day_start_hour, 0)))::date
+	FROM @extschema@.users u
+	WHERE u.id = user_today.user_id
+$$;
+
+COMMENT ON FUNCTION @extschema@.user_today(uuid, int) IS
+'Today for a user: the date of now() in the user''s timezone, day_start_hour hours earlier (a habit with day_start_hour 4 counts a log at 02:00 for the day before). NULL for an unknown user.';
+
+-- Lock a habit and find the user's today for it; unknown ids raise 22023.
+CREATE FUNCTION @extschema@._habit_for_update(habit_id uuid, OUT habit @extschema@.habits, OUT today date)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r record;
+BEGIN
+	IF habit_id IS NULL THEN
+		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT h AS habit,
+		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
+	INTO r
+	FROM @extschema@.habits h JOIN @extschema@.users u ON u.id = h.user_id
+	WHERE h.id = _habit_for_update.habit_id
+	FOR UPDATE OF h;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	habit := r.habit;
+	today := r.today;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._habit_for_update(uuid) IS
+'Internal to log_habit and unlog_habit: the habit row, locked, and the user''s today for it (timezone and day_start_hour); 22023 when the habit does not exist or is not visible.';
+
+CREATE FUNCTION @extschema@._habit_logged_days(habit @extschema@.habits)
+RETURNS date[]
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce(array_agg(l.logged_date ORDER BY l.logged_date), '{}')
+	FROM @extschema@.habit_logs l
+	WHERE l.user_id = (habit).user_id AND l.habit_id = (habit).id
+$$;
+
+COMMENT ON FUNCTION @extschema@._habit_logged_days(@extschema@.habits) IS
+'Internal: every date a habit was logged on, in order (the input of a full recompute).';
+
+CREATE FUNCTION @extschema@._habit_store(habit @extschema@.habits)
+RETURNS @extschema@.habits
+LANGUAGE sql VOLATILE
+AS $$
+	UPDATE @extschema@.habits h
+	SET current_streak = (habit).current_streak,
+		best_streak = (habit).best_streak,
+		total_completions = (habit).total_completions,
+		last_logged = (habit).last_logged,
+		last_met_period = (habit).last_met_period,
+		period_logs = (habit).period_logs
+	WHERE h.user_id = (habit).user_id AND h.id = (habit).id
+	RETURNING h.*
+$$;
+
+COMMENT ON FUNCTION @extschema@._habit_store(@extschema@.habits) IS
+'Internal: write a habit''s streak tally (the columns the streak core computes) back to its row.';
+
+CREATE FUNCTION @extschema@.log_habit(
+	habit_id uuid,
+	on_date date DEFAULT NULL,
+	notes text DEFAULT NULL,
+	duration_minutes int DEFAULT NULL)
+RETURNS @extschema@.habits
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	r record;
+	h @extschema@.habits;
+	today date;
+	day date;
+	updated @extschema@.habits;
+BEGIN
+	SELECT * INTO r FROM @extschema@._habit_for_update(habit_id);
+	h := r.habit;
+	today := r.today;
+	day := coalesce(on_date, today);
+	IF day > today THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('That date is after the user''s today, %s.', today);
+	END IF;
+	IF NOT isfinite(day) THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The date must be finite.';
+	END IF;
+
+	INSERT INTO @extschema@.habit_logs (user_id, habit_id, logged_date, notes, duration_minutes)
+	VALUES (h.user_id, h.id, day, log_habit.notes, log_habit.duration_minutes)
+	ON CONFLICT (user_id, habit_id, logged_date) DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN h;				-- already logged that day: nothing changes
+	END IF;
+
+	updated := @extschema@._habit_append(h, day);
+	IF updated.id IS NULL THEN		-- a back-fill: recompute from the history
+		updated := @extschema@._habit_recompute(h, @extschema@._habit_logged_days(h), today);
+	END IF;
+	RETURN @extschema@._habit_store(updated);
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.log_habit(uuid, date, text, int) IS
+'Log a habit on on_date (NULL: today in the user''s timezone, shifted by the habit''s day_start_hour) and return the habit with its streak updated: in O(1) when the date comes after every earlier log, by a full recompute for a back-fill. Logging a date twice changes nothing; a date after the user''s today raises 22023; an unknown habit raises 22023.';
+
+CREATE FUNCTION @extschema@.unlog_habit(habit_id uuid, on_date date DEFAULT NULL)
+RETURNS @extschema@.habits
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r record;
+	h @extschema@.habits;
+	today date;
+BEGIN
+	SELECT * INTO r FROM @extschema@._habit_for_update(habit_id);
+	h := r.habit;
+	today := r.today;
+	DELETE FROM @extschema@.habit_logs l
+	WHERE l.user_id = h.user_id AND l.habit_id = h.id
+		AND l.logged_date = coalesce(on_date, today);
+	IF NOT FOUND THEN
+		RETURN h;				-- nothing logged that day: nothing changes
+	END IF;
+	RETURN @extschema@._habit_store(
+		@extschema@._habit_recompute(h, @extschema@._habit_logged_days(h), today));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.unlog_habit(uuid, date) IS
+'Remove the log of a habit on on_date (NULL: the user''s today) and return the habit with its streak recomputed from the remaining history (best_streak can go down). A date without a log changes nothing; an unknown habit raises 22023.';
+
+CREATE FUNCTION @extschema@.recompute_habit(habit_id uuid)
+RETURNS @extschema@.habits
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r record;
+	h @extschema@.habits;
+	today date;
+BEGIN
+	SELECT * INTO r FROM @extschema@._habit_for_update(habit_id);
+	h := r.habit;
+	today := r.today;
+	RETURN @extschema@._habit_store(
+		@extschema@._habit_recompute(h, @extschema@._habit_logged_days(h), today));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.recompute_habit(uuid) IS
+'Rebuild a habit''s streak columns from its logs (after habit_logs rows were written directly, or when health_check reports streak drift) and return the habit. An unknown habit raises 22023.';
+
+-- A new habit starts with an empty tally; a schedule change recomputes it.
+-- Both validate the schedule (22023).
+CREATE FUNCTION @extschema@._habit_schedule_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		RETURN @extschema@._habit_recompute(NEW, '{}', NULL);
+	END IF;
+	RETURN @extschema@._habit_recompute(NEW, @extschema@._habit_logged_days(NEW),
+		@extschema@.user_today(NEW.user_id, NEW.day_start_hour));
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._habit_schedule_trigger() IS
+'Trigger on habits: validates the schedule and starts a new habit with an empty streak tally; recomputes the tally when frequency, days_of_week, target_per_week or day_start_hour change.';
+
+CREATE TRIGGER habits_schedule_insert
+	BEFORE INSERT ON @extschema@.habits
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._habit_schedule_trigger();
+
+CREATE TRIGGER habits_schedule_update
+	BEFORE UPDATE OF frequency, days_of_week, target_per_week, day_start_hour ON @extschema@.habits
+	FOR EACH ROW
+	WHEN (OLD.frequency IS DISTINCT FROM NEW.frequency
+		OR OLD.days_of_week IS DISTINCT FROM NEW.days_of_week
+		OR OLD.target_per_week IS DISTINCT FROM NEW.target_per_week
+		OR OLD.day_start_hour IS DISTINCT FROM NEW.day_start_hour)
+	EXECUTE FUNCTION @extschema@._habit_schedule_trigger();
+
+CREATE FUNCTION @extschema@.habits_at_risk(user_id uuid)
+RETURNS TABLE (habit_id uuid, name text, current_streak int, best_streak int, state text, last_logged date)
+LANGUAGE sql STABLE
+AS $$
+	SELECT h.id, h.name, s.current_streak, s.best_streak, s.state, h.last_logged
+	FROM @extschema@.habits h
+	CROSS JOIN LATERAL @extschema@.habit_streak(h, @extschema@.user_today(h.user_id, h.day_start_hour)) s
+	WHERE h.user_id = habits_at_risk.user_id AND h.active AND s.state = 'at_risk'
+	ORDER BY s.current_streak DESC, h.name
+$$;
+
+COMMENT ON FUNCTION @extschema@.habits_at_risk(uuid) IS
+'The user''s active habits whose streak is at risk today (in the user''s timezone): a daily or custom habit scheduled today, not yet logged, with a streak above 0; a weekly habit that needs a log on every remaining day of the week. Longest streaks first.';
