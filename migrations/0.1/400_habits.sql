@@ -95,29 +95,37 @@ COMMENT ON FUNCTION @extschema@._habit_for_update(uuid) IS
 
 CREATE FUNCTION @extschema@._habit_logged_days(habit @extschema@.habits)
 RETURNS date[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT coalesce(array_agg(l.logged_date ORDER BY l.logged_date), '{}')
-	FROM @extschema@.habit_logs l
-	WHERE l.user_id = (habit).user_id AND l.habit_id = (habit).id
+BEGIN
+	-- In index order, so the C side finds them sorted and skips its sort.
+	RETURN ARRAY(SELECT l.logged_date FROM @extschema@.habit_logs l
+		WHERE l.user_id = habit.user_id AND l.habit_id = habit.id
+		ORDER BY l.logged_date);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._habit_logged_days(@extschema@.habits) IS
-'Internal: every date a habit was logged on, in order (the input of a full recompute).';
+'Internal: every date a habit was logged on, in order (the input of a full recompute); plpgsql so that its plan is cached.';
 
 CREATE FUNCTION @extschema@._habit_store(habit @extschema@.habits)
 RETURNS @extschema@.habits
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
+DECLARE
+	stored @extschema@.habits;
+BEGIN
 	UPDATE @extschema@.habits h
-	SET current_streak = (habit).current_streak,
-		best_streak = (habit).best_streak,
-		total_completions = (habit).total_completions,
-		last_logged = (habit).last_logged,
-		last_met_period = (habit).last_met_period,
-		period_logs = (habit).period_logs
-	WHERE h.user_id = (habit).user_id AND h.id = (habit).id
-	RETURNING h.*
+	SET current_streak = habit.current_streak,
+		best_streak = habit.best_streak,
+		total_completions = habit.total_completions,
+		last_logged = habit.last_logged,
+		last_met_period = habit.last_met_period,
+		period_logs = habit.period_logs
+	WHERE h.user_id = habit.user_id AND h.id = habit.id
+	RETURNING h.* INTO stored;
+	RETURN stored;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._habit_store(@extschema@.habits) IS
@@ -131,17 +139,26 @@ CREATE FUNCTION @extschema@.log_habit(
 RETURNS @extschema@.habits
 LANGUAGE plpgsql VOLATILE
 AS $$
+-- The hot path: one locking read, one insert, one update; no nested calls
+-- but the C fold (_habit_append).
 #variable_conflict use_column
 DECLARE
-	r record;
 	h @extschema@.habits;
+	tz text;
 	today date;
 	day date;
 	updated @extschema@.habits;
 BEGIN
-	SELECT * INTO r FROM @extschema@._habit_for_update(habit_id);
-	h := r.habit;
-	today := r.today;
+	IF habit_id IS NULL THEN
+		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO h FROM @extschema@.habits WHERE id = log_habit.habit_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT timezone INTO tz FROM @extschema@.users WHERE id = h.user_id;
+	today := ((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date;
 	day := coalesce(on_date, today);
 	IF day > today THEN
 		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
@@ -164,7 +181,16 @@ BEGIN
 	IF updated.id IS NULL THEN		-- a back-fill: recompute from the history
 		updated := @extschema@._habit_recompute(h, @extschema@._habit_logged_days(h), today);
 	END IF;
-	RETURN @extschema@._habit_store(updated);
+	UPDATE @extschema@.habits
+	SET current_streak = updated.current_streak,
+		best_streak = updated.best_streak,
+		total_completions = updated.total_completions,
+		last_logged = updated.last_logged,
+		last_met_period = updated.last_met_period,
+		period_logs = updated.period_logs
+	WHERE user_id = h.user_id AND id = h.id
+	RETURNING * INTO h;
+	RETURN h;
 END
 $$;
 
