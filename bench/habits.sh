@@ -33,8 +33,8 @@ psql_q -d $DB <<SQL >/dev/null
 SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.nid(n int) RETURNS uuid LANGUAGE sql IMMUTABLE
 	AS \$\$ SELECT ('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid \$\$;
-INSERT INTO alfred.users (id, email, timezone)
-	SELECT pg_temp.nid(u), 'bench' || u || '@example.com', 'UTC' FROM generate_series(1, 100) u;
+INSERT INTO alfred.users (id, email, timezone, password_hash)
+	SELECT pg_temp.nid(u), 'bench' || u || '@example.com', 'UTC', '\$2a\$04\$benchbenchbenchbenchbe' FROM generate_series(1, 100) u;
 INSERT INTO alfred.habits (user_id, id, name)
 	SELECT pg_temp.nid(1 + h % 100), pg_temp.nid(h), 'habit ' || h FROM generate_series(1, $HABITS) h;
 INSERT INTO alfred.habit_logs (user_id, habit_id, logged_date)

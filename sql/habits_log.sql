@@ -21,13 +21,9 @@ CREATE FUNCTION pg_temp.tally(h alfred.habits, t date) RETURNS text LANGUAGE sql
 		h.period_logs)
 $$;
 
-INSERT INTO alfred.users (email, timezone) VALUES
-	('ann@example.com', 'UTC'),
-	('kiri@example.com', 'Pacific/Kiritimati'),
-	('pago@example.com', 'Pacific/Pago_Pago');
-SELECT id AS ann FROM alfred.users WHERE email = 'ann@example.com' \gset
-SELECT id AS kiri FROM alfred.users WHERE email = 'kiri@example.com' \gset
-SELECT id AS pago FROM alfred.users WHERE email = 'pago@example.com' \gset
+SELECT alfred.create_user('habits-ann@example.com', 'secret-ann', timezone => 'UTC') AS ann \gset
+SELECT alfred.create_user('habits-kiri@example.com', 'secret-kiri', timezone => 'Pacific/Kiritimati') AS kiri \gset
+SELECT alfred.create_user('habits-pago@example.com', 'secret-pago', timezone => 'Pacific/Pago_Pago') AS pago \gset
 SELECT alfred.user_today(:'ann') AS t \gset
 
 INSERT INTO alfred.habits (user_id, name) VALUES (:'ann', 'read') RETURNING id AS read \gset
@@ -81,7 +77,7 @@ SELECT frequency, days_of_week, target_per_week, pg_temp.tally(h, '2025-06-09'),
 FROM alfred.habits h WHERE id = :'stretch';
 -- Renaming does not recompute; a streak column written by hand is repaired
 -- by recompute_habit.
-UPDATE alfred.habits SET name = 'stretch!', current_streak = 99 WHERE id = :'stretch';
+UPDATE alfred.habits SET name = 'stretch!', current_streak = 0 WHERE id = :'stretch';
 SELECT name, current_streak FROM alfred.habits WHERE id = :'stretch';
 SELECT pg_temp.tally(alfred.recompute_habit(:'stretch'), '2025-06-09');
 
@@ -110,3 +106,6 @@ SELECT pg_temp.err(format($$UPDATE alfred.habits SET target_per_week = 9 WHERE i
 SELECT pg_temp.err(format($$INSERT INTO alfred.habits (user_id, name, frequency) VALUES (%L, 'x', 'custom')$$, :'ann'));
 SELECT frequency, days_of_week, target_per_week, pg_temp.tally(h, '2025-06-09') FROM alfred.habits h WHERE id = :'stretch';
 SELECT count(*) AS habits FROM alfred.habits WHERE user_id = :'ann';
+
+-- Leave the shared regression database as we found it.
+DELETE FROM alfred.users WHERE id IN (:'ann', :'kiri', :'pago');

@@ -302,6 +302,7 @@ CREATE TABLE @extschema@.habits (
 	total_completions	integer NOT NULL DEFAULT 0,
 	last_logged			date,
 	last_met_period		date,
+	period_logs			integer NOT NULL DEFAULT 0,
 	motivation			text,
 	category			text,
 	active				boolean NOT NULL DEFAULT true,
@@ -329,6 +330,7 @@ COMMENT ON COLUMN @extschema@.habits.days_of_week IS 'ISO weekdays, 1 = Monday â
 COMMENT ON COLUMN @extschema@.habits.target_per_week IS 'Logs needed in an ISO week to meet a weekly habit (default: number of days_of_week, else 1).';
 COMMENT ON COLUMN @extschema@.habits.day_start_hour IS 'Hour at which the user''s day starts for this habit: a log before it counts for the previous day.';
 COMMENT ON COLUMN @extschema@.habits.last_met_period IS 'First day of the last met period (day or ISO week); lets a log for today update the streak in O(1).';
+COMMENT ON COLUMN @extschema@.habits.period_logs IS 'Weekly habits: logs in the ISO week of last_logged (part of the streak tally, with current_streak, best_streak, last_logged and last_met_period).';
 
 CREATE TABLE @extschema@.habit_logs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,

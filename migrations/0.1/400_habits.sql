@@ -53,17 +53,23 @@ AS 'MODULE_PATHNAME', 'alfred_habit_recompute';
 COMMENT ON FUNCTION @extschema@._habit_recompute(@extschema@.habits, date[], date) IS
 'Internal to log_habit, unlog_habit and the schedule trigger: the habit with its streak tally rebuilt from all its logged days as of today (NULL today: every day counts). Raises 22023 for an invalid schedule.';
 
-CREATE FUNCTION @extschema@.user_today(user_id uuid, day_start_hour int DEFAULT 0)
+CREATE FUNCTION @extschema@.user_today(user_id uuid, day_start_hour int DEFAULT NULL)
 RETURNS date
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT ((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(user_today.day_start_hour, 0)))::date
+	SELECT ((now() AT TIME ZONE u.timezone)
+			- make_interval(hours => coalesce(user_today.day_start_hour, s.day_start_hour, 0)))::date
 	FROM @extschema@.users u
+	LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
 	WHERE u.id = user_today.user_id
 $$;
 
 COMMENT ON FUNCTION @extschema@.user_today(uuid, int) IS
-'Today for a user: the date of now() in the user''s timezone, day_start_hour hours earlier (a habit with day_start_hour 4 counts a log at 02:00 for the day before). NULL for an unknown user.';
+'Today for a user: the date of now() in the user''s timezone, day_start_hour hours earlier (NULL: the user''s user_settings.day_start_hour, else 0), so with 4 a log at 02:00 counts for the day before. NULL for an unknown user.';
+
+-- Lookups by id alone (the functions take a habit or task id).
+CREATE UNIQUE INDEX habits_id_key ON @extschema@.habits (id);
+CREATE UNIQUE INDEX tasks_id_key ON @extschema@.tasks (id);
 
 -- Lock a habit and find the user's today for it; unknown ids raise 22023.
 CREATE FUNCTION @extschema@._habit_for_update(habit_id uuid, OUT habit @extschema@.habits, OUT today date)

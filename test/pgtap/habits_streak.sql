@@ -4,7 +4,8 @@
 BEGIN;
 SELECT plan(6);
 
-INSERT INTO alfred.users (email, timezone) VALUES ('tap-streak@example.com', 'Europe/Paris');
+
+SELECT alfred.create_user('tap-streak@example.com', 'secret-streak', timezone => 'Europe/Paris');
 
 CREATE TEMP TABLE checks (kind text, agree boolean, tally_agree boolean, path text);
 
