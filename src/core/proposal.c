@@ -681,6 +681,9 @@ alfred_proposal_check_payload(const char *action_type, const json_t *payload,
  * distance of 0 is "approved", below ALFRED_PROPOSAL_HEAVY_EDIT (0.25, a
  * quarter of the content) "edited_lightly", else "edited_heavily".
  *
+ * Values nested deeper than DIST_MAX_DEPTH (1024) weigh 1 and cost 1, so
+ * the recursion is bounded whatever the input.
+ *
  * Cost: quadratic in the sizes of the strings and arrays compared.  Common
  * prefixes and suffixes are skipped first; when the rest of two strings
  * would still need more than LEV_MAX_CELLS cells, their cost is taken as the
@@ -888,11 +891,12 @@ array_cost(const json_t *a, const json_t *b, int depth)
 	double	   *row;
 	double		result;
 
-	/* skip equal leading and trailing elements */
-	while (lo < n && lo < m && json_equal(json_array_get(a, lo), json_array_get(b, lo)))
+	/* skip equal leading and trailing elements (cost, unlike json_equal, is depth-bounded) */
+	while (lo < n && lo < m &&
+		   cost(json_array_get(a, lo), json_array_get(b, lo), depth + 1) == 0)
 		lo++;
 	while (n > lo && m > lo &&
-		   json_equal(json_array_get(a, n - 1), json_array_get(b, m - 1)))
+		   cost(json_array_get(a, n - 1), json_array_get(b, m - 1), depth + 1) == 0)
 		n--, m--;
 
 	row = malloc((m - lo + 1) * sizeof(double));
@@ -930,10 +934,9 @@ cost(const json_t *a, const json_t *b, int depth)
 	double		wa,
 				wb;
 
+	/* below DIST_MAX_DEPTH values count as one unit each, changed or not */
 	if (kind(a) != kind(b) || depth > DIST_MAX_DEPTH)
 	{
-		if (depth > DIST_MAX_DEPTH && json_equal((json_t *) a, (json_t *) b))
-			return 0;
 		wa = weight(a, depth);
 		wb = weight(b, depth);
 		return wa > wb ? wa : wb;

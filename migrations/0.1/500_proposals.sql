@@ -1,0 +1,632 @@
+-- 500_proposals.sql: the one state machine for every action an agent wants to
+-- take (seed 001 TaskAction, seed 002 action_proposals, seed 004 approvals).
+-- C in src/core/proposal.c (transition table, payload shapes, edit distance),
+-- src/proposal_sql.c (its SQL wrappers) and src/proposal_guard.c (the trigger).
+--
+--   pending --approve--> approved --start--> executing --finish ok--> executed
+--      |                    |                    '--finish error--> failed --retry--> approved
+--      +--reject--> rejected <--reject--'
+--      '--(expires_at passes)--> expired
+--
+-- Every API function locks the proposal row; a decision taken on a proposal
+-- that a concurrent transaction changed meanwhile fails with 40001, so of two
+-- people deciding at once exactly one wins.
+
+/*---- C functions ----*/
+
+CREATE FUNCTION @extschema@.check_proposal_payload(action_type text, payload jsonb, edited boolean DEFAULT false)
+RETURNS void
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_check_proposal_payload';
+COMMENT ON FUNCTION @extschema@.check_proposal_payload(text, jsonb, boolean) IS
+'Raises 22023 naming the missing, unknown or invalid key when payload does not fit the shape of action_type (task actions create/update/complete/delete/query, seed 002''s email and calendar actions); other action types take any JSON object';
+
+CREATE FUNCTION @extschema@.proposal_edit_distance(proposed jsonb, edited jsonb)
+RETURNS double precision
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_proposal_edit_distance_sql';
+COMMENT ON FUNCTION @extschema@.proposal_edit_distance(jsonb, jsonb) IS
+'Normalized edit distance in [0, 1] between two JSON values: the edit cost (Levenshtein over strings'' code points and array elements, 1 per changed scalar, a key''s whole content when added or removed) divided by the content of the larger value';
+
+CREATE FUNCTION @extschema@.proposal_edit_signal(distance double precision)
+RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_proposal_edit_signal_sql';
+COMMENT ON FUNCTION @extschema@.proposal_edit_signal(double precision) IS
+'The preference signal of an approval with the given edit distance: approved at 0, edited_lightly below 0.25, edited_heavily from 0.25';
+
+CREATE FUNCTION @extschema@.proposal_transition_allowed(from_status text, to_status text)
+RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_proposal_transition_allowed_sql';
+COMMENT ON FUNCTION @extschema@.proposal_transition_allowed(text, text) IS
+'Whether the proposal state machine allows a move from from_status to to_status (the table the guard trigger enforces)';
+
+CREATE FUNCTION @extschema@.proposals_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'alfred_proposals_guard';
+COMMENT ON FUNCTION @extschema@.proposals_guard() IS
+'Trigger: a proposal''s status changes only along the state machine (else 55000 naming both statuses); entering a status stamps its timestamp; payload, action and history columns cannot be written directly';
+
+CREATE TRIGGER proposals_guard
+	BEFORE UPDATE ON @extschema@.proposals
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.proposals_guard();
+
+-- The API finds a proposal by its id alone (the primary key leads with user_id).
+CREATE UNIQUE INDEX proposals_id_key ON @extschema@.proposals (id);
+
+/*---- internal helpers ----*/
+
+CREATE FUNCTION @extschema@._proposal_lock(proposal_id uuid)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seen text;
+	p @extschema@.proposals;
+BEGIN
+	-- what this statement's snapshot shows, then the row as locked: if a
+	-- concurrent transaction changed it in between, the caller decided on a
+	-- stale proposal
+	SELECT x.xmin::text INTO seen FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT * INTO p FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+			MESSAGE = format('proposal "%s" does not exist', proposal_id);
+	END IF;
+	IF seen IS DISTINCT FROM (SELECT x.xmin::text FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
+			DETAIL = format('It is now %s.', p.status),
+			HINT = 'Read the proposal again before deciding.';
+	END IF;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_lock(uuid) IS
+'Internal: locks a proposal for a state change; P0002 when it does not exist, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+
+CREATE FUNCTION @extschema@._proposal_signal(p @extschema@.proposals, kind text, extra jsonb DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO @extschema@.preference_signals (user_id, item_id, proposal_id, signal_type, context)
+	VALUES (p.user_id, p.related_item_id, p.id, kind,
+			jsonb_build_object('agent_name', p.agent_name, 'action_type', p.action_type) || coalesce(extra, '{}'));
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_signal(@extschema@.proposals, text, jsonb) IS
+'Internal: records a human decision on a proposal in preference_signals';
+
+CREATE FUNCTION @extschema@._proposal_not_in(p @extschema@.proposals, wanted text, hint text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+	IF hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" is not %s', p.id, wanted),
+			DETAIL = format('It is %s.', p.status);
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+		MESSAGE = format('proposal "%s" is not %s', p.id, wanted),
+		DETAIL = format('It is %s.', p.status),
+		HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_not_in(@extschema@.proposals, text, text) IS
+'Internal: raises 55000 saying the proposal is not in the wanted status';
+
+/* A payload time: with an offset as given, without one in the user's timezone. */
+CREATE FUNCTION @extschema@._proposal_time(value text, tz text)
+RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN value ~ '^\d{4}-\d\d-\d\d[Tt ].*([Zz]|[+-]\d\d(:?\d\d)?)$'
+				THEN value::timestamptz
+				ELSE value::timestamp AT TIME ZONE tz END;
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_time(text, text) IS
+'Internal: an ISO 8601 time from a payload; without an offset it is wall time in tz';
+
+/*---- the built-in executor of task actions ----*/
+
+CREATE FUNCTION @extschema@._proposal_apply_task_fields(uid uuid, tid uuid, pl jsonb, tz text)
+RETURNS @extschema@.tasks
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t @extschema@.tasks;
+BEGIN
+	UPDATE @extschema@.tasks x SET
+		title = CASE WHEN pl ? 'title' THEN pl->>'title' ELSE x.title END,
+		description = CASE WHEN pl ? 'description' THEN pl->>'description' ELSE x.description END,
+		priority = CASE WHEN pl ? 'priority' THEN pl->>'priority' ELSE x.priority END,
+		due_date = CASE WHEN pl ? 'due_date' THEN @extschema@._proposal_time(pl->>'due_date', tz) ELSE x.due_date END,
+		tags = CASE WHEN pl ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(pl->'tags')) ELSE x.tags END,
+		project_id = CASE WHEN pl ? 'project_id' THEN (pl->>'project_id')::uuid ELSE x.project_id END,
+		updated_at = now()
+	WHERE x.user_id = uid AND x.id = tid
+	RETURNING * INTO t;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('task "%s" does not exist', tid);
+	END IF;
+	RETURN t;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_apply_task_fields(uuid, uuid, jsonb, text) IS
+'Internal: writes the task fields present in a create/update payload to one of the user''s tasks';
+
+CREATE FUNCTION @extschema@._proposal_query_tasks(uid uuid, pl jsonb, tz text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f jsonb := coalesce(pl->'filters', '{}');
+	statuses text[] := ARRAY(SELECT jsonb_array_elements_text(
+		CASE jsonb_typeof(f->'status') WHEN 'array' THEN f->'status' ELSE jsonb_build_array(f->'status') END));
+	found jsonb;
+BEGIN
+	SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.due_date NULLS LAST, t.created_at, t.id), '[]')
+	  INTO found
+	  FROM (SELECT *
+			  FROM @extschema@.tasks t
+			 WHERE t.user_id = uid
+			   AND (NOT pl ? 'task_id' OR t.id = (pl->>'task_id')::uuid)
+			   AND (NOT f ? 'completed' OR (t.status = 'completed') = (f->>'completed')::boolean)
+			   AND (NOT f ? 'status' OR t.status = ANY (statuses))
+			   AND (NOT f ? 'priority' OR t.priority = f->>'priority')
+			   AND (NOT f ? 'due_before' OR t.due_date < @extschema@._proposal_time(f->>'due_before', tz))
+			   AND (NOT f ? 'due_after' OR t.due_date >= @extschema@._proposal_time(f->>'due_after', tz))
+			   AND (NOT f ? 'search' OR strpos(lower(t.title || ' ' || coalesce(t.description, '')),
+											   lower(f->>'search')) > 0)
+			   AND (NOT f ? 'tag' OR f->>'tag' = ANY (t.tags))
+			   AND (NOT f ? 'project_id' OR t.project_id = (f->>'project_id')::uuid)
+			 ORDER BY t.due_date NULLS LAST, t.created_at, t.id
+			 LIMIT coalesce((f->>'limit')::int, 50)) t;
+	RETURN jsonb_build_object('count', jsonb_array_length(found), 'tasks', found);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_query_tasks(uuid, jsonb, text) IS
+'Internal: the query task action: the user''s tasks matching the payload''s filters (at most limit, default 50) as {"count", "tasks"}';
+
+CREATE FUNCTION @extschema@._proposal_run_task_action(p @extschema@.proposals)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pl jsonb := coalesce(p.edited_payload, p.payload);
+	tz text := coalesce((SELECT u.timezone FROM @extschema@.users u WHERE u.id = p.user_id), 'UTC');
+	tid uuid := (pl->>'task_id')::uuid;
+	t @extschema@.tasks;
+BEGIN
+	CASE p.action_type
+	WHEN 'create' THEN
+		INSERT INTO @extschema@.tasks (user_id, title, source, created_by)
+		VALUES (p.user_id, pl->>'title', 'conversation', coalesce(p.approved_by, p.user_id))
+		RETURNING id INTO tid;
+		t := @extschema@._proposal_apply_task_fields(p.user_id, tid, pl, tz);
+	WHEN 'update' THEN
+		t := @extschema@._proposal_apply_task_fields(p.user_id, tid, pl, tz);
+	WHEN 'complete' THEN
+		UPDATE @extschema@.tasks x
+		   SET status = CASE WHEN (pl->>'completed')::boolean THEN 'completed' ELSE 'pending' END,
+			   completed_at = CASE WHEN (pl->>'completed')::boolean THEN now() END,
+			   updated_at = now()
+		 WHERE x.user_id = p.user_id AND x.id = tid
+		RETURNING * INTO t;
+	WHEN 'delete' THEN
+		DELETE FROM @extschema@.tasks x WHERE x.user_id = p.user_id AND x.id = tid RETURNING * INTO t;
+		IF FOUND THEN
+			RETURN jsonb_build_object('deleted', to_jsonb(t));
+		END IF;
+	WHEN 'query' THEN
+		RETURN @extschema@._proposal_query_tasks(p.user_id, pl, tz);
+	END CASE;
+	IF t.id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = format('task "%s" does not exist', tid);
+	END IF;
+	RETURN jsonb_build_object('task', to_jsonb(t));
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_run_task_action(@extschema@.proposals) IS
+'Internal: performs a task action (create, update, complete, delete, query) with the approved payload; returns its result';
+
+/*
+ * approved -> executing -> executed | failed, in the caller's transaction.
+ * The action runs in a subtransaction: when it fails only its own effects
+ * roll back and the failure is recorded; errors of class 40 (serialization,
+ * deadlock) propagate so that the caller's transaction retries as a whole.
+ */
+CREATE FUNCTION @extschema@._proposal_execute(p @extschema@.proposals)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	started timestamptz := clock_timestamp();
+	outcome jsonb;
+	failure text;
+	state text;
+BEGIN
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id;
+	BEGIN
+		outcome := @extschema@._proposal_run_task_action(p);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+		IF state LIKE '40%' THEN
+			RAISE;
+		END IF;
+	END;
+	UPDATE @extschema@.proposals x
+	   SET status = CASE WHEN failure IS NULL THEN 'executed' ELSE 'failed' END,
+		   result = outcome,
+		   error_message = failure,
+		   task_id = CASE WHEN p.action_type = 'create' AND failure IS NULL
+						  THEN (outcome->'task'->>'id')::uuid
+						  WHEN p.action_type = 'delete' THEN NULL
+						  ELSE x.task_id END
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO @extschema@.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, request_payload, response_payload,
+		 execution_duration_ms)
+	VALUES (p.user_id, p.id, CASE WHEN failure IS NULL THEN 'success' ELSE 'failure' END,
+			CASE WHEN failure IS NOT NULL THEN format('%s (SQLSTATE %s)', failure, state) END,
+			coalesce(p.edited_payload, p.payload), outcome,
+			ceil(extract(epoch FROM clock_timestamp() - started) * 1000)::int);
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_execute(@extschema@.proposals) IS
+'Internal: runs an approved task action through executing to executed or failed and writes its execution_logs row';
+
+/*---- the API ----*/
+
+CREATE FUNCTION @extschema@.propose(
+	user_id uuid,
+	agent_name text,
+	action_type text,
+	payload jsonb,
+	risk_level text DEFAULT 'low',
+	explanation text DEFAULT NULL,
+	warning_text text DEFAULT NULL,
+	expires_at timestamptz DEFAULT NULL,
+	related_item_id uuid DEFAULT NULL,
+	task_id uuid DEFAULT NULL,
+	session_id uuid DEFAULT NULL,
+	message_id uuid DEFAULT NULL,
+	confidence double precision DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals;
+	payload_task uuid;
+BEGIN
+	IF propose.user_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
+	END IF;
+	IF coalesce(btrim(propose.agent_name), '') = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
+	END IF;
+	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid action_type "%s"', propose.action_type),
+			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
+	END IF;
+	IF propose.risk_level IS NULL OR propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
+			DETAIL = 'A risk level is low, medium or high.';
+	END IF;
+	IF NOT propose.confidence BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('confidence %s is out of range 0-1', propose.confidence);
+	END IF;
+	IF propose.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'expires_at must be in the future';
+	END IF;
+	PERFORM @extschema@.check_proposal_payload(propose.action_type, propose.payload);
+	IF @extschema@._proposal_is_task_action(propose.action_type) THEN
+		payload_task := (propose.payload->>'task_id')::uuid;
+	END IF;
+	IF propose.task_id IS DISTINCT FROM payload_task AND propose.task_id IS NOT NULL AND payload_task IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task_id "%s" does not match the payload''s task_id "%s"', propose.task_id, payload_task);
+	END IF;
+
+	INSERT INTO @extschema@.proposals AS x
+		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
+		 related_item_id, task_id, session_id, message_id, confidence)
+	VALUES (propose.user_id, propose.agent_name, propose.action_type, propose.payload, propose.risk_level,
+			propose.explanation, propose.warning_text, propose.expires_at, propose.related_item_id,
+			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence)
+	RETURNING * INTO p;
+
+	-- the machine's own decisions (no preference signal: no human decided)
+	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM @extschema@.user_settings s
+											WHERE s.user_id = p.user_id), true) THEN
+		UPDATE @extschema@.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
+		 WHERE x.id = p.id;
+	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
+		UPDATE @extschema@.proposals x SET status = 'approved' WHERE x.id = p.id RETURNING * INTO p;
+		PERFORM @extschema@._proposal_execute(p);
+	END IF;
+	RETURN p.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.propose(uuid, text, text, jsonb, text, text, text, timestamptz, uuid, uuid, uuid, uuid, double precision) IS
+'Records an action an agent proposes (pending); checks the payload for the action type (22023 naming the key); a high-risk proposal is rejected at once when the user''s auto_reject_high_risk is on, a low-risk query task action runs at once; returns the proposal id';
+
+CREATE FUNCTION @extschema@.approve(proposal_id uuid, edited_payload jsonb DEFAULT NULL, execute boolean DEFAULT false)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(approve.proposal_id);
+	distance double precision;
+	signal text := 'approved';
+BEGIN
+	IF p.status <> 'pending' THEN
+		PERFORM @extschema@._proposal_not_in(p, 'pending',
+			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal().' END);
+	END IF;
+	IF p.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" has expired', p.id),
+			DETAIL = 'Its expires_at has passed; alfred.expire_proposals() marks it expired.';
+	END IF;
+	IF approve.execute AND NOT @extschema@._proposal_is_task_action(p.action_type) THEN
+		PERFORM @extschema@._proposal_no_executor(p);
+	END IF;
+	IF approve.edited_payload IS NOT NULL THEN
+		PERFORM @extschema@.check_proposal_payload(p.action_type, approve.edited_payload, true);
+		distance := @extschema@.proposal_edit_distance(p.payload, approve.edited_payload);
+		signal := @extschema@.proposal_edit_signal(distance);
+	END IF;
+
+	UPDATE @extschema@.proposals x
+	   SET status = 'approved',
+		   approved_by = coalesce(@extschema@.current_user_id(), p.user_id),
+		   edited_payload = approve.edited_payload,
+		   task_id = CASE WHEN @extschema@._proposal_is_task_action(p.action_type)
+							   AND approve.edited_payload ? 'task_id'
+						  THEN (approve.edited_payload->>'task_id')::uuid ELSE x.task_id END
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM @extschema@._proposal_signal(p, signal,
+		CASE WHEN distance IS NOT NULL
+			 THEN jsonb_build_object('distance', round(distance::numeric, 4), 'heavy_edit_threshold', 0.25) END);
+	IF approve.execute THEN
+		p := @extschema@._proposal_execute(p);
+	END IF;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.approve(uuid, jsonb, boolean) IS
+'The user approves a pending proposal, optionally with an edited payload (checked like the original); writes an approved, edited_lightly or edited_heavily signal; execute => true also runs a task action in the same transaction';
+
+CREATE FUNCTION @extschema@.reject(proposal_id uuid, reason text DEFAULT NULL)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(reject.proposal_id);
+	was text := p.status;
+BEGIN
+	IF p.status NOT IN ('pending', 'approved') THEN
+		PERFORM @extschema@._proposal_not_in(p, 'pending or approved');
+	END IF;
+	UPDATE @extschema@.proposals x
+	   SET status = 'rejected', rejected_by = coalesce(@extschema@.current_user_id(), p.user_id), rejection_reason = reject.reason
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM @extschema@._proposal_signal(p, 'rejected',
+		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.reject(uuid, text) IS
+'The user rejects a pending or approved (not yet executing) proposal, with an optional reason; writes a rejected signal';
+
+CREATE FUNCTION @extschema@.start_execution(proposal_id uuid)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(start_execution.proposal_id);
+BEGIN
+	IF @extschema@._proposal_is_task_action(p.action_type) THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" is a task action', p.id),
+			DETAIL = format('alfred executes "%s" itself.', p.action_type),
+			HINT = 'Use alfred.execute_proposal().';
+	END IF;
+	IF p.status <> 'approved' THEN
+		PERFORM @extschema@._proposal_not_in(p, 'approved');
+	END IF;
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.start_execution(uuid) IS
+'An outside executor takes an approved proposal (approved -> executing); task actions are executed by alfred.execute_proposal() instead';
+
+CREATE FUNCTION @extschema@.finish_execution(
+	proposal_id uuid,
+	status text,
+	result jsonb DEFAULT NULL,
+	error text DEFAULT NULL,
+	external_ids jsonb DEFAULT NULL,
+	request_payload jsonb DEFAULT NULL,
+	duration_ms integer DEFAULT NULL)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(finish_execution.proposal_id);
+BEGIN
+	IF finish_execution.status IS NULL OR finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
+			DETAIL = 'An execution status is success, partial or failure.';
+	END IF;
+	IF finish_execution.status = 'failure' AND coalesce(finish_execution.error, '') = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'error must be given when status is "failure"';
+	END IF;
+	IF finish_execution.duration_ms < 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('duration_ms %s is negative', finish_execution.duration_ms);
+	END IF;
+	IF p.status <> 'executing' THEN
+		PERFORM @extschema@._proposal_not_in(p, 'executing',
+			CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
+	END IF;
+	UPDATE @extschema@.proposals x
+	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
+		   result = finish_execution.result,
+		   error_message = finish_execution.error
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO @extschema@.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
+		 response_payload, execution_duration_ms)
+	VALUES (p.user_id, p.id, finish_execution.status, finish_execution.error, coalesce(finish_execution.external_ids, '{}'),
+			coalesce(finish_execution.request_payload, p.edited_payload, p.payload), finish_execution.result,
+			coalesce(finish_execution.duration_ms,
+					 ceil(extract(epoch FROM coalesce(p.executed_at, p.failed_at) - p.started_at) * 1000)::int));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.finish_execution(uuid, text, jsonb, text, jsonb, jsonb, integer) IS
+'An outside executor reports an executing proposal''s outcome (status success, partial or failure; failure needs error): executing -> executed or failed, and an execution_logs row (duration defaults to the time since start_execution)';
+
+CREATE FUNCTION @extschema@.execute_proposal(proposal_id uuid)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(execute_proposal.proposal_id);
+BEGIN
+	IF NOT @extschema@._proposal_is_task_action(p.action_type) THEN
+		PERFORM @extschema@._proposal_no_executor(p);
+	END IF;
+	IF p.status <> 'approved' THEN
+		PERFORM @extschema@._proposal_not_in(p, 'approved',
+			CASE WHEN p.status = 'pending' THEN 'Approve it first, or approve and execute at once with alfred.approve(..., execute => true).'
+				 WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal() first.' END);
+	END IF;
+	RETURN @extschema@._proposal_execute(p);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.execute_proposal(uuid) IS
+'Runs an approved task action inside the database (approved -> executing -> executed or failed, one execution_logs row), in the caller''s transaction: it happens exactly once or not at all';
+
+CREATE FUNCTION @extschema@.retry_proposal(proposal_id uuid)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p @extschema@.proposals := @extschema@._proposal_lock(retry_proposal.proposal_id);
+BEGIN
+	IF p.status <> 'failed' THEN
+		PERFORM @extschema@._proposal_not_in(p, 'failed');
+	END IF;
+	UPDATE @extschema@.proposals x
+	   SET status = 'approved', approved_by = coalesce(@extschema@.current_user_id(), p.user_id), result = NULL, error_message = NULL
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.retry_proposal(uuid) IS
+'Puts a failed proposal back to approved (failed -> approved) so that it can be executed again; its earlier attempts stay in execution_logs';
+
+CREATE FUNCTION @extschema@.expire_proposals()
+RETURNS integer
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH expired AS (
+		UPDATE @extschema@.proposals x SET status = 'expired'
+		 WHERE x.status = 'pending' AND x.expires_at <= now()
+		RETURNING x.*),
+	signals AS (
+		INSERT INTO @extschema@.preference_signals (user_id, item_id, proposal_id, signal_type, context)
+		SELECT e.user_id, e.related_item_id, e.id, 'ignored',
+			   jsonb_build_object('agent_name', e.agent_name, 'action_type', e.action_type)
+		  FROM expired e)
+	SELECT count(*)::int FROM expired;
+$$;
+COMMENT ON FUNCTION @extschema@.expire_proposals() IS
+'Marks every pending proposal whose expires_at has passed expired, with an ignored signal each; returns how many';
+
+/*---- helpers used above (plpgsql resolves them at run time) ----*/
+
+CREATE FUNCTION @extschema@._proposal_is_task_action(action_type text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT action_type IN ('create', 'update', 'complete', 'delete', 'query') $$;
+COMMENT ON FUNCTION @extschema@._proposal_is_task_action(text) IS
+'Internal: whether alfred executes the action type itself';
+
+CREATE FUNCTION @extschema@._proposal_no_executor(p @extschema@.proposals)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+		MESSAGE = format('action "%s" has no built-in executor', p.action_type),
+		DETAIL = 'alfred executes only the task actions create, update, complete, delete and query.',
+		HINT = 'Execute it outside and report with alfred.start_execution() and alfred.finish_execution().';
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_no_executor(@extschema@.proposals) IS
+'Internal: raises 55000 for an action type that alfred cannot execute itself';
+
+/*---- the seeds' views over the one table ----*/
+
+CREATE VIEW @extschema@.approvals WITH (security_invoker = true) AS
+SELECT p.id, p.user_id, p.task_id, p.action_type,
+	   coalesce(p.edited_payload, p.payload) AS details,
+	   CASE WHEN p.status IN ('pending', 'rejected', 'expired') THEN p.status ELSE 'approved' END AS status,
+	   p.agent_name AS requested_by,
+	   p.approved_by,
+	   CASE WHEN p.status NOT IN ('pending', 'rejected', 'expired') THEN p.approved_at END AS approved_at,
+	   p.rejected_by, p.rejected_at, p.expires_at, p.created_at, p.updated_at,
+	   coalesce(p.rejection_reason, p.explanation) AS notes
+  FROM @extschema@.proposals p;
+COMMENT ON VIEW @extschema@.approvals IS
+'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; one decision: approved_by or rejected_by';
+
+CREATE VIEW @extschema@.task_actions WITH (security_invoker = true) AS
+SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
+	   coalesce(p.edited_payload, p.payload) AS extracted_params,
+	   p.confidence AS confidence_score,
+	   CASE WHEN p.status = 'pending' THEN 'pending'
+			WHEN p.status IN ('rejected', 'expired') THEN 'rejected'
+			ELSE 'confirmed' END AS confirmation_status,
+	   CASE p.status WHEN 'executing' THEN 'executing' WHEN 'executed' THEN 'success'
+			WHEN 'failed' THEN 'failed' ELSE 'not_executed' END AS executed_status,
+	   p.task_id, p.error_message, p.created_at,
+	   p.approved_at AS confirmed_at, p.executed_at
+  FROM @extschema@.proposals p
+ WHERE p.action_type IN ('create', 'update', 'complete', 'delete', 'query');
+COMMENT ON VIEW @extschema@.task_actions IS
+'Seed 001''s TaskAction over alfred.proposals (task actions only): confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed';

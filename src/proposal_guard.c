@@ -1,0 +1,210 @@
+/*-------------------------------------------------------------------------
+ *
+ * proposal_guard.c
+ *		The guard trigger of alfred.proposals: a row's status changes only
+ *		along the transition table of src/core/proposal.c, and the columns
+ *		that record the machine's history change only with it.
+ *
+ * BEFORE UPDATE on alfred.proposals.  A status change that the machine does
+ * not allow raises 55000 naming both statuses, so neither the SQL API nor a
+ * DBA in psql can corrupt a proposal's state.  Entering a status stamps its
+ * timestamp (approved_at, rejected_at, executed_at, ...) with the clock and
+ * entering executing counts an attempt; callers cannot write those columns,
+ * nor change the proposal's action and payload after it was made.  Columns
+ * the table does not have are skipped.  updated_at is the schema's
+ * touch_updated_at trigger's, and user_id its tenant_key_immutable's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
+
+#include "alfred.h"
+#include "proposal.h"
+
+/* How the machine treats one column. */
+typedef enum ColumnRule
+{
+	STAMP,						/* set to the clock when entering an owner status */
+	COUNT,						/* incremented when entering an owner status */
+	DECISION,					/* the caller's value, when entering an owner status */
+	FROZEN						/* never changes */
+} ColumnRule;
+
+#define ST(s) (1u << ALFRED_PROPOSAL_##s)
+
+typedef struct MachineColumn
+{
+	const char *name;
+	ColumnRule	rule;
+	unsigned	owners;			/* statuses (bit set) whose entry writes it */
+	unsigned	clears;			/* statuses whose entry sets it to NULL */
+	const char *owners_text;	/* for the error detail */
+} MachineColumn;
+
+static const MachineColumn machine_columns[] = {
+	{"approved_at", STAMP, ST(APPROVED), 0, "approved"},
+	{"rejected_at", STAMP, ST(REJECTED), 0, "rejected"},
+	{"expired_at", STAMP, ST(EXPIRED), 0, "expired"},
+	{"started_at", STAMP, ST(EXECUTING), 0, "executing"},
+	{"executed_at", STAMP, ST(EXECUTED), 0, "executed"},
+	{"failed_at", STAMP, ST(FAILED), 0, "failed"},
+	{"attempts", COUNT, ST(EXECUTING), 0, "executing"},
+	/* seed 004: one decision, so rejecting an approved proposal clears approved_by */
+	{"approved_by", DECISION, ST(APPROVED), ST(REJECTED), "approved"},
+	{"rejected_by", DECISION, ST(REJECTED), 0, "rejected"},
+	{"edited_payload", DECISION, ST(APPROVED), 0, "approved"},
+	/* user_id has the schema's tenant_key_immutable trigger */
+	{"id", FROZEN, 0, 0, NULL},
+	{"action_type", FROZEN, 0, 0, NULL},
+	{"payload", FROZEN, 0, 0, NULL},
+	{"created_at", FROZEN, 0, 0, NULL},
+};
+
+#define N_MACHINE_COLUMNS (sizeof(machine_columns) / sizeof(machine_columns[0]))
+
+/* The row's status as the core's number; elog for a value outside the machine. */
+static int
+row_status(HeapTuple tuple, TupleDesc tupdesc, int attnum)
+{
+	char	   *name = SPI_getvalue(tuple, tupdesc, attnum);
+	int			status = alfred_proposal_status_parse(name);
+
+	if (status < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid proposal status \"%s\"", name ? name : "(null)"),
+				 errdetail("A status is one of pending, approved, rejected, expired, executing, executed, failed.")));
+	return status;
+}
+
+static void
+check_transition(int from, int to, const char *id)
+{
+	char		next[128];
+
+	if (from == to || alfred_proposal_transition_allowed(from, to))
+		return;
+	alfred_proposal_next_statuses(from, next, sizeof(next));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("invalid proposal transition from \"%s\" to \"%s\"",
+					alfred_proposal_status_name(from), alfred_proposal_status_name(to)),
+			 errdetail("Proposal %s is %s; it can move to: %s.",
+					   id, alfred_proposal_status_name(from), next)));
+}
+
+static bool
+column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc tupdesc, int attnum)
+{
+	Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
+	bool		oldnull,
+				newnull;
+	Datum		oldval = heap_getattr(oldtup, attnum, tupdesc, &oldnull);
+	Datum		newval = heap_getattr(newtup, attnum, tupdesc, &newnull);
+
+	if (oldnull || newnull)
+		return oldnull != newnull;
+	return !datumIsEqual(oldval, newval, att->attbyval, att->attlen);
+}
+
+static void
+report_machine_column(const MachineColumn *col, const char *id)
+{
+	if (col->rule == FROZEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of a proposal cannot change", col->name),
+				 errdetail("Proposal %s keeps the %s it was made with.", id, col->name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("column \"%s\" of a proposal is set by its state machine", col->name),
+			 errdetail("Proposal %s: only a change of status to %s sets it.",
+					   id, col->owners_text)));
+}
+
+PG_FUNCTION_INFO_V1(alfred_proposals_guard);
+Datum
+alfred_proposals_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	oldtup,
+				newtup;
+	int			status_att;
+	int			from,
+				to;
+	char	   *id;
+	int			ncols = 0;
+	int			colnums[N_MACHINE_COLUMNS];
+	Datum		values[N_MACHINE_COLUMNS];
+	bool		nulls[N_MACHINE_COLUMNS];
+	Datum		now = TimestampTzGetDatum(GetCurrentTimestamp());
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		elog(ERROR, "alfred_proposals_guard must fire BEFORE UPDATE FOR EACH ROW");
+
+	tupdesc = trigdata->tg_relation->rd_att;
+	oldtup = trigdata->tg_trigtuple;
+	newtup = trigdata->tg_newtuple;
+	status_att = SPI_fnumber(tupdesc, "status");
+	if (status_att <= 0)
+		elog(ERROR, "table \"%s\" has no column \"status\"",
+			 RelationGetRelationName(trigdata->tg_relation));
+	id = SPI_getvalue(oldtup, tupdesc, SPI_fnumber(tupdesc, "id"));
+	from = row_status(oldtup, tupdesc, status_att);
+	to = row_status(newtup, tupdesc, status_att);
+	check_transition(from, to, id ? id : "(unknown)");
+
+	for (size_t i = 0; i < N_MACHINE_COLUMNS; i++)
+	{
+		const MachineColumn *col = &machine_columns[i];
+		int			attnum = SPI_fnumber(tupdesc, col->name);
+		bool		entering = from != to;
+
+		if (attnum <= 0)
+			continue;
+		if (entering && (col->owners & (1u << to)) && col->rule == STAMP)
+		{
+			if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != TIMESTAMPTZOID)
+				elog(ERROR, "column \"%s\" of proposals is not timestamptz", col->name);
+			colnums[ncols] = attnum;
+			values[ncols] = now;
+			nulls[ncols++] = false;
+		}
+		else if (entering && (col->owners & (1u << to)) && col->rule == COUNT)
+		{
+			bool		isnull;
+			Datum		old = heap_getattr(oldtup, attnum, tupdesc, &isnull);
+
+			if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != INT4OID)
+				elog(ERROR, "column \"%s\" of proposals is not integer", col->name);
+			colnums[ncols] = attnum;
+			values[ncols] = Int32GetDatum(isnull ? 1 : DatumGetInt32(old) + 1);
+			nulls[ncols++] = false;
+		}
+		else if (entering && (col->owners & (1u << to)))
+			continue;			/* a decision column takes the caller's value */
+		else if (entering && (col->clears & (1u << to)))
+		{
+			colnums[ncols] = attnum;
+			values[ncols] = (Datum) 0;
+			nulls[ncols++] = true;
+		}
+		else if (column_changed(oldtup, newtup, tupdesc, attnum))
+			report_machine_column(col, id ? id : "(unknown)");
+	}
+
+	if (ncols > 0)
+		newtup = heap_modify_tuple_by_cols(newtup, tupdesc, ncols, colnums, values, nulls);
+	return PointerGetDatum(newtup);
+}
