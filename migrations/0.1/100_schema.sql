@@ -585,6 +585,7 @@ CREATE TABLE @extschema@.proposals (
 	executed_at			timestamptz,
 	failed_at			timestamptz,
 	expired_at			timestamptz,
+	result				jsonb,
 	error_message		text,
 	attempts			integer NOT NULL DEFAULT 0,
 	notes				text,
@@ -617,6 +618,7 @@ COMMENT ON TABLE @extschema@.proposals IS
 COMMENT ON COLUMN @extschema@.proposals.payload IS 'What the agent proposes, by action_type.';
 COMMENT ON COLUMN @extschema@.proposals.edited_payload IS 'The payload as the user edited it when approving; executed instead of payload.';
 COMMENT ON COLUMN @extschema@.proposals.requested_by IS 'Who asked for the action when it was not the agent (seed 004: a user id or a system identifier).';
+COMMENT ON COLUMN @extschema@.proposals.result IS 'What the last execution returned (finish_execution''s result, or the built-in task executor''s).';
 COMMENT ON COLUMN @extschema@.proposals.attempts IS 'Execution attempts so far (a failed proposal may be retried).';
 
 CREATE TABLE @extschema@.execution_logs (
