@@ -116,6 +116,7 @@ static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
 static volatile sig_atomic_t got_hup;
 static int	sigpipe_fds[2] = {-1, -1};
+static pid_t agent_pid;
 
 /*---- time and logging ----*/
 
@@ -352,6 +353,10 @@ exec_command(Run *r, int in_fd, int out_fd, int err_fd, int report_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	/* a command does not outlive an agent killed with -9 (its run comes back) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != agent_pid)
+		_exit(127);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
 	snprintf(attempt, sizeof(attempt), "%d", r->attempt);
@@ -1230,6 +1235,7 @@ main(int argc, char **argv)
 	}
 	tools_array = alfred_agent_tools_array(&cfg);
 
+	agent_pid = getpid();
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	setup_signals();
 	log_event("info", "started", "worker", worker_name,
