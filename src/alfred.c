@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -29,6 +31,7 @@ int			alfred_batch_size = 100;
 int			alfred_max_naptime = 60000;
 int			alfred_retry_base_delay = 1000;
 int			alfred_password_cost = 10;
+int			alfred_tool_timeout = 60000;
 
 void		_PG_init(void);
 
@@ -100,6 +103,15 @@ define_reloadable_gucs(void)
 							10, 4, 16,
 							PGC_SUSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.tool_timeout",
+							"Longest time an in-database tool of a scheduled task may run.",
+							"A tool that runs longer is cancelled and its run fails. Zero disables the limit.",
+							&alfred_tool_timeout,
+							60000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }
 

@@ -19,6 +19,7 @@ extern int	alfred_batch_size;
 extern int	alfred_max_naptime;
 extern int	alfred_retry_base_delay;
 extern int	alfred_password_cost;
+extern int	alfred_tool_timeout;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
 extern void alfred_json_init(void);
@@ -27,5 +28,6 @@ extern void alfred_identity_init(void);
 
 /*---- Identity (identity.c) ----*/
 extern bool alfred_current_user_id(pg_uuid_t *user_id);
+extern void alfred_identity_swap(bool *valid, pg_uuid_t *user_id);
 
 #endif							/* ALFRED_H */

@@ -9,11 +9,12 @@
 #ifndef ALFRED_JSON_H
 #define ALFRED_JSON_H
 
-#include <jansson.h>
-
 #include "utils/jsonb.h"
 
-extern json_t *alfred_jsonb_to_json(Jsonb *jb);
+/* jansson's json_t, declared without jansson.h (which clashes with builtins.h) */
+struct json_t;
+
+extern struct json_t *alfred_jsonb_to_json(Jsonb *jb);
 extern char *alfred_render_template(const char *tmpl, size_t len, Jsonb *context);
 
 #endif							/* ALFRED_JSON_H */

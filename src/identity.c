@@ -132,6 +132,24 @@ alfred_current_user_id(pg_uuid_t *user_id)
 	return current_identity.valid;
 }
 
+/*
+ * Exchanges the backend's identity with (*valid, *user_id): the scheduler
+ * runs a tool as the task's user and swaps back afterwards, on success and
+ * on error alike.  No lookup: the caller vouches for the user.
+ */
+void
+alfred_identity_swap(bool *valid, pg_uuid_t *user_id)
+{
+	Identity	previous = current_identity;
+
+	current_identity.valid = *valid;
+	if (*valid)
+		current_identity.user_id = *user_id;
+	*valid = previous.valid;
+	if (previous.valid)
+		*user_id = previous.user_id;
+}
+
 static Datum
 uuid_datum(const pg_uuid_t *uuid)
 {

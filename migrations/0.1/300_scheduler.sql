@@ -8,3 +8,642 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'alfred_render_template_sql';
 COMMENT ON FUNCTION @extschema@.render_template(text, jsonb) IS
 'Fills {{dotted.path}} placeholders of template from the context object: strings as is, other values as JSON text; \{{ is a literal {{; a missing key raises 22023 naming it';
+
+------------------------------------------------------------------------------
+-- Lookups by id alone (the primary keys lead with user_id)
+------------------------------------------------------------------------------
+CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id);
+CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id);
+
+------------------------------------------------------------------------------
+-- Helpers shared by the tick (C) and the agent API
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.quiet_hours_end(user_id uuid, at timestamptz)
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE
+			WHEN s.quiet_hours_start < s.quiet_hours_end THEN
+				CASE WHEN l.t >= s.quiet_hours_start AND l.t < s.quiet_hours_end
+					 THEN (l.d + s.quiet_hours_end) AT TIME ZONE u.timezone END
+			WHEN s.quiet_hours_start > s.quiet_hours_end THEN
+				CASE WHEN l.t >= s.quiet_hours_start
+					 THEN (l.d + 1 + s.quiet_hours_end) AT TIME ZONE u.timezone
+					 WHEN l.t < s.quiet_hours_end
+					 THEN (l.d + s.quiet_hours_end) AT TIME ZONE u.timezone END
+		   END
+	  FROM @extschema@.users u
+	  JOIN @extschema@.user_settings s ON s.user_id = u.id,
+		   LATERAL (SELECT (quiet_hours_end.at AT TIME ZONE u.timezone)::date AS d,
+						   (quiet_hours_end.at AT TIME ZONE u.timezone)::time AS t) l
+	 WHERE u.id = quiet_hours_end.user_id
+$$;
+COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
+'When the user''s quiet hours (user_settings, in users.timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside quiet hours or none are set.';
+
+CREATE FUNCTION @extschema@.run_notification(user_id uuid, task_id uuid, run_id uuid,
+	task_name text, status text, result text, error text, at timestamptz)
+RETURNS uuid
+LANGUAGE sql VOLATILE
+AS $$
+	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
+	SELECT $1, 'scheduled_task',
+		   coalesce(r.j->>'title', CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
+		   p.priority,
+		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
+		   jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5)
+	  FROM (SELECT CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{'
+						THEN $6::jsonb END AS j) r,
+		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
+								THEN r.j->>'priority'
+								WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
+	RETURNING id
+$$;
+COMMENT ON FUNCTION @extschema@.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
+'Internal: the notification of a finished run. A successful run whose result is a JSON object with title, message or priority uses them; a failed one says so with its error; inside the user''s quiet hours a non-urgent one is scheduled for their end.';
+
+CREATE FUNCTION @extschema@.task_prompt_context(task @extschema@.scheduled_tasks)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+	SELECT jsonb_build_object(
+			'user', (to_jsonb(u) - 'password_hash') || jsonb_build_object('name',
+				coalesce(u.display_name, nullif(concat_ws(' ', u.first_name, u.last_name), ''),
+						 u.username, u.email)),
+			'task', jsonb_build_object('id', $1.id, 'name', $1.name, 'description', $1.description,
+									   'tool_name', $1.tool_name, 'timezone', $1.timezone,
+									   'source', $1.source, 'schedule_cron', $1.schedule_cron),
+			'args', $1.tool_args)
+	  FROM @extschema@.users u
+	 WHERE u.id = $1.user_id
+$$;
+COMMENT ON FUNCTION @extschema@.task_prompt_context(@extschema@.scheduled_tasks) IS
+'The context a task''s prompt_template is rendered with: {"user": the users row (no password hash) plus "name", "task": id, name, description, tool_name, timezone, source, schedule_cron, "args": tool_args}.';
+
+CREATE FUNCTION @extschema@.retry_delay(attempt integer)
+RETURNS interval
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT current_setting('alfred.retry_base_delay')::interval
+		   * power(2, least(greatest(attempt, 1) - 1, 16)) * (1 + 0.25 * random())
+$$;
+COMMENT ON FUNCTION @extschema@.retry_delay(integer) IS
+'Backoff before the next attempt after attempt number "attempt" failed: alfred.retry_base_delay × 2^(attempt − 1), plus up to 25 % jitter.';
+
+------------------------------------------------------------------------------
+-- The tick
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.run_due_tasks(now timestamptz DEFAULT now(), max integer DEFAULT NULL)
+RETURNS integer
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'alfred_run_due_tasks';
+COMMENT ON FUNCTION @extschema@.run_due_tasks(timestamptz, integer) IS
+'One scheduler tick as of "now": runs (sql tools) or queues (external tools) every task and retry due by then, at most max (NULL = all), in the caller''s transaction; returns how many. The background worker calls the same code.';
+
+------------------------------------------------------------------------------
+-- Tools
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.register_tool(name text, fn regprocedure DEFAULT NULL,
+	kind text DEFAULT 'sql', description text DEFAULT NULL)
+RETURNS @extschema@.tools
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p pg_proc;
+	row @extschema@.tools;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		RAISE EXCEPTION 'permission denied to register tool "%"', register_tool.name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'The scheduler runs sql tools with its own privileges, so only superusers may register tools.';
+	END IF;
+	IF register_tool.name IS NULL OR register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
+		RAISE EXCEPTION 'invalid tool name "%"', register_tool.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A tool name starts with a lower-case letter followed by lower-case letters, digits, "_", "." or "-".';
+	END IF;
+	IF register_tool.kind IS NULL OR register_tool.kind NOT IN ('sql', 'external') THEN
+		RAISE EXCEPTION 'invalid tool kind "%"', register_tool.kind
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'kind is sql or external.';
+	END IF;
+	IF register_tool.kind = 'external' AND register_tool.fn IS NOT NULL THEN
+		RAISE EXCEPTION 'external tool "%" cannot have a function', register_tool.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An external tool is run by an agent process (claim_runs), not by the database.';
+	END IF;
+	IF register_tool.kind = 'sql' THEN
+		SELECT * INTO p FROM pg_proc WHERE oid = register_tool.fn;
+		IF NOT FOUND OR p.prokind <> 'f' OR p.proretset OR p.pronargs <> 2
+		   OR p.proargtypes[0] <> 'uuid'::regtype OR p.proargtypes[1] <> 'jsonb'::regtype
+		   OR p.prorettype <> 'jsonb'::regtype THEN
+			RAISE EXCEPTION 'tool function "%" has the wrong signature', coalesce(register_tool.fn::text, '(null)')
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An sql tool is a function (user_id uuid, args jsonb) returning jsonb, not a set.';
+		END IF;
+	END IF;
+	INSERT INTO @extschema@.tools AS t (name, kind, fn, description)
+	VALUES (register_tool.name, register_tool.kind, register_tool.fn, register_tool.description)
+	ON CONFLICT ON CONSTRAINT tools_pkey DO UPDATE
+		SET kind = excluded.kind, fn = excluded.fn, description = excluded.description
+	RETURNING * INTO row;
+	RETURN row;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.register_tool(text, regprocedure, text, text) IS
+'Registers (or re-registers) a tool scheduled tasks may run: kind sql with fn(user_id uuid, args jsonb) returns jsonb, run inside the database; kind external (no fn), run by an agent through claim_runs. Superusers only. 22023 for a bad name, kind or signature.';
+
+------------------------------------------------------------------------------
+-- Scheduled tasks
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.schedule_task(user_id uuid, name text, tool_name text,
+	tool_args jsonb DEFAULT '{}', cron text DEFAULT NULL, at timestamptz DEFAULT NULL,
+	timezone text DEFAULT NULL, prompt_template text DEFAULT '', description text DEFAULT NULL,
+	source text DEFAULT 'user', max_retries integer DEFAULT 3)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	tz text := schedule_task.timezone;
+	task @extschema@.scheduled_tasks;
+BEGIN
+	IF (schedule_task.cron IS NULL) = (schedule_task.at IS NULL) THEN
+		RAISE EXCEPTION 'a scheduled task needs either cron or at'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give cron for a recurring task or at for a one-time task, not both and not neither.';
+	END IF;
+	IF schedule_task.at IS NOT NULL AND schedule_task.at <= now() THEN
+		RAISE EXCEPTION 'at "%" is in the past', schedule_task.at
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A one-time task must be scheduled after the current time.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.tools t WHERE t.name = schedule_task.tool_name) THEN
+		RAISE EXCEPTION 'unknown tool "%"', schedule_task.tool_name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Register it with alfred.register_tool().';
+	END IF;
+	IF tz IS NULL THEN
+		SELECT u.timezone INTO tz FROM @extschema@.users u WHERE u.id = schedule_task.user_id;
+		tz := coalesce(tz, 'UTC');
+	ELSIF NOT @extschema@.is_valid_timezone(tz) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', tz
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Use an IANA time zone name such as Europe/Paris, or UTC.';
+	END IF;
+	IF schedule_task.tool_args IS NULL OR jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
+		RAISE EXCEPTION 'tool_args must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF schedule_task.max_retries IS NULL OR schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
+		RAISE EXCEPTION 'max_retries % is out of range 0-100', schedule_task.max_retries
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO @extschema@.scheduled_tasks AS t (user_id, name, description, task_type, schedule_cron,
+		scheduled_at, timezone, tool_name, tool_args, prompt_template, source, max_retries, next_run_at)
+	VALUES (schedule_task.user_id, schedule_task.name, schedule_task.description,
+		CASE WHEN schedule_task.cron IS NULL THEN 'one_time' ELSE 'recurring' END,
+		schedule_task.cron, schedule_task.at, tz, schedule_task.tool_name, schedule_task.tool_args,
+		coalesce(schedule_task.prompt_template, ''), schedule_task.source, schedule_task.max_retries,
+		coalesce(schedule_task.at, @extschema@.cron_next(schedule_task.cron, now(), tz)))
+	RETURNING * INTO task;
+	IF task.prompt_template <> '' THEN
+		-- a template that cannot render for this user and these args fails now, not at 7 am
+		PERFORM @extschema@.render_template(task.prompt_template, @extschema@.task_prompt_context(task));
+	END IF;
+	RETURN task.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_task(uuid, text, text, jsonb, text, timestamptz, text, text, text, text, integer) IS
+'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool.';
+
+CREATE FUNCTION @extschema@.task_for_update(task_id uuid)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks;
+BEGIN
+	SELECT * INTO task FROM @extschema@.scheduled_tasks t WHERE t.id = task_for_update.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.task_for_update(uuid) IS
+'Internal: locks and returns a scheduled task (P0002 when there is none the caller may see).';
+
+CREATE FUNCTION @extschema@.pause_task(task_id uuid)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(pause_task.task_id);
+BEGIN
+	IF task.status NOT IN ('active', 'paused') THEN
+		RAISE EXCEPTION 'cannot pause a % task', task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
+	END IF;
+	UPDATE @extschema@.scheduled_tasks t SET status = 'paused', next_run_at = NULL
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.pause_task(uuid) IS
+'Pauses an active task (next_run_at becomes NULL; pausing a paused task changes nothing). 55000 for a cancelled or completed task.';
+
+CREATE FUNCTION @extschema@.resume_task(task_id uuid)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(resume_task.task_id);
+BEGIN
+	IF task.status = 'active' THEN
+		RETURN task;
+	ELSIF task.status <> 'paused' THEN
+		RAISE EXCEPTION 'cannot resume a % task', task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
+	END IF;
+	UPDATE @extschema@.scheduled_tasks t SET status = 'active',
+		   next_run_at = CASE WHEN t.task_type = 'recurring'
+							  THEN @extschema@.cron_next(t.schedule_cron, now(), t.timezone)
+							  ELSE greatest(t.scheduled_at, now()) END
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.resume_task(uuid) IS
+'Resumes a paused task: next_run_at is recomputed from now (a one-time task whose time passed while paused runs at once). 55000 for a cancelled or completed task.';
+
+CREATE FUNCTION @extschema@.cancel_task(task_id uuid)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(cancel_task.task_id);
+BEGIN
+	IF task.status = 'cancelled' THEN
+		RETURN task;
+	ELSIF task.status NOT IN ('active', 'paused') THEN
+		RAISE EXCEPTION 'cannot cancel a % task', task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
+	END IF;
+	UPDATE @extschema@.task_runs r SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL,
+		   finished_at = greatest(r.started_at, now())
+	 WHERE r.user_id = task.user_id AND r.task_id = task.id AND r.status IN ('queued', 'retrying', 'running');
+	UPDATE @extschema@.scheduled_tasks t SET status = 'cancelled', next_run_at = NULL
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cancel_task(uuid) IS
+'Cancels a task for good, with its queued, retrying and running runs (cancelling twice changes nothing). 55000 for a completed task.';
+
+CREATE FUNCTION @extschema@.run_task_now(task_id uuid)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(run_task_now.task_id);
+BEGIN
+	IF task.status <> 'active' THEN
+		RAISE EXCEPTION 'cannot run a % task', task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s; resume it first.', task.name, task.status);
+	END IF;
+	UPDATE @extschema@.scheduled_tasks t SET next_run_at = now()
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_task_now(uuid) IS
+'Makes an active task due now: the worker runs it at once (it is woken on commit); a recurring task then continues from its next slot. 55000 for a task that is not active.';
+
+------------------------------------------------------------------------------
+-- External runs: the agent API
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.finish_run(run @extschema@.task_runs, status text, result text, error text,
+	next_attempt_at timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks;
+	final boolean := finish_run.status IN ('succeeded', 'failed');
+	note uuid;
+BEGIN
+	SELECT * INTO task FROM @extschema@.scheduled_tasks t
+	 WHERE t.user_id = run.user_id AND t.id = run.task_id FOR UPDATE;
+	IF final THEN
+		note := @extschema@.run_notification(run.user_id, run.task_id, run.id, task.name,
+											 finish_run.status, finish_run.result, finish_run.error, now());
+		PERFORM pg_notify('alfred_notifications',
+						  json_build_object('user_id', run.user_id, 'notification_id', note)::text);
+		UPDATE @extschema@.scheduled_tasks t
+		   SET run_count = t.run_count + (finish_run.status = 'succeeded')::int,
+			   fail_count = t.fail_count + (finish_run.status = 'failed')::int,
+			   status = CASE WHEN t.task_type = 'one_time' AND t.status = 'active' THEN 'completed' ELSE t.status END
+		 WHERE t.user_id = task.user_id AND t.id = task.id;
+	END IF;
+	UPDATE @extschema@.task_runs r
+	   SET status = finish_run.status, result = finish_run.result, error = finish_run.error,
+		   finished_at = CASE WHEN final THEN greatest(r.started_at, now()) END,
+		   duration_ms = CASE WHEN final AND r.started_at IS NOT NULL
+							  THEN (extract(epoch FROM greatest(r.started_at, now()) - r.started_at) * 1000)::int END,
+		   lease_until = NULL, next_attempt_at = finish_run.next_attempt_at, notification_id = note
+	 WHERE r.user_id = run.user_id AND r.id = run.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.finish_run(@extschema@.task_runs, text, text, text, timestamptz) IS
+'Internal: records the end of an attempt of an external run (succeeded, failed, or retrying at next_attempt_at), with the counts and the notification of a final outcome.';
+
+CREATE FUNCTION @extschema@.claim_runs(worker text, tools text[] DEFAULT NULL, max integer DEFAULT 1,
+	lease interval DEFAULT '5 minutes')
+RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
+	prompt text, attempt integer, lease_until timestamptz)
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	expired @extschema@.task_runs;
+BEGIN
+	IF claim_runs.worker IS NULL OR btrim(claim_runs.worker) = '' THEN
+		RAISE EXCEPTION 'worker must name the agent'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF claim_runs.max IS NULL OR claim_runs.max < 1 THEN
+		RAISE EXCEPTION 'max must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF claim_runs.lease IS NULL OR claim_runs.lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- a run whose lease expired after its last allowed attempt fails instead of coming back
+	FOR expired IN
+		SELECT r.* FROM @extschema@.task_runs r
+		  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+		   FOR UPDATE OF r SKIP LOCKED
+	LOOP
+		PERFORM @extschema@.finish_run(expired, 'failed', NULL,
+			format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+	END LOOP;
+	RETURN QUERY
+	WITH c AS (
+		SELECT r.user_id, r.id, r.status
+		  FROM @extschema@.task_runs r
+		  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		  JOIN @extschema@.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+		 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+				OR (r.status = 'running' AND r.lease_until < now()))
+		   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+		 ORDER BY coalesce(r.next_attempt_at, r.lease_until)
+		 LIMIT claim_runs.max
+		   FOR UPDATE OF r SKIP LOCKED
+	)
+	UPDATE @extschema@.task_runs r
+	   SET status = 'running', claimed_by = claim_runs.worker,
+		   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+		   attempt = r.attempt + CASE WHEN c.status = 'queued' THEN 0 ELSE 1 END,
+		   started_at = now()
+	  FROM c, @extschema@.scheduled_tasks t
+	 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = r.user_id AND t.id = r.task_id
+	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claim_runs(text, text[], integer, interval) IS
+'For an agent process: leases up to max queued external runs (of the given tools, NULL = any) to worker for lease. A run whose lease expires comes back (at-least-once: the run id is the idempotency key); after max_retries + 1 attempts it fails instead.';
+
+CREATE FUNCTION @extschema@.run_for_update(run_id uuid)
+RETURNS @extschema@.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run @extschema@.task_runs;
+BEGIN
+	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_update.run_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN run;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_for_update(uuid) IS
+'Internal: locks and returns a task run (P0002 when there is none the caller may see).';
+
+CREATE FUNCTION @extschema@.extend_lease(run_id uuid, worker text, lease interval DEFAULT '5 minutes')
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run @extschema@.task_runs := @extschema@.run_for_update(extend_lease.run_id);
+BEGIN
+	IF extend_lease.lease IS NULL OR extend_lease.lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF run.status <> 'running' OR run.claimed_by IS DISTINCT FROM extend_lease.worker
+	   OR run.lease_until < now() THEN
+		RAISE EXCEPTION 'the lease of run "%" was lost', run.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The run is %s%s.', run.status,
+								  CASE WHEN run.claimed_by IS NOT NULL
+									   THEN format(', claimed by %s until %s', run.claimed_by, run.lease_until) ELSE '' END);
+	END IF;
+	UPDATE @extschema@.task_runs r SET lease_until = now() + extend_lease.lease
+	 WHERE r.user_id = run.user_id AND r.id = run.id
+	RETURNING r.lease_until INTO run.lease_until;
+	RETURN run.lease_until;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.extend_lease(uuid, text, interval) IS
+'For a long external run: extends worker''s lease to now + lease and returns its end. 55000 when the lease expired or the run is no longer this worker''s.';
+
+CREATE FUNCTION @extschema@.complete_run(run_id uuid, result text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run @extschema@.task_runs := @extschema@.run_for_update(complete_run.run_id);
+BEGIN
+	IF run.status = 'succeeded' THEN
+		RETURN;					-- the run id is the idempotency key: completing twice is a no-op
+	ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
+		RAISE EXCEPTION 'cannot complete a % run', run.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
+	END IF;
+	PERFORM @extschema@.finish_run(run, 'succeeded', complete_run.result, NULL);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.complete_run(uuid, text) IS
+'For an agent: the external run succeeded with result (text; a JSON object''s title, message and priority shape the notification). Completing a succeeded run again is a no-op, so a retried report is safe; 55000 for a failed or cancelled run.';
+
+CREATE FUNCTION @extschema@.fail_run(run_id uuid, error text, transient boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run @extschema@.task_runs := @extschema@.run_for_update(fail_run.run_id);
+	max_retries integer;
+BEGIN
+	IF run.status = 'failed' THEN
+		RETURN;					-- idempotent, like complete_run
+	ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
+		RAISE EXCEPTION 'cannot fail a % run', run.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
+	END IF;
+	SELECT t.max_retries INTO max_retries FROM @extschema@.scheduled_tasks t
+	 WHERE t.user_id = run.user_id AND t.id = run.task_id;
+	IF coalesce(fail_run.transient, true) AND run.attempt <= max_retries THEN
+		PERFORM @extschema@.finish_run(run, 'retrying', NULL, fail_run.error,
+									   now() + @extschema@.retry_delay(run.attempt));
+	ELSE
+		PERFORM @extschema@.finish_run(run, 'failed', NULL, fail_run.error);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fail_run(uuid, text, boolean) IS
+'For an agent: the external run failed with error. A transient failure is retried after exponential backoff with jitter while attempts remain (max_retries); otherwise the run fails (fail_count + 1, a notification). Failing a failed run again is a no-op; 55000 for a succeeded or cancelled run.';
+
+------------------------------------------------------------------------------
+-- The worker: wake-up on commit and status
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.scheduled_task_wake()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'alfred_scheduled_task_wake';
+COMMENT ON FUNCTION @extschema@.scheduled_task_wake() IS
+'Trigger: when the transaction commits, wakes the scheduler workers that would sleep past the row''s next_run_at.';
+
+CREATE TRIGGER scheduled_tasks_wake_insert
+	AFTER INSERT ON @extschema@.scheduled_tasks
+	FOR EACH ROW WHEN (NEW.status = 'active' AND NEW.next_run_at IS NOT NULL)
+	EXECUTE FUNCTION @extschema@.scheduled_task_wake();
+CREATE TRIGGER scheduled_tasks_wake_update
+	AFTER UPDATE OF next_run_at, status ON @extschema@.scheduled_tasks
+	FOR EACH ROW WHEN (NEW.status = 'active' AND NEW.next_run_at IS NOT NULL
+					   AND (OLD.next_run_at IS NULL OR NEW.next_run_at < OLD.next_run_at
+							OR OLD.status <> 'active'))
+	EXECUTE FUNCTION @extschema@.scheduled_task_wake();
+
+CREATE FUNCTION @extschema@.scheduler_workers(OUT worker integer, OUT pid integer, OUT state text,
+	OUT started_at timestamptz, OUT last_tick timestamptz, OUT next_wakeup timestamptz,
+	OUT ticks bigint, OUT runs_done bigint, OUT errors bigint, OUT last_error text)
+RETURNS SETOF record
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'alfred_worker_status';
+COMMENT ON FUNCTION @extschema@.scheduler_workers() IS
+'The scheduler workers'' shared-memory state (no rows unless alfred is in shared_preload_libraries); read it through the worker_status view.';
+
+CREATE VIEW @extschema@.worker_status AS
+	SELECT w.worker, w.pid, w.state, current_setting('alfred.database', true) AS database,
+		   w.started_at, w.last_tick, w.next_wakeup, w.ticks, w.runs_done, w.errors, w.last_error
+	  FROM @extschema@.scheduler_workers() w;
+COMMENT ON VIEW @extschema@.worker_status IS
+'One row per scheduler worker: pid, state (waiting for database, waiting for extension, idle, running, disabled, stopped), last tick, next wake-up, ticks, runs done, errors and the last error.';
+
+------------------------------------------------------------------------------
+-- Built-in sql tools
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.tool_daily_briefing(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	briefing jsonb;
+BEGIN
+	IF to_regprocedure('@extschema@.today(uuid)') IS NULL THEN
+		RAISE EXCEPTION 'daily_briefing needs alfred.today(uuid)'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	EXECUTE 'SELECT @extschema@.today($1)' INTO briefing USING tool_daily_briefing.user_id;
+	RETURN jsonb_build_object('title', 'Your day', 'message', coalesce(briefing->>'summary', briefing::text),
+							  'briefing', briefing);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tool_daily_briefing(uuid, jsonb) IS
+'Built-in tool daily_briefing: what alfred.today(user_id) returns, as the notification of the run.';
+
+CREATE FUNCTION @extschema@.tool_habit_reminder(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	habits jsonb;
+BEGIN
+	IF to_regprocedure('@extschema@.habits_at_risk(uuid)') IS NOT NULL THEN
+		EXECUTE 'SELECT coalesce(jsonb_agg(to_jsonb(h)), ''[]'') FROM @extschema@.habits_at_risk($1) h'
+		   INTO habits USING tool_habit_reminder.user_id;
+	ELSE
+		SELECT coalesce(jsonb_agg(jsonb_build_object('id', h.id, 'name', h.name,
+													 'current_streak', h.current_streak)), '[]')
+		  INTO habits
+		  FROM @extschema@.habits h
+		 WHERE h.user_id = tool_habit_reminder.user_id AND h.active AND h.reminder_enabled
+		   AND h.current_streak > 0;
+	END IF;
+	RETURN jsonb_build_object('title', 'Habit reminder',
+		'message', CASE jsonb_array_length(habits)
+					   WHEN 0 THEN 'No habit streak is at risk.'
+					   ELSE format('%s habit streak(s) at risk: %s', jsonb_array_length(habits),
+								   (SELECT string_agg(h->>'name', ', ') FROM jsonb_array_elements(habits) h)) END,
+		'habits', habits);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tool_habit_reminder(uuid, jsonb) IS
+'Built-in tool habit_reminder: the user''s habits whose streak is at risk (alfred.habits_at_risk when installed, else active habits with a streak).';
+
+CREATE FUNCTION @extschema@.tool_overdue_tasks(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+	SELECT jsonb_build_object('title', 'Overdue tasks',
+			'message', CASE count(*) WHEN 0 THEN 'Nothing is overdue.'
+						ELSE format('%s overdue: %s', count(*), string_agg(t.title, ', ' ORDER BY t.due_date)) END,
+			'priority', CASE WHEN count(*) > 0 THEN 'high' ELSE 'low' END,
+			'tasks', coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'title', t.title, 'due_date', t.due_date,
+														   'priority', t.priority) ORDER BY t.due_date), '[]'))
+	  FROM @extschema@.tasks t
+	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now()
+$$;
+COMMENT ON FUNCTION @extschema@.tool_overdue_tasks(uuid, jsonb) IS
+'Built-in tool overdue_tasks: the user''s open tasks past their due date, oldest first.';
+
+CREATE FUNCTION @extschema@.tool_expire_proposals(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	expired integer;
+BEGIN
+	IF to_regprocedure('@extschema@.expire_proposals()') IS NULL THEN
+		RAISE EXCEPTION 'expire_proposals needs alfred.expire_proposals()'
+			USING ERRCODE = 'feature_not_supported';
+	END IF;
+	EXECUTE 'SELECT @extschema@.expire_proposals()' INTO expired;
+	RETURN jsonb_build_object('title', 'Proposals expired', 'priority', 'low',
+							  'message', format('%s proposal(s) expired.', expired), 'expired', expired);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tool_expire_proposals(uuid, jsonb) IS
+'Built-in tool expire_proposals: runs alfred.expire_proposals() (every user''s proposals past expires_at).';
+
+INSERT INTO @extschema@.tools (name, kind, fn, description) VALUES
+	('daily_briefing', 'sql', '@extschema@.tool_daily_briefing(uuid, jsonb)', 'The day at a glance: alfred.today(user_id).'),
+	('habit_reminder', 'sql', '@extschema@.tool_habit_reminder(uuid, jsonb)', 'Habits whose streak is at risk today.'),
+	('overdue_tasks', 'sql', '@extschema@.tool_overdue_tasks(uuid, jsonb)', 'Open tasks past their due date.'),
+	('expire_proposals', 'sql', '@extschema@.tool_expire_proposals(uuid, jsonb)', 'Expires proposals past expires_at.');

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * scheduler.h
+ *		The scheduler's tick, shared by alfred.run_due_tasks and the
+ *		background worker, and the worker's wake-up entry point.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALFRED_SCHEDULER_H
+#define ALFRED_SCHEDULER_H
+
+#include "datatype/timestamp.h"
+
+/* True in the scheduler worker (its own changes do not wake it). */
+extern bool alfred_scheduler_in_worker;
+
+/*
+ * Runs at most max due tasks (and due retries) as of now, inside the
+ * caller's transaction, SPI connected and a snapshot pushed; returns how
+ * many runs it executed or queued.
+ */
+extern int	alfred_scheduler_tick(TimestampTz now, int max);
+
+/* Earliest time something becomes due (0 when nothing is scheduled). */
+extern TimestampTz alfred_scheduler_next_due(void);
+
+/* Settles runs left 'running' by a crash (the worker calls it at start). */
+extern void alfred_scheduler_settle_crashed(TimestampTz now);
+
+/* Sets the latch of every worker that would sleep past due (worker.c). */
+extern void alfred_worker_wake(TimestampTz due);
+
+#endif							/* ALFRED_SCHEDULER_H */
