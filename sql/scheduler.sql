@@ -1,0 +1,214 @@
+-- The scheduler's SQL API driven tick by tick with a fixed "now"
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET client_min_messages = warning;
+\set VERBOSITY terse
+-- error paths print their SQLSTATE
+CREATE FUNCTION try(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>', 'g');
+END $$;
+
+
+INSERT INTO alfred.users (id, email, password_hash, display_name, timezone) VALUES
+	('00000000-0000-0000-0000-00000000000a', 'ada@example.com', crypt('x', gen_salt('bf', 4)), 'Ada', 'Europe/Paris'),
+	('00000000-0000-0000-0000-00000000000b', 'bob@example.com', crypt('x', gen_salt('bf', 4)), NULL, 'UTC');
+
+-- tools: the side effects of a tool land in test_log
+CREATE TABLE test_log (n serial, user_id uuid, note text);
+CREATE FUNCTION tool_ok(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	INSERT INTO test_log (user_id, note) VALUES ($1, $2->>'note');
+	SELECT jsonb_build_object('message', 'noted ' || ($2->>'note'))
+$$;
+CREATE FUNCTION tool_fail(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO test_log (user_id, note) VALUES (user_id, 'must be rolled back');
+	RAISE EXCEPTION 'tool broke: %', args->>'why';
+END $$;
+CREATE FUNCTION tool_slow(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT pg_sleep(5); SELECT '{}'::jsonb
+$$;
+CREATE FUNCTION tool_whoami(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_build_object('message', 'acting as ' || coalesce(alfred.current_user_id()::text, 'nobody'))
+$$;
+CREATE FUNCTION not_a_tool(a uuid, b text) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{}'::jsonb $$;
+CREATE FUNCTION set_tool(a uuid, b jsonb) RETURNS SETOF jsonb LANGUAGE sql AS $$ SELECT '{}'::jsonb $$;
+
+-- register_tool: happy path and every refusal
+SELECT name, kind, fn FROM alfred.register_tool('ok', 'tool_ok(uuid, jsonb)', description => 'Notes args.note');
+SELECT name, kind, fn FROM alfred.register_tool('fail', 'tool_fail(uuid, jsonb)');
+SELECT name, kind, fn FROM alfred.register_tool('slow', 'tool_slow(uuid, jsonb)');
+SELECT name, kind, fn FROM alfred.register_tool('whoami', 'tool_whoami(uuid, jsonb)');
+SELECT name, kind, fn FROM alfred.register_tool('weather', kind => 'external', description => 'Weather API');
+SELECT name, kind, description FROM alfred.register_tool('ok', 'tool_ok(uuid, jsonb)', description => 'Notes args.note again');
+SELECT try($q$SELECT alfred.register_tool('bad', 'not_a_tool(uuid, text)')$q$);
+SELECT try($q$SELECT alfred.register_tool('bad', 'set_tool(uuid, jsonb)')$q$);
+SELECT try($q$SELECT alfred.register_tool('bad')$q$);
+SELECT try($q$SELECT alfred.register_tool('bad', 'tool_ok(uuid, jsonb)', 'external')$q$);
+SELECT try($q$SELECT alfred.register_tool('bad', kind => 'remote')$q$);
+SELECT try($q$SELECT alfred.register_tool('Bad Name', 'tool_ok(uuid, jsonb)')$q$);
+SELECT name, kind FROM alfred.tools ORDER BY name;
+
+-- schedule_task: refusals (22023), nothing is inserted
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', cron => '* * * * *', at => '2100-01-01')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', at => '2000-01-01')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'nope', at => '2100-01-01')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', at => '2100-01-01', timezone => 'Mars/Base')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', '[1]', at => '2100-01-01')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', at => '2100-01-01', max_retries => -1)$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'weather', at => '2100-01-01',
+	prompt_template => 'Weather in {{args.city}}')$q$);
+SELECT count(*) AS tasks FROM alfred.scheduled_tasks;
+
+-- one-time tasks, all due at 2100-01-01 00:00 UTC
+CREATE TEMP TABLE t AS
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'note', 'ok', '{"note": "first"}', at => '2100-01-01 00:00') AS id, 'note' AS k
+UNION ALL
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'breaks', 'fail', '{"why": "no network"}', at => '2100-01-01 00:00', max_retries => 2), 'breaks'
+UNION ALL
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'who', 'whoami', at => '2100-01-01 01:00', max_retries => 0), 'who'
+UNION ALL
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'weather', 'weather', '{"city": "Paris"}', at => '2100-01-01 01:00:01',
+	prompt_template => 'Weather for {{user.name}} ({{user.email}}) in {{args.city}}'), 'weather';
+SELECT k, s.task_type, s.timezone, s.status, s.next_run_at FROM t JOIN alfred.scheduled_tasks s USING (id) ORDER BY k;
+
+-- nothing is due before its time; a tick runs what is due, once
+SELECT alfred.run_due_tasks('2099-12-31 23:59:59');
+SELECT alfred.run_due_tasks('2100-01-01 00:00', max => 1);
+SELECT alfred.run_due_tasks('2100-01-01 00:00');
+SELECT alfred.run_due_tasks('2100-01-01 00:00');
+SELECT k, s.status, s.next_run_at, s.run_count, s.fail_count, s.last_run_at
+  FROM t JOIN alfred.scheduled_tasks s USING (id) ORDER BY k;
+SELECT k, r.status, r.attempt, r.due_at, r.started_at, r.result, r.error,
+	   r.next_attempt_at - r.started_at BETWEEN '1s' AND '1.25s' AS backoff_1s_with_jitter
+  FROM t JOIN alfred.task_runs r ON r.task_id = t.id ORDER BY k;
+SELECT note FROM test_log ORDER BY n;
+
+-- the failing tool is retried with exponential backoff until max_retries, then fails
+SELECT alfred.run_due_tasks(r.next_attempt_at) FROM alfred.task_runs r WHERE r.status = 'retrying';
+SELECT r.status, r.attempt, r.next_attempt_at - r.started_at BETWEEN '2s' AND '2.5s' AS backoff_2s_with_jitter
+  FROM alfred.task_runs r WHERE r.error LIKE 'tool broke%';
+SELECT alfred.run_due_tasks(r.next_attempt_at) FROM alfred.task_runs r WHERE r.status = 'retrying';
+SELECT r.status, r.attempt, r.error, r.next_attempt_at FROM alfred.task_runs r WHERE r.error LIKE 'tool broke%';
+SELECT s.status, s.run_count, s.fail_count FROM alfred.scheduled_tasks s WHERE s.name = 'breaks';
+SELECT count(*) AS rolled_back_rows FROM test_log WHERE note = 'must be rolled back';
+
+-- the remaining tasks
+SELECT alfred.run_due_tasks('2100-01-01 01:00:05');
+SELECT k, r.status, r.attempt, r.prompt, r.result FROM t JOIN alfred.task_runs r ON r.task_id = t.id
+ WHERE k IN ('who', 'weather') ORDER BY k;
+
+-- every finished run has a notification
+SELECT n.user_id, n.type, n.title, n.message, n.priority, n.scheduled_for, n.data->>'status' AS status
+  FROM alfred.notifications n ORDER BY n.title;
+SELECT count(*) AS runs_without_notification FROM alfred.task_runs
+ WHERE status IN ('succeeded', 'failed') AND notification_id IS NULL;
+
+-- quiet hours, in the user's time zone (Ada: Europe/Paris, 22:00-07:00)
+INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end)
+VALUES ('00000000-0000-0000-0000-00000000000a', '22:00', '07:00');
+SELECT at, alfred.quiet_hours_end('00000000-0000-0000-0000-00000000000a', at)
+  FROM unnest('{2100-01-01 20:59, 2100-01-01 21:00, 2100-01-02 05:59, 2100-01-02 06:00, 2100-01-01 12:00}'::timestamptz[]) at;
+SELECT alfred.quiet_hours_end('00000000-0000-0000-0000-00000000000b', '2100-01-01 23:00') AS no_settings;
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'late note', 'ok', '{"note": "late"}', at => '2100-01-01 23:30') IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-01-01 23:30');
+SELECT title, message, priority, scheduled_for FROM alfred.notifications WHERE title = 'late note';
+
+-- a tool that runs too long is cut off by alfred.tool_timeout
+SET alfred.tool_timeout = '200ms';
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'slow', 'slow', at => '2100-01-02', max_retries => 0) IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-01-02');
+SELECT r.status, r.error, r.duration_ms < 2000 AS cut_off FROM alfred.task_runs r
+  JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'slow';
+RESET alfred.tool_timeout;
+
+-- a template that no longer renders fails its run, naming the key
+UPDATE alfred.scheduled_tasks SET status = 'active', next_run_at = '2100-01-03', tool_args = '{}'
+ WHERE name = 'weather';
+SELECT alfred.run_due_tasks('2100-01-03');
+SELECT r.status, r.error FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id
+ WHERE s.name = 'weather' AND r.status = 'failed';
+
+-- pause, resume, cancel, run now
+CREATE TEMP TABLE p AS SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'later', 'ok', at => '2100-02-01') AS id;
+SELECT status, next_run_at FROM alfred.pause_task((SELECT id FROM p));
+SELECT status, next_run_at FROM alfred.pause_task((SELECT id FROM p));
+SELECT try($q$SELECT alfred.run_task_now((SELECT id FROM p))$q$);
+SELECT alfred.run_due_tasks('2100-02-02');
+SELECT status, next_run_at FROM alfred.resume_task((SELECT id FROM p));
+SELECT status, next_run_at = now() AS due_now FROM alfred.run_task_now((SELECT id FROM p));
+SELECT status, next_run_at FROM alfred.cancel_task((SELECT id FROM p));
+SELECT status FROM alfred.cancel_task((SELECT id FROM p));
+SELECT try($q$SELECT alfred.resume_task((SELECT id FROM p))$q$);
+SELECT try($q$SELECT alfred.pause_task((SELECT id FROM t WHERE k = 'note'))$q$);
+SELECT try($q$SELECT alfred.cancel_task((SELECT id FROM t WHERE k = 'note'))$q$);
+SELECT try($q$SELECT alfred.pause_task('00000000-0000-0000-0000-000000000000')$q$);
+SELECT try($q$SELECT alfred.run_due_tasks('2100-01-01', max => -1)$q$);
+
+-- recurring tasks: cron in the task's time zone; after downtime one run, missed slots counted
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', cron => '0 25 * * *')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', cron => '0 7 * * *', timezone => 'Nowhere/Land')$q$);
+CREATE TEMP TABLE r AS SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'morning', 'ok', '{"note": "morning"}',
+	cron => '0 7 * * *') AS id;
+SELECT s.task_type, s.schedule_cron, s.timezone, s.next_run_at > now() AS in_future,
+	   (s.next_run_at AT TIME ZONE 'Europe/Paris')::time AS paris_time
+  FROM alfred.scheduled_tasks s WHERE s.id = (SELECT id FROM r);
+UPDATE alfred.scheduled_tasks SET next_run_at = '2100-03-01 06:00' WHERE id = (SELECT id FROM r);
+SELECT alfred.run_due_tasks('2100-03-01 06:00:00.5');
+SELECT s.status, s.next_run_at, s.run_count, s.last_run_at FROM alfred.scheduled_tasks s WHERE s.id = (SELECT id FROM r);
+SELECT alfred.run_due_tasks('2100-03-05 12:00');
+SELECT s.status, s.next_run_at, s.run_count FROM alfred.scheduled_tasks s WHERE s.id = (SELECT id FROM r);
+SELECT r.due_at, r.started_at, r.missed_slots, r.status FROM alfred.task_runs r
+ WHERE r.task_id = (SELECT id FROM r) ORDER BY r.due_at;
+SELECT status, next_run_at FROM alfred.cancel_task((SELECT id FROM r));
+
+-- external runs: claim with a lease, extend it, fail transiently, complete once
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news', 'weather', '{"city": "Oslo"}',
+	at => '2100-04-01', prompt_template => 'News for {{user.email}}: {{args.city}}', max_retries => 1) IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-04-01');
+-- the tick ran 74 years ahead of the clock; make the queued run claimable now
+UPDATE alfred.task_runs SET next_attempt_at = now()
+ WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news');
+SELECT try($q$SELECT alfred.claim_runs('')$q$);
+SELECT try($q$SELECT alfred.claim_runs('a', max => 0)$q$);
+SELECT try($q$SELECT alfred.claim_runs('a', lease => '0s')$q$);
+SELECT count(*) FROM alfred.claim_runs('agent-1', tools => '{other}');
+CREATE TEMP TABLE c AS SELECT * FROM alfred.claim_runs('agent-1', tools => '{weather}', max => 10);
+SELECT tool_name, tool_args, prompt, attempt, lease_until > now() AS leased FROM c;
+SELECT count(*) AS claimed_twice FROM alfred.claim_runs('agent-2');
+SELECT alfred.extend_lease((SELECT run_id FROM c), 'agent-1', '10 minutes') > now() + interval '9 minutes' AS extended;
+SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-2')$q$, (SELECT run_id FROM c)));
+SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1', '-1s')$q$, (SELECT run_id FROM c)));
+SELECT alfred.fail_run((SELECT run_id FROM c), 'weather API timed out');
+SELECT status, attempt, error, claimed_by, lease_until, next_attempt_at > now() AS backoff
+  FROM alfred.task_runs WHERE id = (SELECT run_id FROM c);
+UPDATE alfred.task_runs SET next_attempt_at = now() WHERE id = (SELECT run_id FROM c);
+SELECT attempt, prompt FROM alfred.claim_runs('agent-2');
+SELECT alfred.complete_run((SELECT run_id FROM c), '{"title": "Oslo", "message": "Snow, -3C", "priority": "urgent"}');
+SELECT alfred.complete_run((SELECT run_id FROM c), 'reported twice');
+SELECT try(format($q$SELECT alfred.fail_run(%L, 'too late')$q$, (SELECT run_id FROM c)));
+SELECT try($q$SELECT alfred.complete_run('00000000-0000-0000-0000-000000000000', 'x')$q$);
+SELECT status, attempt, result, error, claimed_by FROM alfred.task_runs WHERE id = (SELECT run_id FROM c);
+SELECT s.status, s.run_count, s.fail_count FROM alfred.scheduled_tasks s WHERE s.name = 'news';
+SELECT title, message, priority, scheduled_for FROM alfred.notifications WHERE data->>'run_id' = (SELECT run_id::text FROM c);
+
+-- a permanent failure ends the run at once
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news 2', 'weather', at => '2100-04-02', max_retries => 5) IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-04-02');
+UPDATE alfred.task_runs SET next_attempt_at = now()
+ WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news 2');
+SELECT alfred.fail_run(run_id, 'no such city', transient => false) FROM alfred.claim_runs('agent-1');
+SELECT r.status, r.attempt, r.error, s.status AS task_status, s.fail_count
+  FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 2';
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'x')$q$,
+	(SELECT r.id FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 2')));
+
+-- the wake-up trigger fires only for rows that can fall due earlier
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'alfred.scheduled_tasks'::regclass AND tgname LIKE '%wake%' ORDER BY 1;
+
+-- the worker_status view (alfred is preloaded in the test cluster)
+SELECT count(*) >= 1 AS has_workers FROM alfred.worker_status;
