@@ -356,28 +356,40 @@ $$;
 -- Row-level security
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.enable_tenant_rls(rel regclass, writable boolean DEFAULT true)
+CREATE FUNCTION @extschema@.enable_tenant_rls(rel regclass,
+											  commands text[] DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE'])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	can_read	text := 'user_id = @extschema@.current_user_id()
+						 OR (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer'')';
 	can_write	text := '(user_id = @extschema@.current_user_id()
 						  AND (SELECT @extschema@.current_user_role()) = ''user'')
 						 OR (SELECT @extschema@.current_user_role()) = ''admin''';
 BEGIN
+	IF NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
+		RAISE EXCEPTION 'invalid commands %', commands
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
+	END IF;
 	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
-	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT
-					USING (user_id = @extschema@.current_user_id()
-						   OR (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer''))', rel);
-	IF writable THEN
-		EXECUTE format('CREATE POLICY tenant_write ON %s FOR ALL USING (%s) WITH CHECK (%s)',
+	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT USING (%s)', rel, can_read);
+	IF 'INSERT' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_insert ON %s FOR INSERT WITH CHECK (%s)', rel, can_write);
+	END IF;
+	IF 'UPDATE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)',
 					   rel, can_write, can_write);
+	END IF;
+	IF 'DELETE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_delete ON %s FOR DELETE USING (%s)', rel, can_write);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.enable_tenant_rls(regclass, boolean) IS
-'Enables row-level security on a table with a user_id column: its user reads and (if writable) writes its rows, admins everything, observers read everything.';
+COMMENT ON FUNCTION @extschema@.enable_tenant_rls(regclass, text[]) IS
+'Enables row-level security on a table with a user_id column: its user reads its rows and may run the given commands (INSERT, UPDATE, DELETE) on them; admins read and run them on all rows, observers read all rows. grant_usage() grants exactly these commands.';
 
 DO $$
 DECLARE
@@ -390,7 +402,11 @@ BEGIN
 		 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 		 ORDER BY c.relname
 	LOOP
-		PERFORM @extschema@.enable_tenant_rls(rel, rel <> '@extschema@.audit_trail'::regclass);
+		PERFORM @extschema@.enable_tenant_rls(rel, CASE rel
+			WHEN '@extschema@.sessions'::regclass THEN ARRAY['DELETE']	-- login() creates them
+			WHEN '@extschema@.system_logs'::regclass THEN ARRAY['INSERT']	-- append-only
+			WHEN '@extschema@.audit_trail'::regclass THEN ARRAY[]::text[]	-- written by triggers
+			ELSE ARRAY['INSERT', 'UPDATE', 'DELETE'] END);
 	END LOOP;
 END
 $$;
@@ -403,7 +419,7 @@ CREATE POLICY users_read ON @extschema@.users FOR SELECT
 CREATE POLICY users_update_self ON @extschema@.users FOR UPDATE
 	USING (id = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
 	WITH CHECK (id = @extschema@.current_user_id());
-CREATE POLICY users_admin ON @extschema@.users FOR ALL
+CREATE POLICY users_admin_update ON @extschema@.users FOR UPDATE
 	USING ((SELECT @extschema@.current_user_role()) = 'admin')
 	WITH CHECK ((SELECT @extschema@.current_user_role()) = 'admin');
 
@@ -439,14 +455,15 @@ BEGIN
 		   AND NOT c.relispartition
 		 ORDER BY c.relname
 	LOOP
+		-- Tables under row-level security: SELECT and the commands their policies allow.
 		privileges := CASE
-			WHEN r.relname = 'users' THEN NULL
-			WHEN r.relname = 'sessions' THEN 'SELECT, DELETE'
-			WHEN r.relname = 'audit_trail' THEN 'SELECT'
-			WHEN r.relname = 'system_logs' THEN 'SELECT, INSERT'
-			WHEN r.relname = 'tools' THEN 'SELECT'
-			WHEN r.relkind = 'v' THEN 'SELECT'
-			WHEN r.relrowsecurity THEN 'SELECT, INSERT, UPDATE, DELETE'
+			WHEN r.relname IN ('users', 'mcp_servers') THEN NULL
+			WHEN r.relname = 'tools' OR r.relkind = 'v' THEN 'SELECT'
+			WHEN r.relrowsecurity THEN
+				(SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT CASE p.polcmd WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END
+					  FROM pg_catalog.pg_policy p WHERE p.polrelid = r.rel AND p.polcmd IN ('a', 'w', 'd')) AS c (cmd))
 		END;
 		IF privileges IS NOT NULL THEN
 			EXECUTE format('GRANT %s ON %s TO %s', privileges, r.rel, grant_usage.role);
