@@ -35,8 +35,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Parts qualify objects with @extschema@; the schema is alfred, created by the
+# header (the extension object itself lives in pg_catalog, see alfred.control).
 alfred--$(EXTVERSION).sql: $(PARTS)
-	cat $^ > $@
+	cat $^ | sed 's/@extschema@/alfred/g' > $@
 
 .PHONY: unit fuzz
 unit:

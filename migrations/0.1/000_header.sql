@@ -4,3 +4,7 @@
 
 \echo Use "CREATE EXTENSION alfred" to load this file. \quit
 
+
+-- The schema is a member of the extension, so DROP EXTENSION removes it too.
+CREATE SCHEMA alfred;
+COMMENT ON SCHEMA alfred IS 'alfred: the data engine of a personal AI assistant (extension alfred)';

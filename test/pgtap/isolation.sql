@@ -3,7 +3,7 @@
 -- users, no cross-user reference, a plain SET does not switch identity,
 -- observers only read, admins see all, assignees see their tasks.
 BEGIN;
-SELECT plan(319);
+SELECT plan(329);
 SET LOCAL alfred.password_cost = 4;
 
 CREATE ROLE regress_isolation_app;
@@ -19,7 +19,8 @@ SELECT alfred.login('bob@isolation.test', 'bob password') AS bob_token \gset
 SELECT alfred.login('olga@isolation.test', 'olga password') AS olga_token \gset
 SELECT alfred.login('adam@isolation.test', 'adam password') AS adam_token \gset
 
--- One row of every user-owned table for a user (as the superuser).
+-- One row of every user-owned table for a user (as the superuser).  A new
+-- user-owned table needs a row here: the first test counts them.
 CREATE FUNCTION pg_temp.fixture(u uuid, tag text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	project uuid; task uuid; task2 uuid; habit uuid; chat uuid; msg uuid; account uuid;
@@ -58,6 +59,7 @@ BEGIN
 		VALUES (u, tag, 'recurring', '0 7 * * *', 'regress_isolation_tool', pattern) RETURNING id INTO sched;
 	INSERT INTO alfred.task_runs (user_id, task_id, notification_id) VALUES (u, sched, notification);
 	INSERT INTO alfred.engagement_events (user_id, suggestion_type, action, source) VALUES (u, 'weather', 'engaged', 'schedule');
+	INSERT INTO alfred.calibration_state (user_id, suggestion_type) VALUES (u, 'weather');
 END
 $$;
 SELECT pg_temp.fixture(:'ann', 'ann');
@@ -73,7 +75,7 @@ SELECT c.relname, CASE c.relname WHEN 'sessions' THEN '{DELETE}' WHEN 'system_lo
    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id');
 GRANT SELECT ON tenant_tables TO regress_isolation_app;
 
-SELECT is((SELECT count(*) FROM tenant_tables), 30::bigint, 'every user-owned table is under test');
+SELECT is((SELECT count(*) FROM tenant_tables), 31::bigint, 'every user-owned table is under test');
 SELECT is_empty($$
 	SELECT t.name FROM tenant_tables t
 	 WHERE (SELECT count(DISTINCT user_id) FROM alfred.sessions) < 2
