@@ -168,6 +168,8 @@ typedef struct ActionSpec
 	const char *allowed;		/* the key names, for error details */
 } ActionSpec;
 
+#define END_KEYS {NULL, KT_STRING, false}
+
 #define TASK_FIELDS \
 	{"description", KT_TEXT_OR_NULL, false}, \
 	{"priority", KT_PRIORITY, false}, \
@@ -177,19 +179,19 @@ typedef struct ActionSpec
 
 /* Seed 001's task actions, widened to alfred's task columns. */
 static const KeySpec create_keys[] = {
-	{"title", KT_TEXT, true}, TASK_FIELDS, {NULL}
+	{"title", KT_TEXT, true}, TASK_FIELDS, END_KEYS
 };
 static const KeySpec update_keys[] = {
-	{"task_id", KT_UUID, true}, {"title", KT_TEXT, false}, TASK_FIELDS, {NULL}
+	{"task_id", KT_UUID, true}, {"title", KT_TEXT, false}, TASK_FIELDS, END_KEYS
 };
 static const KeySpec delete_keys[] = {
-	{"task_id", KT_UUID, true}, {NULL}
+	{"task_id", KT_UUID, true}, END_KEYS
 };
 static const KeySpec complete_keys[] = {
-	{"task_id", KT_UUID, true}, {"completed", KT_BOOLEAN, true}, {NULL}
+	{"task_id", KT_UUID, true}, {"completed", KT_BOOLEAN, true}, END_KEYS
 };
 static const KeySpec query_keys[] = {
-	{"task_id", KT_UUID, false}, {"filters", KT_FILTERS, false}, {NULL}
+	{"task_id", KT_UUID, false}, {"filters", KT_FILTERS, false}, END_KEYS
 };
 static const KeySpec filter_keys[] = {
 	{"completed", KT_BOOLEAN, false},
@@ -201,7 +203,7 @@ static const KeySpec filter_keys[] = {
 	{"tag", KT_TEXT, false},
 	{"project_id", KT_UUID, false},
 	{"limit", KT_LIMIT, false},
-	{NULL}
+	END_KEYS
 };
 #define FILTER_KEYS_ALLOWED "completed, status, priority, due_before, due_after, search, tag, project_id, limit"
 
@@ -215,7 +217,7 @@ static const KeySpec email_draft_keys[] = {
 	{"provider", KT_TEXT, false},
 	{"in_reply_to", KT_TEXT, false},
 	{"thread_id", KT_TEXT, false},
-	{NULL}
+	END_KEYS
 };
 
 #define EVENT_FIELDS \
@@ -226,19 +228,19 @@ static const KeySpec email_draft_keys[] = {
 
 static const KeySpec create_event_keys[] = {
 	{"title", KT_TEXT, true}, {"start", KT_TIMESTAMP, true}, {"end", KT_TIMESTAMP, true},
-	EVENT_FIELDS, {NULL}
+	EVENT_FIELDS, END_KEYS
 };
 static const KeySpec update_event_keys[] = {
 	{"event_id", KT_TEXT, true}, {"title", KT_TEXT, false},
 	{"start", KT_TIMESTAMP, false}, {"end", KT_TIMESTAMP, false},
-	EVENT_FIELDS, {NULL}
+	EVENT_FIELDS, END_KEYS
 };
 static const KeySpec delete_event_keys[] = {
-	{"event_id", KT_TEXT, true}, {"provider", KT_TEXT, false}, {NULL}
+	{"event_id", KT_TEXT, true}, {"provider", KT_TEXT, false}, END_KEYS
 };
 static const KeySpec reminder_keys[] = {
 	{"title", KT_TEXT, true}, {"start", KT_TIMESTAMP, true}, {"end", KT_TIMESTAMP, false},
-	{"description", KT_TEXT_OR_NULL, false}, {"provider", KT_TEXT, false}, {NULL}
+	{"description", KT_TEXT_OR_NULL, false}, {"provider", KT_TEXT, false}, END_KEYS
 };
 
 static const ActionSpec action_specs[] = {
