@@ -69,6 +69,7 @@ SELECT alfred.approve('c0000000-0000-0000-0000-000000000001');
 SELECT alfred.execute_proposal('c0000000-0000-0000-0000-000000000001');
 SELECT alfred.finish_execution('c0000000-0000-0000-0000-000000000001', 'success');
 SELECT alfred.approve('c0000000-0000-0000-0000-00000000dead');
+SELECT alfred.reject(NULL);
 SELECT status, started_at IS NOT NULL AS stamped, attempts FROM alfred.start_execution('c0000000-0000-0000-0000-000000000001');
 SELECT alfred.finish_execution('c0000000-0000-0000-0000-000000000001', 'done');
 SELECT alfred.finish_execution('c0000000-0000-0000-0000-000000000001', 'failure');
@@ -139,6 +140,16 @@ SELECT status FROM alfred.approve(alfred.propose('a0000000-0000-0000-0000-000000
 SELECT status FROM alfred.approve(alfred.propose('a0000000-0000-0000-0000-000000000001', 'planner', 'complete',
 	jsonb_build_object('task_id', :'milk', 'completed', true)), execute => true);
 SELECT title, description, status, completed_at IS NOT NULL AS completed FROM alfred.tasks WHERE id = :'milk';
+-- completing twice keeps the first completion; completed => false reopens
+SELECT completed_at AS done_at FROM alfred.tasks WHERE id = :'milk' \gset
+SELECT status FROM alfred.approve(alfred.propose('a0000000-0000-0000-0000-000000000001', 'planner', 'complete',
+	jsonb_build_object('task_id', :'milk', 'completed', true)), execute => true);
+SELECT completed_at = :'done_at' AS first_completion_kept FROM alfred.tasks WHERE id = :'milk';
+SELECT status FROM alfred.approve(alfred.propose('a0000000-0000-0000-0000-000000000001', 'planner', 'complete',
+	jsonb_build_object('task_id', :'milk', 'completed', false)), execute => true);
+SELECT status, completed_at FROM alfred.tasks WHERE id = :'milk';
+SELECT status FROM alfred.approve(alfred.propose('a0000000-0000-0000-0000-000000000001', 'planner', 'complete',
+	jsonb_build_object('task_id', :'milk', 'completed', true)), execute => true);
 -- a low-risk query runs at once, without approval
 SELECT alfred.propose('a0000000-0000-0000-0000-000000000001', 'planner', 'query',
 	'{"filters": {"completed": true, "search": "MILK"}}') AS q \gset

@@ -67,6 +67,9 @@ DECLARE
 	seen text;
 	p @extschema@.proposals;
 BEGIN
+	IF proposal_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
+	END IF;
 	-- what this statement's snapshot shows, then the row as locked: if a
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
@@ -217,7 +220,7 @@ BEGIN
 	WHEN 'complete' THEN
 		UPDATE @extschema@.tasks x
 		   SET status = CASE WHEN (pl->>'completed')::boolean THEN 'completed' ELSE 'pending' END,
-			   completed_at = CASE WHEN (pl->>'completed')::boolean THEN now() END,
+			   completed_at = CASE WHEN (pl->>'completed')::boolean THEN coalesce(x.completed_at, now()) END,
 			   updated_at = now()
 		 WHERE x.user_id = p.user_id AND x.id = tid
 		RETURNING * INTO t;
