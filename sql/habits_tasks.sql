@@ -85,7 +85,7 @@ UPDATE alfred.tasks SET status = 'pending' WHERE id = :'test';
 UPDATE alfred.tasks SET status = 'cancelled' WHERE id = :'test';
 SELECT (alfred.complete_task(:'ship')).status;
 
--- Refusals change nothing: 23514 check_violation (cycle), 22023, 22004, 55000.
+-- Refusals change nothing: 23514 check_violation (cycle, recurrence), 22023, 22004, 55000.
 SELECT pg_temp.err(format('SELECT alfred.add_task_dependency(%L, %L)', :'build', :'ship'));
 SELECT pg_temp.err(format('SELECT alfred.add_task_dependency(%L, %L)', :'build', :'build'));
 INSERT INTO alfred.tasks (user_id, title) VALUES (:'other', 'foreign') RETURNING id AS foreign_task \gset

@@ -65,7 +65,7 @@ BEGIN
 	IF NEW.recurrence IS NOT NULL AND NEW.recurrence NOT IN ('daily', 'weekly', 'monthly')
 		AND NOT @extschema@.cron_valid(NEW.recurrence) THEN
 		RAISE EXCEPTION 'invalid task recurrence "%"', NEW.recurrence
-			USING ERRCODE = 'invalid_parameter_value',
+			USING ERRCODE = 'check_violation',
 				DETAIL = 'A recurrence is daily, weekly, monthly or a cron expression.';
 	END IF;
 	IF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status AND NOT (
@@ -101,7 +101,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@._task_status_trigger() IS
-'Trigger on tasks: validates the recurrence, holds status changes to the state machine (55000), refuses to complete a task with an unfinished dependency (55000, naming it) and keeps completed_at in step with the status.';
+'Trigger on tasks: validates the recurrence (23514), holds status changes to the state machine (55000), refuses to complete a task with an unfinished dependency (55000, naming it) and keeps completed_at in step with the status.';
 
 CREATE TRIGGER tasks_status
 	BEFORE INSERT OR UPDATE OF status, recurrence, completed_at ON @extschema@.tasks
