@@ -5,8 +5,8 @@ SET timezone = 'UTC';
 \set VERBOSITY default
 
 INSERT INTO alfred.users (id, email, password_hash) VALUES
-	('a0000000-0000-0000-0000-000000000001', 'ada@example.com', '$2a$06$' || repeat('x', 53)),
-	('a0000000-0000-0000-0000-000000000002', 'bob@example.com', '$2a$06$' || repeat('x', 53));
+	('a0000000-0000-0000-0000-000000000001', 'proposals-ada@example.com', '$2a$06$' || repeat('x', 53)),
+	('a0000000-0000-0000-0000-000000000002', 'proposals-bob@example.com', '$2a$06$' || repeat('x', 53));
 INSERT INTO alfred.user_settings (user_id, auto_reject_high_risk)
 VALUES ('a0000000-0000-0000-0000-000000000002', false);
 
@@ -219,3 +219,6 @@ SELECT id, status, expired_at IS NOT NULL AS stamped FROM alfred.proposals
 SELECT proposal_id, signal_type FROM alfred.preference_signals
  WHERE user_id = 'a0000000-0000-0000-0000-000000000002' ORDER BY proposal_id;
 SELECT alfred.approve('c0000000-0000-0000-0000-000000000005');
+
+-- leave the database as found for the tests that follow
+DELETE FROM alfred.users WHERE id IN ('a0000000-0000-0000-0000-000000000001', 'a0000000-0000-0000-0000-000000000002');
