@@ -31,6 +31,7 @@ int			alfred_batch_size = 100;
 int			alfred_max_naptime = 60000;
 int			alfred_retry_base_delay = 1000;
 int			alfred_password_cost = 10;
+static char *alfred_token_key = NULL;
 int			alfred_tool_timeout = 60000;
 
 void		_PG_init(void);
@@ -104,6 +105,15 @@ define_reloadable_gucs(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("alfred.token_key",
+							   "Key that encrypts the OAuth tokens of connected accounts.",
+							   "Superuser-only; set it in postgresql.conf or with ALTER SYSTEM, never in a table.",
+							   &alfred_token_key,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("alfred.tool_timeout",
 							"Longest time an in-database tool of a scheduled task may run.",

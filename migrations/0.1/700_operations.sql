@@ -1,0 +1,544 @@
+-- 700 operations: the audit trail (written by triggers), OAuth tokens encrypted
+-- with pgcrypto, retention and maintenance (run_maintenance, schedule_maintenance
+-- with pg_cron or alfred's own scheduler) and health() for monitoring.
+
+------------------------------------------------------------------------------
+-- Audit trail
+------------------------------------------------------------------------------
+
+-- Columns whose values never enter the audit trail: a change to one is
+-- recorded as '[redacted]' so that the trail says it changed, not to what.
+CREATE FUNCTION @extschema@.audit_redact(row_values jsonb)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(jsonb_object_agg(key,
+				CASE WHEN key IN ('password_hash', 'access_token', 'refresh_token', 'token_hash')
+						  AND value <> 'null'::jsonb
+					 THEN '"[redacted]"'::jsonb ELSE value END), '{}'::jsonb)
+	  FROM jsonb_each(row_values)
+$$;
+COMMENT ON FUNCTION @extschema@.audit_redact(jsonb) IS
+'Replaces the values of secret columns (password_hash, access_token, refresh_token, token_hash) by "[redacted]" in a row image for the audit trail.';
+
+CREATE FUNCTION @extschema@.audit_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old_values	jsonb;
+	new_values	jsonb;
+	changed		text[];
+	entity		uuid;
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		new_values := @extschema@.audit_redact(to_jsonb(NEW));
+		entity := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		old_values := @extschema@.audit_redact(to_jsonb(OLD));
+		entity := OLD.id;
+	ELSE
+		-- Only the columns that changed, less bookkeeping columns named as
+		-- trigger arguments; an update that changes nothing else is not audited.
+		SELECT array_agg(n.key ORDER BY n.key) INTO changed
+		  FROM jsonb_each(to_jsonb(NEW)) n
+		  JOIN jsonb_each(to_jsonb(OLD)) o USING (key)
+		 WHERE n.value IS DISTINCT FROM o.value
+		   AND n.key <> 'updated_at' AND NOT n.key = ANY (TG_ARGV);
+		IF changed IS NULL THEN
+			RETURN NULL;
+		END IF;
+		old_values := @extschema@.audit_redact(
+			(SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(OLD)) WHERE key = ANY (changed)));
+		new_values := @extschema@.audit_redact(
+			(SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(NEW)) WHERE key = ANY (changed)));
+		entity := NEW.id;
+	END IF;
+
+	INSERT INTO @extschema@.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values, db_role)
+	VALUES ((SELECT u.id FROM @extschema@.users u WHERE u.id = @extschema@.current_user_id()),
+			lower(TG_OP), TG_TABLE_NAME, entity, old_values, new_values, session_user);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.audit_row() IS
+'AFTER trigger writing one audit_trail row per inserted, updated or deleted row: the acting alfred user (NULL for the system or a DBA), the database role (session_user), and the old and new values of the changed columns with secrets redacted. Trigger arguments name bookkeeping columns whose changes alone are not audited.';
+
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.users
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('last_login_at');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tasks
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.proposals
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.scheduled_tasks
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('next_run_at', 'last_run_at', 'run_count', 'fail_count');
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.connected_accounts
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('last_sync_at');
+
+------------------------------------------------------------------------------
+-- OAuth tokens, encrypted with pgcrypto
+------------------------------------------------------------------------------
+
+-- The key comes from the caller or from the superuser-only setting
+-- alfred.token_key (postgresql.conf or ALTER SYSTEM: a file, never a table).
+CREATE FUNCTION @extschema@.token_key(key text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+BEGIN
+	PERFORM @extschema@.current_user_id();		-- loads alfred, which defines alfred.token_key
+	k := coalesce(key, nullif(current_setting('alfred.token_key', true), ''));
+	IF k IS NULL THEN
+		RAISE EXCEPTION 'no token encryption key'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Neither a key argument nor the setting alfred.token_key was given.',
+				  HINT = 'Set alfred.token_key in postgresql.conf (superuser-only) or pass key.';
+	END IF;
+	IF length(k) < 16 THEN
+		RAISE EXCEPTION 'token encryption key is too short'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The key has %s characters; at least 16 are required.', length(k));
+	END IF;
+	RETURN k;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.token_key(text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.token_key(text) IS
+'The key that encrypts OAuth tokens: the argument, else the superuser-only setting alfred.token_key; raises 55000 when there is none.';
+
+-- Only the account's user, an admin, or a service role may touch its tokens.
+CREATE FUNCTION @extschema@.account_for_tokens(account_id uuid)
+RETURNS @extschema@.connected_accounts
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct @extschema@.connected_accounts;
+BEGIN
+	SELECT * INTO acct FROM @extschema@.connected_accounts a WHERE a.id = account_id FOR UPDATE;
+	IF NOT FOUND
+	   OR NOT (acct.user_id = @extschema@.current_user_id()
+			   OR @extschema@.current_user_role() = 'admin'
+			   OR @extschema@.caller_is_service()) THEN
+		RAISE EXCEPTION 'connected account "%" does not exist', account_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN acct;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.account_for_tokens(uuid) IS
+'Locks and returns a connected account the caller may manage (its user, an admin, or a service role); otherwise raises as if it did not exist.';
+
+CREATE FUNCTION @extschema@.connect_account(user_id uuid, provider text, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL,
+	provider_account_id text DEFAULT NULL, provider_email text DEFAULT NULL,
+	scopes text[] DEFAULT '{}', key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k	text;
+	id	uuid;
+BEGIN
+	IF NOT (connect_account.user_id = @extschema@.current_user_id()
+			OR @extschema@.current_user_role() = 'admin'
+			OR @extschema@.caller_is_service()) THEN
+		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF coalesce(access_token, '') = '' THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	k := @extschema@.token_key(key);
+	INSERT INTO @extschema@.connected_accounts AS a
+		   (user_id, provider, provider_account_id, provider_email, access_token, refresh_token,
+			token_expires_at, scopes, status)
+	VALUES (connect_account.user_id, connect_account.provider, connect_account.provider_account_id,
+			connect_account.provider_email, pgp_sym_encrypt(access_token, k),
+			pgp_sym_encrypt(refresh_token, k), connect_account.token_expires_at,
+			coalesce(connect_account.scopes, '{}'), 'active')
+	ON CONFLICT ON CONSTRAINT connected_accounts_account_key DO UPDATE
+		SET access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
+			token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
+			provider_email = coalesce(EXCLUDED.provider_email, a.provider_email), status = 'active'
+	RETURNING a.id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.connect_account(uuid, text, text, text, timestamptz, text, text, text[], text) IS
+'Stores (or refreshes) a user''s OAuth connection with its tokens encrypted by pgcrypto under the key (argument or alfred.token_key); returns the account id. Allowed to the user, admins and service roles.';
+
+CREATE FUNCTION @extschema@.set_account_tokens(account_id uuid, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL, key text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
+	k		text := @extschema@.token_key(key);
+BEGIN
+	IF coalesce(access_token, '') = '' THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE @extschema@.connected_accounts a
+	   SET access_token = pgp_sym_encrypt(set_account_tokens.access_token, k),
+		   refresh_token = CASE WHEN set_account_tokens.refresh_token IS NULL THEN a.refresh_token
+								ELSE pgp_sym_encrypt(set_account_tokens.refresh_token, k) END,
+		   token_expires_at = set_account_tokens.token_expires_at,
+		   status = 'active'
+	 WHERE a.user_id = acct.user_id AND a.id = acct.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_account_tokens(uuid, text, text, timestamptz, text) IS
+'Replaces a connected account''s tokens after a refresh (a NULL refresh_token keeps the old one), encrypted under the key (argument or alfred.token_key).';
+
+CREATE FUNCTION @extschema@.account_tokens(account_id uuid, key text DEFAULT NULL,
+	OUT access_token text, OUT refresh_token text, OUT token_expires_at timestamptz)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
+	k		text := @extschema@.token_key(key);
+BEGIN
+	BEGIN
+		access_token := pgp_sym_decrypt(acct.access_token, k);
+		refresh_token := pgp_sym_decrypt(acct.refresh_token, k);
+	EXCEPTION WHEN external_routine_invocation_exception OR data_exception THEN
+		RAISE EXCEPTION 'cannot decrypt the tokens of connected account "%"', account_id
+			USING ERRCODE = 'invalid_password',
+				  DETAIL = 'The key is not the one the tokens were encrypted with.';
+	END;
+	token_expires_at := acct.token_expires_at;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.account_tokens(uuid, text) IS
+'Decrypts a connected account''s OAuth tokens with the key (argument or alfred.token_key); the only way to read them back. Allowed to the account''s user, admins and service roles; a wrong key raises 28P01.';
+
+------------------------------------------------------------------------------
+-- Retention and maintenance
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.retention (
+	relation			text NOT NULL PRIMARY KEY,
+	keep				interval,
+	rule				text NOT NULL,
+	CONSTRAINT retention_keep_check CHECK (keep > interval '0')
+);
+COMMENT ON TABLE @extschema@.retention IS
+'How long run_maintenance() keeps each kind of row (NULL keep = forever). A DBA may change keep; the rule column says what the age is counted from.';
+INSERT INTO @extschema@.retention (relation, keep, rule) VALUES
+	('proposals', '90 days', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002)'),
+	('execution_logs', '90 days', 'execution logs older than this (seed 002)'),
+	('agent_run_logs', '30 days', 'agent run logs older than this (seed 002)'),
+	('preference_signals', '1 year', 'preference signals older than this'),
+	('chat_messages', '90 days', 'chat messages older than this (seed 003 chat_history)'),
+	('notifications', '30 days', 'notifications sent, read, dismissed or archived longer ago than this (seed 003)'),
+	('sessions', '1 day', 'sessions expired or revoked longer ago than this (seed 004)'),
+	('task_runs', '90 days', 'finished runs (succeeded, failed, cancelled) of scheduled tasks older than this'),
+	('engagement_events', '1 year', 'engagement events older than this (the calibration state keeps their decayed weight)'),
+	('system_logs', '90 days', 'monthly partitions of system_logs whose whole month is older than this are dropped'),
+	('audit_trail', NULL, 'the audit trail is kept forever unless a DBA sets keep');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.retention', '');
+
+CREATE FUNCTION @extschema@.retention_cutoff(relation text, now timestamptz)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT now - r.keep FROM @extschema@.retention r WHERE r.relation = retention_cutoff.relation
+$$;
+COMMENT ON FUNCTION @extschema@.retention_cutoff(text, timestamptz) IS
+'The instant before which rows of a relation are removed by run_maintenance(), or NULL when they are kept forever.';
+
+-- Drops system_logs partitions whose month ended before the cutoff.
+CREATE FUNCTION @extschema@.drop_log_partitions(cutoff timestamptz)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	part	record;
+	dropped text[] := '{}';
+BEGIN
+	IF cutoff IS NULL THEN
+		RETURN dropped;
+	END IF;
+	FOR part IN
+		SELECT c.oid::regclass AS rel, c.relname,
+			   (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound,
+			   EXISTS (SELECT 1 FROM pg_depend d
+						WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') AS member
+		  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		 WHERE i.inhparent = '@extschema@.system_logs'::regclass
+		   AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+		 ORDER BY c.relname
+	LOOP
+		CONTINUE WHEN part.upper_bound IS NULL OR part.upper_bound > cutoff;
+		IF part.member THEN
+			EXECUTE format('ALTER EXTENSION alfred DROP TABLE %s', part.rel);
+		END IF;
+		EXECUTE format('DROP TABLE %s', part.rel);
+		dropped := dropped || part.relname::text;
+	END LOOP;
+	RETURN dropped;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.drop_log_partitions(timestamptz) IS
+'Drops the monthly partitions of system_logs whose month ended before cutoff; returns their names.';
+
+CREATE FUNCTION @extschema@.run_maintenance(now timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	removed		jsonb := '{}';
+	n			bigint;
+	cutoff		timestamptz;
+	result		jsonb;
+BEGIN
+	IF now IS NULL THEN
+		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('proposals', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.proposals p
+		 WHERE p.status IN ('executed', 'rejected', 'expired', 'failed')
+		   AND greatest(p.executed_at, p.rejected_at, p.expired_at, p.failed_at, p.updated_at) < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('proposals', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('execution_logs', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.execution_logs WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('execution_logs', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('agent_run_logs', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.agent_run_logs WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('agent_run_logs', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('preference_signals', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.preference_signals WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('preference_signals', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('chat_messages', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.chat_messages WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('chat_messages', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('notifications', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.notifications
+		 WHERE status IN ('sent', 'read', 'dismissed', 'archived')
+		   AND coalesce(sent_at, read_at, dismissed_at, updated_at) < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('notifications', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('sessions', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.sessions
+		 WHERE expires_at < cutoff OR (is_revoked AND revoked_at < cutoff);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('sessions', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('task_runs', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.task_runs
+		 WHERE status IN ('succeeded', 'failed', 'cancelled') AND coalesce(finished_at, updated_at) < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('task_runs', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('engagement_events', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.engagement_events WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('engagement_events', n);
+	END IF;
+
+	cutoff := @extschema@.retention_cutoff('audit_trail', now);
+	IF cutoff IS NOT NULL THEN
+		DELETE FROM @extschema@.audit_trail WHERE created_at < cutoff;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object('audit_trail', n);
+	END IF;
+
+	result := jsonb_build_object(
+		'removed', removed,
+		'proposals_expired', @extschema@.expire_proposals(),
+		'log_partitions_created', @extschema@.create_log_partitions(3),
+		'log_partitions_dropped',
+			to_jsonb(@extschema@.drop_log_partitions(@extschema@.retention_cutoff('system_logs', now))));
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
+'Applies the retention table (removes old proposals, logs, signals, chat messages, sent notifications, expired sessions, finished runs, engagement events), expires proposals, creates system_logs partitions ahead and drops old ones; returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+REVOKE ALL ON FUNCTION @extschema@.run_maintenance(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.tool_run_maintenance(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	done jsonb := @extschema@.run_maintenance(now());
+BEGIN
+	RETURN jsonb_build_object('title', 'Maintenance', 'priority', 'low',
+		'message', format('Removed %s old rows; %s log partitions created, %s dropped.',
+						  (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(done->'removed')),
+						  done->'log_partitions_created', jsonb_array_length(done->'log_partitions_dropped')),
+		'maintenance', done);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tool_run_maintenance(uuid, jsonb) IS
+'Built-in tool run_maintenance: alfred.run_maintenance() as a scheduled task (for alfred''s scheduler; see schedule_maintenance).';
+INSERT INTO @extschema@.tools (name, kind, fn, description) VALUES
+	('run_maintenance', 'sql', '@extschema@.tool_run_maintenance(uuid, jsonb)',
+	 'Retention and partition maintenance (alfred.run_maintenance()).');
+
+CREATE FUNCTION @extschema@.schedule_maintenance(schedule text DEFAULT '17 3 * * *', via text DEFAULT NULL,
+	owner uuid DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	has_cron	boolean := to_regnamespace('cron') IS NOT NULL
+						   AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron');
+	admin		uuid := owner;
+	task		uuid;
+	job			bigint;
+BEGIN
+	IF NOT @extschema@.cron_valid(schedule) THEN
+		PERFORM @extschema@.cron_next(schedule, now());		-- raises 22023 naming the bad field
+	END IF;
+	IF via IS NOT NULL AND via NOT IN ('pg_cron', 'alfred') THEN
+		RAISE EXCEPTION 'invalid maintenance runner "%"', via
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''pg_cron'', ''alfred'' or NULL (pg_cron when installed).';
+	END IF;
+
+	IF via = 'pg_cron' OR (via IS NULL AND has_cron) THEN
+		IF NOT has_cron THEN
+			RAISE EXCEPTION 'pg_cron is not installed in database "%"', current_database()
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Run CREATE EXTENSION pg_cron in the database named by cron.database_name, or use via => ''alfred''.';
+		END IF;
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+			USING 'alfred-maintenance', schedule, 'SELECT @extschema@.run_maintenance()';
+		RETURN format('pg_cron job %s "alfred-maintenance" runs alfred.run_maintenance() at "%s"', job, schedule);
+	END IF;
+
+	IF admin IS NULL THEN
+		SELECT u.id INTO admin FROM @extschema@.users u
+		 WHERE u.role = 'admin' AND u.status = 'active' ORDER BY u.created_at, u.id LIMIT 1;
+		IF admin IS NULL THEN
+			RAISE EXCEPTION 'no active admin user to own the maintenance task'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Create an admin user, pass owner, or install pg_cron.';
+		END IF;
+	ELSIF NOT EXISTS (SELECT 1 FROM @extschema@.users u WHERE u.id = admin AND u.role = 'admin') THEN
+		RAISE EXCEPTION 'user "%" is not an admin', admin USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM @extschema@.cancel_task(t.id) FROM @extschema@.scheduled_tasks t
+	 WHERE t.tool_name = 'run_maintenance' AND t.status IN ('active', 'paused');
+	task := @extschema@.schedule_task(user_id => admin, name => 'alfred maintenance', tool_name => 'run_maintenance',
+									  cron => schedule, timezone => 'UTC',
+									  description => 'Retention and partition maintenance (schedule_maintenance).');
+	RETURN format('alfred scheduled task %s runs alfred.run_maintenance() at "%s" UTC', task, schedule);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_maintenance(text, text, uuid) IS
+'Registers daily maintenance (alfred.run_maintenance()) with pg_cron when it is installed in this database (job "alfred-maintenance", replacing an earlier one), else or with via => ''alfred'' as a scheduled task of an admin user run by alfred''s own worker (replacing an earlier one). Returns what it registered.';
+REVOKE ALL ON FUNCTION @extschema@.schedule_maintenance(text, text, uuid) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Health
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.health(now timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'workers', (SELECT coalesce(jsonb_agg(jsonb_build_object('worker', w.worker, 'pid', w.pid, 'state', w.state,
+									'last_tick', w.last_tick, 'runs_done', w.runs_done, 'errors', w.errors)
+									ORDER BY w.worker), '[]')
+					  FROM @extschema@.worker_status w),
+		'worker_alive', EXISTS (SELECT 1 FROM @extschema@.worker_status w
+								 WHERE w.pid IS NOT NULL AND w.state NOT IN ('stopped')
+								   AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.pid)),
+		'enabled', current_setting('alfred.enabled', true)::boolean,
+		'due_tasks', (SELECT count(*) FROM @extschema@.scheduled_tasks t
+					   WHERE t.status = 'active' AND t.next_run_at <= now),
+		'oldest_due', (SELECT min(t.next_run_at) FROM @extschema@.scheduled_tasks t
+						WHERE t.status = 'active' AND t.next_run_at <= now),
+		'oldest_due_seconds', (SELECT round(extract(epoch FROM now - min(t.next_run_at)))::bigint
+								 FROM @extschema@.scheduled_tasks t
+								WHERE t.status = 'active' AND t.next_run_at <= now),
+		'queued_external_runs', (SELECT count(*) FROM @extschema@.task_runs r WHERE r.status = 'queued'),
+		'running_runs', (SELECT count(*) FROM @extschema@.task_runs r WHERE r.status = 'running'),
+		'failed_runs_last_hour', (SELECT count(*) FROM @extschema@.task_runs r
+								   WHERE r.status = 'failed' AND r.finished_at > now - interval '1 hour'),
+		'pending_proposals', (SELECT count(*) FROM @extschema@.proposals p WHERE p.status = 'pending'),
+		'table_bytes', (SELECT jsonb_object_agg(c.relname, pg_total_relation_size(c.oid) ORDER BY c.relname)
+						  FROM pg_class c
+						 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
+						   AND NOT c.relispartition))
+$$;
+COMMENT ON FUNCTION @extschema@.health(timestamptz) IS
+'What a monitoring system polls: scheduler workers and whether one is alive, due tasks and the oldest due time, queued and running runs, failed runs in the last hour, pending proposals, and every table''s size in bytes. Not granted to PUBLIC: GRANT EXECUTE to a monitoring role.';
+REVOKE ALL ON FUNCTION @extschema@.health(timestamptz) FROM PUBLIC;
+
+-- pgcrypto lives in whatever schema it was installed in: pin it in the search
+-- path of the functions that encrypt and decrypt tokens.
+DO $$
+DECLARE
+	crypto	name;
+	fn		regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = '@extschema@'::regnamespace
+		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;
