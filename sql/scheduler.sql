@@ -212,3 +212,6 @@ SELECT tgname FROM pg_trigger WHERE tgrelid = 'alfred.scheduled_tasks'::regclass
 
 -- the worker_status view (alfred is preloaded in the test cluster)
 SELECT count(*) >= 1 AS has_workers FROM alfred.worker_status;
+
+-- leave the database as we found it for the tests that follow
+DELETE FROM alfred.users WHERE id IN ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-00000000000b');
