@@ -5,46 +5,50 @@
 #   ALFRED_PGROOT=/tmp/pgroot-me ALFRED_PORT=55599 nice bench/agent.sh [N]
 #
 # Builds and installs alfred, starts its own throwaway cluster on
-# ALFRED_PORT (stopped at the end), queues N runs (default 2000) in the
-# stand-in queue of test/integration/fixtures/agent_standin.sql (the same
-# claim_runs/complete_run contract, without the scheduler's bookkeeping, so
-# this measures the agent), and drains them:
+# ALFRED_PORT (stopped at the end) with the scheduler worker, has it queue N
+# external runs (default 1000: N one-time tasks of tool "cat"), and drains
+# them through the real agent API (claim_runs, complete_run: run row,
+# notification, task counts):
 #   baseline   one psql session doing what the agent does per run, without
 #              a process: claim_runs(max 1), then complete_run (2 round trips)
-#   agent -j1  alfred-agent, concurrency 1 (claim, fork/exec, report)
+#   agent -j1  alfred-agent, concurrency 1 (claim, fork/exec cat, report)
 #   agent -j4  alfred-agent, concurrency 4
 # and prints runs/s and each ratio to the baseline.
 . "$(dirname "$0")/../test/lib.sh"
 cd "$ALFRED_SRC"
 
-N=${1:-2000}
-DB=agent_bench
+N=${1:-1000}
+DB=$ALFRED_WORKER_DB
 B=$ALFRED_TMP/bench-agent
+export PGOPTIONS="-c client_min_messages=warning"
 
 build_and_install
 start_cluster
 trap stop_cluster EXIT
 mkdir -p "$B"
-psql_q -d postgres -c "CREATE DATABASE $DB" >/dev/null
-psql_q -d $DB -f test/integration/fixtures/agent_standin.sql >/dev/null
-q() { "$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 -d $DB -c "$1"; }
+create_db "$DB"
+q() { "$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+q "INSERT INTO alfred.users (id, email, password_hash) VALUES ('00000000-0000-0000-0000-0000000000b1', 'bench@example.com', crypt('x', gen_salt('bf', 4)))"
+q "SELECT alfred.register_tool('cat', kind => 'external')" >/dev/null
 
-# queue_runs: N queued runs of tool "cat", without notifications
+# queue_runs: the worker queues N external runs; prints the time they all were
 queue_runs() {
-	q "TRUNCATE alfred.standin_runs" >/dev/null
-	q "SET session_replication_role = replica;
-	   INSERT INTO alfred.standin_runs (tool_name, tool_args, prompt, created_at)
-	   SELECT 'cat', jsonb_build_object('i', i), 'prompt ' || i, clock_timestamp()
+	q "DELETE FROM alfred.scheduled_tasks; DELETE FROM alfred.notifications"
+	q "SELECT count(alfred.schedule_task('00000000-0000-0000-0000-0000000000b1', 'bench ' || i, 'cat',
+			jsonb_build_object('i', i), at => now() + interval '1 s'))
 	     FROM generate_series(1, $N) i" >/dev/null
+	while [ "$(q "SELECT count(*) FROM alfred.task_runs WHERE status = 'queued'")" != "$N" ]; do
+		sleep 0.2
+	done
 	q "SELECT extract(epoch FROM clock_timestamp())"
 }
 
-# finish T0 LABEL: waits until every run succeeded, prints runs/s since T0
+# finish T0: waits until every run succeeded, prints runs/s since T0
 finish() {
-	while [ "$(q "SELECT count(*) FROM alfred.standin_runs WHERE status = 'succeeded'")" != "$N" ]; do
+	while [ "$(q "SELECT count(*) FROM alfred.task_runs WHERE status = 'succeeded'")" != "$N" ]; do
 		sleep 0.2
 	done
-	q "SELECT round($N / (extract(epoch FROM max(finished_at)) - $1)) FROM alfred.standin_runs"
+	q "SELECT round($N / (extract(epoch FROM max(finished_at)) - $1)) FROM alfred.task_runs"
 }
 
 for i in $(seq 1 "$N"); do

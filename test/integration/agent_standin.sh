@@ -3,7 +3,8 @@
 # scheduler's claim_runs/extend_lease/complete_run/fail_run).  Covers what is
 # awkward to stage through real scheduled tasks: every way a command can fail,
 # notification vs polling, concurrency, lease renewal, server restart,
-# graceful shutdown and bad configuration.  Prints TAP.
+# graceful shutdown and bad configuration.  The end-to-end path through the
+# real scheduler worker is agent.sh.  Prints TAP.
 . "$(dirname "$0")/fixtures/agent_lib.sh"
 
 DB=agent_standin
