@@ -72,14 +72,32 @@ typedef struct cron_zone
 	tz_window	win[N_WINDOWS];
 } cron_zone;
 
+/*
+ * Memo of "the first day on or after day d with a fire time" (days since
+ * 1970, wall clock), direct-mapped: a year of random rows hits it after
+ * the first pass, so most cron_next calls do no calendar search at all.
+ */
+#define DAY_MEMO_SIZE 1024
+
+typedef struct day_memo
+{
+	int64		day;
+	int64		next;
+	uint32		gen;			/* valid only if equal to the cache's memo_gen */
+} day_memo;
+
 /* fn_extra of the scalar functions. */
 typedef struct cron_cache
 {
 	char	   *expr;			/* the expression text, as given */
 	int			exprlen;
 	alfred_cron cron;
+	uint32		memo_gen;		/* bumped when cron changes: empties memo */
+	day_memo	memo[DAY_MEMO_SIZE];	/* for cron, in wall-clock days */
 	char	   *tzname;
 	int			tzlen;
+	bool		expr_const;		/* the call site's expression is a constant */
+	bool		tz_const;		/* and so is its time zone */
 	cron_zone	zone;
 } cron_cache;
 
@@ -151,7 +169,7 @@ find_window(cron_zone *zone, int64 t)
 
 	for (i = 0; i < zone->nwin; i++)
 		if (zone->win[i].lo <= t && t < zone->win[i].hi)
-			return zone->win[i];
+			return zone->win[i];	/* at most N_WINDOWS compares */
 
 	s = t - LOOKBACK_SECS;
 	r = pg_next_dst_boundary(&s, &before_off, &before_dst, &boundary,
@@ -189,19 +207,34 @@ floor_div(int64 a, int64 b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+/*
+ * A year no earlier (bound_year_after) or no later (bound_year_before) than
+ * that of wall-clock seconds s: bounds for the core's search, which needs no
+ * exact year because every result is checked against the exact limit.
+ */
+static inline int
+bound_year_after(int64 s)
+{
+	return (int) (floor_div(s, 31556952) + 1971);
+}
+
+static inline int
+bound_year_before(int64 s)
+{
+	return (int) (floor_div(s, 31556952) + 1969);
+}
+
 /* First allowed wall-clock minute W with lo <= W <= hi. */
 static bool
 first_wall(const alfred_cron *c, int64 lo, int64 hi, int64 *W)
 {
-	alfred_cron_time t,
-				limit;
+	alfred_cron_time t;
 
 	lo = -floor_div(-lo, 60) * 60;
 	if (lo > hi)
 		return false;
 	alfred_cron_time_from_seconds(lo, &t);
-	alfred_cron_time_from_seconds(hi, &limit);
-	if (!alfred_cron_next_match(c, &t, limit.year))
+	if (!alfred_cron_next_match(c, &t, bound_year_after(hi)))
 		return false;
 	*W = alfred_cron_time_to_seconds(&t);
 	return *W <= hi;
@@ -211,14 +244,12 @@ first_wall(const alfred_cron *c, int64 lo, int64 hi, int64 *W)
 static bool
 last_wall(const alfred_cron *c, int64 lo, int64 hi, int64 *W)
 {
-	alfred_cron_time t,
-				limit;
+	alfred_cron_time t;
 
 	if (hi < lo)
 		return false;
 	alfred_cron_time_from_seconds(hi, &t);
-	alfred_cron_time_from_seconds(lo, &limit);
-	if (!alfred_cron_prev_match(c, &t, limit.year))
+	if (!alfred_cron_prev_match(c, &t, bound_year_before(lo)))
 		return false;
 	*W = alfred_cron_time_to_seconds(&t);
 	return *W >= lo;
@@ -340,21 +371,107 @@ prev_instant(const alfred_cron *c, cron_zone *zone, int64 b, int64 *result)
 	}
 }
 
+/*---- The fast path of cron_next ----*/
+
+/* First day >= day with a fire time (wall-clock days since 1970), memoized. */
+static int64
+compute_matching_day(const alfred_cron *c, day_memo *e, uint32 gen, int64 day)
+{
+	alfred_cron_time t;
+
+	alfred_cron_time_from_seconds(day * SECS_PER_DAY, &t);
+	if (alfred_cron_next_match(c, &t, t.year + 1000))
+		e->next = alfred_cron_days_from_civil(t.year, t.month, t.day);
+	else
+		e->next = NO_BOUNDARY;
+	e->day = day;
+	e->gen = gen;
+	return e->next;
+}
+
+static inline int64
+next_matching_day(const alfred_cron *c, day_memo *memo, uint32 gen, int64 day)
+{
+	day_memo   *e = &memo[day & (DAY_MEMO_SIZE - 1)];
+
+	return (e->day == day && e->gen == gen) ? e->next : compute_matching_day(c, e, gen, day);
+}
+
+/* First allowed minute of a matching day at or after minute m (0-1440), or -1. */
+static inline int
+first_slot(const alfred_cron *c, int m)
+{
+	int			h = m / 60;
+	uint32		later;
+
+	if (h < 24 && ((c->hours >> h) & 1))
+	{
+		uint64		mins = c->minutes & (~UINT64CONST(0) << (m % 60));
+
+		if (mins)
+			return h * 60 + __builtin_ctzll(mins);
+	}
+	later = h < 23 ? c->hours & (~(uint32) 0 << (h + 1)) : 0;
+	if (later == 0)
+		return -1;
+	return __builtin_ctz(later) * 60 + __builtin_ctzll(c->minutes);
+}
+
+/*
+ * cron_next for the common case: `a` (pg_time_t seconds) lies in a window
+ * far enough from its opening transition that neither gap slots nor a fold's
+ * second pass can matter, and the answer lies in the same window.  Returns
+ * false when it cannot decide; next_instant then does.
+ */
+static bool
+fast_next(const alfred_cron *c, cron_zone *zone, day_memo *memo, uint32 gen, int64 a, int64 *u)
+{
+	tz_window	w = find_window(zone, a);
+	int64		local,
+				day,
+				next_day,
+				W;
+	int			slot = -1;
+
+	if (a < w.lo + Abs(w.off - w.prev_off))
+		return false;
+	local = a + w.off;
+	day = floor_div(local, SECS_PER_DAY);
+	next_day = next_matching_day(c, memo, gen, day);
+	if (next_day == day)
+		slot = first_slot(c, (int) ((local - day * SECS_PER_DAY + 59) / 60));
+	if (slot < 0)
+	{
+		if (next_day == day)
+			next_day = next_matching_day(c, memo, gen, day + 1);
+		if (next_day == NO_BOUNDARY)
+			return false;
+		slot = first_slot(c, 0);
+		day = next_day;
+	}
+	W = day * SECS_PER_DAY + slot * 60;
+	*u = W - w.off;
+	return *u < w.hi;
+}
+
 /*
  * cron_next / cron_prev on timestamps.  An instant strictly after `after`
  * is a whole second >= floor(after) + 1; strictly before `before`, a whole
  * second <= ceil(before) - 1.
  */
 static bool
-cron_next_ts(const alfred_cron *c, cron_zone *zone, TimestampTz after, TimestampTz *result)
+cron_next_ts(const alfred_cron *c, cron_zone *zone, day_memo *memo, uint32 gen,
+			 TimestampTz after, TimestampTz *result)
 {
-	int64		u;
+	int64		a,
+				u;
 
 	if (TIMESTAMP_NOT_FINITE(after))
 		return false;
+	a = floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS;
 	if (c->interval_seconds > 0)
 		*result = after + (int64) c->interval_seconds * USECS_PER_SEC;
-	else if (next_instant(c, zone, floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS, &u))
+	else if ((memo && fast_next(c, zone, memo, gen, a, &u)) || next_instant(c, zone, a, &u))
 		*result = (u - UNIX_TO_PG_SECS) * USECS_PER_SEC;
 	else
 		return false;
@@ -387,8 +504,8 @@ static cron_cache *
 get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 {
 	cron_cache *cache = (cron_cache *) fcinfo->flinfo->fn_extra;
-	int			elen = VARSIZE_ANY_EXHDR(expr);
-	int			tlen = tz ? VARSIZE_ANY_EXHDR(tz) : 0;
+	int			elen,
+				tlen;
 
 	if (cache == NULL)
 	{
@@ -397,6 +514,11 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 		cache->tzlen = -1;
 		fcinfo->flinfo->fn_extra = cache;
 	}
+	else if (cache->expr_const && (cache->tz_const || tz == NULL))
+		return cache;			/* constants cannot change within one execution */
+	elen = VARSIZE_ANY_EXHDR(expr);
+	tlen = tz ? VARSIZE_ANY_EXHDR(tz) : 0;
+
 	if (cache->exprlen != elen || memcmp(cache->expr, VARDATA_ANY(expr), elen) != 0)
 	{
 		char	   *s = text_to_cstring(expr);
@@ -408,6 +530,8 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 		cache->expr = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, s);
 		cache->exprlen = elen;
 		cache->cron = parsed;
+		if (++cache->memo_gen == 0)	/* entries start at generation 0: never valid */
+			cache->memo_gen = 1;
 		pfree(s);
 	}
 	if (tz && (cache->tzlen != tlen || memcmp(cache->tzname, VARDATA_ANY(tz), tlen) != 0))
@@ -423,6 +547,8 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 		cache->zone.tz = z;
 		pfree(s);
 	}
+	cache->expr_const = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+	cache->tz_const = tz && get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 	return cache;
 }
 
@@ -435,7 +561,7 @@ alfred_cron_next_sql(PG_FUNCTION_ARGS)
 	cron_cache *cache = get_cache(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(2));
 	TimestampTz result;
 
-	if (!cron_next_ts(&cache->cron, &cache->zone, PG_GETARG_TIMESTAMPTZ(1), &result))
+	if (!cron_next_ts(&cache->cron, &cache->zone, cache->memo, cache->memo_gen, PG_GETARG_TIMESTAMPTZ(1), &result))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(result);
 }
@@ -503,7 +629,7 @@ alfred_cron_next_n_sql(PG_FUNCTION_ARGS)
 	funcctx = SRF_PERCALL_SETUP();
 	st = funcctx->user_fctx;
 	if (funcctx->call_cntr < funcctx->max_calls &&
-		cron_next_ts(&st->cron, &st->zone, st->last, &next))
+		cron_next_ts(&st->cron, &st->zone, NULL, 0, st->last, &next))
 	{
 		st->last = next;
 		SRF_RETURN_NEXT(funcctx, TimestampTzGetDatum(next));
@@ -522,7 +648,7 @@ alfred_cron_next_timestamptz(const char *expr, TimestampTz after, const char *tz
 
 	parse_or_error(expr, &c);
 	zone.tz = zone_or_error(tz);
-	if (!cron_next_ts(&c, &zone, after, &result))
+	if (!cron_next_ts(&c, &zone, NULL, 0, after, &result))
 		TIMESTAMP_NOEND(result);
 	return result;
 }

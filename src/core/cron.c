@@ -667,6 +667,9 @@ alfred_cron_parse(const char *expr, alfred_cron *out, alfred_cron_error *err)
 	c.dom_star = star[ALFRED_CRON_DOM];
 	c.dow_star = star[ALFRED_CRON_DOW];
 	c.all_hours = c.hours == (uint32_t) bits_upto(23);
+	c.has_nth_or_last = c.wdays_last != 0;
+	for (f = 1; f <= 5; f++)
+		c.has_nth_or_last |= c.wdays_nth[f] != 0;
 	if (!can_fire(&c))
 		return fail(err, ALFRED_CRON_NEVER, ALFRED_CRON_NOFIELD, NULL, 0);
 	*out = c;
@@ -791,18 +794,22 @@ day_mask(const alfred_cron *c, int year, int month)
 	}
 	if (!c->dow_star)
 	{
-		for (d = 1; d <= dim; d++)
-			if (c->wdays & (1 << ((w1 + d - 1) % 7)))
-				dow |= UINT32_C(1) << d;
-		for (w = 0; w < 7; w++)
-		{
-			int			first = 1 + (w - w1 + 7) % 7;
+		/* weekday of day 1 + j is (w1 + j) % 7: rotate the week, repeat it */
+		uint32_t	week = ((uint32_t) c->wdays >> w1 | (uint32_t) c->wdays << (7 - w1)) & 0x7F;
 
-			for (k = 1; k <= 5; k++)
-				if ((c->wdays_nth[k] & (1 << w)) && first + 7 * (k - 1) <= dim)
-					dow |= UINT32_C(1) << (first + 7 * (k - 1));
-			if (c->wdays_last & (1 << w))
-				dow |= UINT32_C(1) << (first + 7 * ((dim - first) / 7));
+		dow = (week | week << 7 | week << 14 | week << 21 | week << 28) << 1 & all;
+		if (c->has_nth_or_last)
+		{
+			for (w = 0; w < 7; w++)
+			{
+				int			first = 1 + (w - w1 + 7) % 7;
+
+				for (k = 1; k <= 5; k++)
+					if ((c->wdays_nth[k] & (1 << w)) && first + 7 * (k - 1) <= dim)
+						dow |= UINT32_C(1) << (first + 7 * (k - 1));
+				if (c->wdays_last & (1 << w))
+					dow |= UINT32_C(1) << (first + 7 * ((dim - first) / 7));
+			}
 		}
 	}
 	if (c->dom_star)

@@ -46,6 +46,7 @@ typedef struct alfred_cron
 	bool		dom_star;		/* day-of-month is * or ? */
 	bool		dow_star;		/* day-of-week is * or ? */
 	bool		all_hours;		/* every hour allowed: fires in both passes of a DST fold */
+	bool		has_nth_or_last;	/* some d#k or nL term */
 	int			interval_seconds;	/* pg_cron's 'N seconds' form (1-59); 0 otherwise */
 } alfred_cron;
 

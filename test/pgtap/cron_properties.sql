@@ -14,7 +14,7 @@
 -- the wall-clock time of next(t) always matches the expression (gap slots
 -- are shifted).
 BEGIN;
-SELECT plan(13);
+SELECT plan(15);
 
 SELECT setseed(0.42);
 
@@ -84,6 +84,18 @@ SELECT is((SELECT count(*) FROM cases
 SELECT is((SELECT count(*) FROM cases
 			WHERE e = '*/30 * * * *' AND z <> 'Pacific/Apia' AND n - t > interval '30 minutes'), 0::bigint,
 		  'a half-hourly job never waits more than 30 minutes, Lord Howe included');
+
+-- cron_next over many rows takes a memoized fast path; cron_next_n (and
+-- the C API) always do the full search: they must agree, for constant and
+-- for varying expressions, in every zone
+SELECT is((SELECT count(*) FROM cases WHERE n <> (SELECT x FROM alfred.cron_next_n(e, t, z, 1) x)), 0::bigint,
+		  'fast path = full search (expression varying per row)');
+SELECT is((SELECT count(*) FROM instants i
+			WHERE alfred.cron_next('*/7 9-17 * * MON-FRI', i.t, i.z)
+				  <> (SELECT x FROM alfred.cron_next_n('*/7 9-17 * * MON-FRI', i.t, i.z, 1) x)
+			   OR alfred.cron_next('30 2 * * *', i.t, i.z)
+				  <> (SELECT x FROM alfred.cron_next_n('30 2 * * *', i.t, i.z, 1) x)), 0::bigint,
+		  'fast path = full search (constant expressions)');
 
 SELECT * FROM finish();
 ROLLBACK;
