@@ -502,6 +502,7 @@ CREATE TABLE @extschema@.items (
 	end_datetime		timestamptz,
 	received_datetime	timestamptz,
 	raw_metadata		jsonb NOT NULL DEFAULT '{}',
+	source_updated_at	timestamptz,
 	is_archived			boolean NOT NULL DEFAULT false,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
@@ -521,6 +522,7 @@ CREATE INDEX items_events_idx ON @extschema@.items (user_id, start_datetime) WHE
 CREATE INDEX items_raw_metadata_idx ON @extschema@.items USING gin (raw_metadata jsonb_path_ops);
 COMMENT ON TABLE @extschema@.items IS
 'Ingested e-mails and calendar events (seed 002); unique per user, provider and provider id, so ingestion is idempotent.';
+COMMENT ON COLUMN @extschema@.items.source_updated_at IS 'The provider''s version of the item (its last-modified time); alfred.ingest_item updates the row only for a newer version.';
 
 CREATE TABLE @extschema@.item_agent_metadata (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
