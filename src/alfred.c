@@ -33,6 +33,7 @@ int			alfred_retry_base_delay = 1000;
 int			alfred_password_cost = 10;
 static char *alfred_token_key = NULL;
 int			alfred_tool_timeout = 60000;
+int			alfred_ai_daily_limit = 100;
 
 void		_PG_init(void);
 
@@ -122,6 +123,15 @@ define_reloadable_gucs(void)
 							60000, 0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.ai_daily_limit",
+							"AI requests a user may make per day (their own day, in their time zone).",
+							"user_settings.ai_limit_override replaces it for one user; consume_ai_quota enforces it.",
+							&alfred_ai_daily_limit,
+							100, 0, PG_INT32_MAX,
+							PGC_SUSET,
+							0,
 							NULL, NULL, NULL);
 }
 

@@ -20,6 +20,7 @@ extern int	alfred_max_naptime;
 extern int	alfred_retry_base_delay;
 extern int	alfred_password_cost;
 extern int	alfred_tool_timeout;
+extern int	alfred_ai_daily_limit;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
 extern void alfred_json_init(void);

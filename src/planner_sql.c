@@ -287,7 +287,7 @@ alfred_plan_free_slots_sql(PG_FUNCTION_ARGS)
 		local_date(spec.range.start, tzp, &y, &m, &d);
 		local_date(spec.range.end, tzp, &ty, &tm, &td);
 		spec.ndays = (int) Min(alfred_days_from_civil(ty, tm, td) -
-							   alfred_days_from_civil(y, m, d) + 3, INT_MAX);
+							   alfred_days_from_civil(y, m, d) + 3, PG_INT32_MAX);
 		alfred_civil_from_days(alfred_days_from_civil(y, m, d) - 1,
 							   &spec.first_year, &spec.first_month, &spec.first_day);
 	}
