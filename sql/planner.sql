@@ -66,3 +66,49 @@ SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, '2026-01-01', '2046-01-
 SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, '-infinity', '2026-01-02', '1 hour', 'UTC')$$);
 SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, NULL, '2026-01-02', '1 hour', 'UTC')$$);
 SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, '2026-01-01', '2026-01-02', '1 hour', NULL)$$);
+
+-- alfred.find_free_slots: the same engine on a user's settings and calendar
+BEGIN;
+INSERT INTO alfred.users (id, email, role, status, timezone) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active', 'America/New_York'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active', 'UTC');
+INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end,
+                                  preferred_work_blocks, meeting_preferences) VALUES
+	('00000000-0000-0000-0000-0000000000a1', '21:00', '08:00',
+	 '[{"day": "saturday", "start": "07:00", "end": "18:00"},
+	   {"day": "sunday", "start": "07:00", "end": "18:00"}]',
+	 '{"min_duration_minutes": 30, "max_duration_minutes": 120, "buffer_before_minutes": 10,
+	   "buffer_after_minutes": 5, "avoid_lunch_hours": true}');
+-- events on the weekend of the spring-forward (Sunday 2026-03-08), two overlapping,
+-- one archived, one without an end (an hour), one e-mail (not an event)
+INSERT INTO alfred.items (user_id, source_type, title, start_datetime, end_datetime, is_archived) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'run', '2026-03-07 09:00-05', '2026-03-07 10:00-05', false),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'coffee', '2026-03-07 09:30-05', '2026-03-07 10:30-05', false),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'old', '2026-03-07 15:00-05', '2026-03-07 16:00-05', true),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'call', '2026-03-08 14:00-04', NULL, false),
+	('00000000-0000-0000-0000-0000000000a1', 'email', 'hello', '2026-03-08 09:00-04', '2026-03-08 17:00-04', false);
+SET LOCAL timezone = 'America/New_York';
+-- quiet hours end at 08:00, lunch 12-13, buffers 10 before and 5 after
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1',
+	'2026-03-07 00:00', '2026-03-09 00:00', '45 minutes');
+-- explicit arguments override the preferences: no buffers, lunch allowed
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1',
+	'2026-03-08 00:00', '2026-03-09 00:00', '2 hours', buffer_before => '0', buffer_after => '0',
+	avoid_lunch => false);
+-- no settings: whole days; the default duration is 15 minutes
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000b0',
+	'2026-03-08 00:00', '2026-03-08 06:00');
+RESET timezone;
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08', '10 minutes')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08', '3 hours')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-00000000ffff', '2026-03-07', '2026-03-08')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', NULL, '2026-03-08')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-08', '2026-03-07', '1 hour')$$);
+CREATE ROLE regress_rest_app;
+GRANT USAGE ON SCHEMA alfred TO regress_rest_app;
+SET ROLE regress_rest_app;
+SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08')$$);
+SELECT count(*) AS own FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000b0', '2026-03-07', '2026-03-08');
+RESET ROLE;
+ROLLBACK;

@@ -1,0 +1,28 @@
+-- 800_access: who may act for a user in the functions of issue #10
+-- (assignment, integrations, attachments, quotas, conversation, planner).
+
+CREATE FUNCTION @extschema@.caller_is_service()
+RETURNS boolean
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'alfred_caller_is_service';
+
+COMMENT ON FUNCTION @extschema@.caller_is_service() IS
+'Whether the calling role (outside any SECURITY DEFINER function) is a superuser or a member of alfred_service: a trusted agent process that may act for any user without an alfred identity.';
+
+CREATE FUNCTION @extschema@.may_act_for(user_id uuid, write boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+		WHEN @extschema@.current_user_id() IS NULL THEN @extschema@.caller_is_service()
+		ELSE coalesce((SELECT u.role = 'admin'
+		                      OR (u.id = may_act_for.user_id
+		                          AND (NOT may_act_for.write OR u.role <> 'observer'))
+		               FROM @extschema@.users u
+		               WHERE u.id = @extschema@.current_user_id()), false)
+	END
+$$;
+
+COMMENT ON FUNCTION @extschema@.may_act_for(uuid, boolean) IS
+'Whether the caller may read (write => false) or change the data of user_id: the user themselves (observers only read), an admin, or, without an alfred identity, a trusted service role (caller_is_service).';

@@ -1,0 +1,91 @@
+-- 800_quota: per-user daily AI quota (seed 001 rate_limit_override:
+-- "rate limits prevent abuse and cost overruns").
+
+CREATE TABLE @extschema@.ai_usage (
+	user_id uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
+	day date NOT NULL,
+	used integer NOT NULL DEFAULT 0 CHECK (used >= 0),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id, day)
+);
+
+COMMENT ON TABLE @extschema@.ai_usage IS
+'AI requests spent per user and day (the user''s own calendar day, in users.timezone); written only by consume_ai_quota, read by the user.';
+
+ALTER TABLE @extschema@.ai_usage ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ai_usage_read ON @extschema@.ai_usage FOR SELECT
+	USING (@extschema@.may_act_for(user_id, false));
+
+CREATE FUNCTION @extschema@.ai_daily_limit()
+RETURNS integer
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'alfred_ai_daily_limit_sql';
+
+COMMENT ON FUNCTION @extschema@.ai_daily_limit() IS
+'The setting alfred.ai_daily_limit: AI requests a user may make per day unless user_settings.ai_limit_override says otherwise.';
+
+CREATE FUNCTION @extschema@.consume_ai_quota(user_id uuid, cost integer DEFAULT 1)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tz text;
+	daily_limit integer;
+	enabled boolean;
+	today date;
+BEGIN
+	IF user_id IS NULL OR cost IS NULL THEN
+		RAISE EXCEPTION 'arguments "user_id" and "cost" must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF cost <= 0 THEN
+		RAISE EXCEPTION 'invalid cost %', cost USING ERRCODE = '22023',
+			DETAIL = 'A request costs one unit or more.';
+	END IF;
+	SELECT u.timezone, coalesce(s.ai_limit_override, @extschema@.ai_daily_limit()),
+	       coalesce(s.ai_features_enabled, true)
+	INTO tz, daily_limit, enabled
+	FROM @extschema@.users u
+	LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+	WHERE u.id = consume_ai_quota.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user "%" not found', user_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT @extschema@.may_act_for(user_id) THEN
+		RAISE EXCEPTION 'permission denied to spend the AI quota of user "%"', user_id
+			USING ERRCODE = '42501', DETAIL = 'Users spend their own quota; observers only read.';
+	END IF;
+	IF NOT enabled OR cost > daily_limit THEN
+		RETURN false;
+	END IF;
+	today := (now() AT TIME ZONE tz)::date;
+	-- one statement: the row lock of the upsert serializes concurrent callers,
+	-- and the WHERE is re-checked against the latest count, so no double spend
+	INSERT INTO @extschema@.ai_usage AS a (user_id, day, used)
+	VALUES (consume_ai_quota.user_id, today, cost)
+	ON CONFLICT ON CONSTRAINT ai_usage_pkey DO UPDATE
+		SET used = a.used + EXCLUDED.used, updated_at = now()
+		WHERE a.used + EXCLUDED.used <= daily_limit;
+	RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.consume_ai_quota(uuid, integer) IS
+'Spend cost units of the user''s AI quota for their current day (users.timezone): true and counted when it fits the daily limit (user_settings.ai_limit_override, else alfred.ai_daily_limit), false and nothing spent when it does not or AI features are off. Concurrent calls never overspend. 22023 cost not positive, P0002 unknown user, 42501 not allowed to act for the user.';
+
+CREATE FUNCTION @extschema@.ai_quota(user_id uuid)
+RETURNS TABLE (day date, daily_limit integer, used integer, remaining integer)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT d.day, d.lim, coalesce(a.used, 0), greatest(d.lim - coalesce(a.used, 0), 0)
+	FROM (SELECT (now() AT TIME ZONE u.timezone)::date AS day,
+	             coalesce(s.ai_limit_override, @extschema@.ai_daily_limit()) AS lim
+	      FROM @extschema@.users u
+	      LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+	      WHERE u.id = ai_quota.user_id AND @extschema@.may_act_for(u.id, false)) d
+	LEFT JOIN @extschema@.ai_usage a ON a.user_id = ai_quota.user_id AND a.day = d.day
+$$;
+
+COMMENT ON FUNCTION @extschema@.ai_quota(uuid) IS
+'The user''s AI quota today (their time zone): limit, used and remaining. No row when the user is unknown or the caller may not read their data.';
