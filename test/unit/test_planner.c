@@ -5,6 +5,8 @@
 #include "tap.h"
 #include "planner.h"
 
+#include <stdlib.h>
+
 #define MIN ((int64_t) 60 * 1000000)
 #define HOUR (60 * MIN)
 #define DAY (24 * HOUR)
@@ -255,6 +257,127 @@ test_refusals(void)
 		   "an unknown status has a text too");
 }
 
+/*---- random specs against a minute-by-minute oracle ----*/
+
+static unsigned long long rng_state = 42;
+
+static int
+rnd(int n)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (int) ((rng_state >> 33) % (unsigned long long) n);
+}
+
+static int
+in_daily(alfred_plan_daily w, int minute_of_day)
+{
+	if (w.start_minute < 0 || w.start_minute == w.end_minute)
+		return 0;
+	if (w.start_minute < w.end_minute)
+		return minute_of_day >= w.start_minute && minute_of_day < w.end_minute;
+	return minute_of_day >= w.start_minute || minute_of_day < w.end_minute;
+}
+
+/* Whether minute m (since 1970, UTC zone) is free under spec. */
+static int
+oracle_free(const alfred_plan_spec *s, int64_t m)
+{
+	long		day = (long) (m / 1440);
+	int			mod = (int) (m % 1440);
+	int			wd = alfred_iso_weekday(day);
+	int			in_block = s->nblocks == 0;
+
+	if (m * MIN < s->range.start || m * MIN >= s->range.end)
+		return 0;
+	for (int b = 0; b < s->nblocks; b++)
+		if (s->blocks[b].weekday == wd && mod >= s->blocks[b].start_minute &&
+			mod < s->blocks[b].end_minute)
+			in_block = 1;
+	if (!in_block || in_daily(s->quiet, mod) || in_daily(s->lunch, mod))
+		return 0;
+	for (int i = 0; i < s->nbusy; i++)
+		if (m * MIN >= s->busy[i].start - s->buffer_before &&
+			m * MIN < s->busy[i].end + s->buffer_after)
+			return 0;
+	return 1;
+}
+
+static void
+test_against_oracle(void)
+{
+	int			utc = 0;
+	int			mismatches = 0;
+	int			total_slots = 0;
+
+	for (int iter = 0; iter < 300; iter++)
+	{
+		alfred_plan_block blocks[6];
+		alfred_interval busy[20];
+		alfred_interval out[512];
+		alfred_interval want[512];
+		int64_t		day0 = alfred_days_from_civil(2026, 1, 5) + rnd(7);
+		int64_t		from = (day0 * 1440 + rnd(1440));
+		int64_t		to = from + 1 + rnd(3 * 1440);
+		alfred_plan_spec s = utc_spec(from * MIN, to * MIN, (1 + rnd(120)) * MIN, &utc);
+		long		n;
+		int			nwant = 0;
+
+		s.nblocks = rnd(7);
+		for (int b = 0; b < s.nblocks; b++)
+		{
+			blocks[b].weekday = 1 + rnd(7);
+			blocks[b].start_minute = rnd(1439);
+			blocks[b].end_minute = blocks[b].start_minute + 1 +
+				rnd(1440 - blocks[b].start_minute);
+		}
+		s.blocks = blocks;
+		if (rnd(2))
+			s.quiet = (alfred_plan_daily) {rnd(1440), rnd(1441)};
+		if (rnd(2))
+			s.lunch = (alfred_plan_daily) {rnd(1440), rnd(1441)};
+		s.nbusy = rnd(21);
+		for (int i = 0; i < s.nbusy; i++)
+		{
+			int64_t		st = from - 120 + rnd((int) (to - from) + 240);
+
+			busy[i] = (alfred_interval) {st * MIN, (st + rnd(180)) * MIN};
+		}
+		s.busy = busy;
+		s.buffer_before = rnd(30) * MIN;
+		s.buffer_after = rnd(30) * MIN;
+
+		/* maximal free runs of minutes, at least duration long */
+		for (int64_t m = from; m < to;)
+		{
+			int64_t		start;
+
+			if (!oracle_free(&s, m))
+			{
+				m++;
+				continue;
+			}
+			start = m;
+			while (m < to && oracle_free(&s, m))
+				m++;
+			if ((m - start) * MIN >= s.duration)
+				want[nwant++] = (alfred_interval) {start * MIN, m * MIN};
+		}
+		n = plan(&s, out);
+		if (n != nwant)
+			mismatches++;
+		else
+			for (int i = 0; i < nwant; i++)
+				if (out[i].start != want[i].start || out[i].end != want[i].end)
+				{
+					mismatches++;
+					break;
+				}
+		total_slots += nwant;
+	}
+	is_int(mismatches, 0, "300 random specs agree with a minute-by-minute oracle");
+	ok(total_slots > 100, "the random specs produce slots (%d)", total_slots);
+}
+
 int
 main(void)
 {
@@ -265,5 +388,6 @@ main(void)
 	test_dst();
 	test_parsing();
 	test_refusals();
+	test_against_oracle();
 	return done_testing();
 }
