@@ -39,7 +39,7 @@ SELECT pg_temp.err($$SELECT alfred.check_integrations('0')$$);
 SELECT pg_temp.err($$SELECT alfred.check_integrations(NULL)$$);
 
 -- watcher runs: failures count up and keep the last error, success resets the count
-SELECT name, last_run = now() AS ran, error_count, last_error
+SELECT name, last_run_at = now() AS ran, error_count, last_error
 FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'IMAP login failed');
 SELECT name, error_count, last_error
 FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'IMAP timeout');

@@ -16,7 +16,7 @@ INSERT INTO alfred.users (id, email, role, status, timezone) VALUES
 	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active', 'Pacific/Auckland'),
 	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active', 'America/Los_Angeles'),
 	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', 'observer', 'active', 'UTC');
-INSERT INTO alfred.user_settings (user_id, ai_limit_override) VALUES
+INSERT INTO alfred.user_settings (user_id, ai_daily_limit) VALUES
 	('00000000-0000-0000-0000-0000000000b0', 5);
 SET LOCAL alfred.ai_daily_limit = 3;
 SELECT alfred.ai_daily_limit();
@@ -59,6 +59,6 @@ SELECT pg_temp.err($$UPDATE alfred.ai_usage SET used = 0$$);
 SELECT count(*) AS bobs_rows FROM alfred.ai_usage;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000c0') IS NOT NULL AS olga;
 SELECT pg_temp.err($$SELECT alfred.consume_ai_quota('00000000-0000-0000-0000-0000000000c0')$$);
-SELECT count(*) AS no_quota_for_others FROM alfred.ai_quota('00000000-0000-0000-0000-0000000000a1');
+SELECT count(*) AS observers_read_all FROM alfred.ai_quota('00000000-0000-0000-0000-0000000000a1');
 RESET ROLE;
 ROLLBACK;

@@ -127,7 +127,7 @@ define_reloadable_gucs(void)
 
 	DefineCustomIntVariable("alfred.ai_daily_limit",
 							"AI requests a user may make per day (their own day, in their time zone).",
-							"user_settings.ai_limit_override replaces it for one user; consume_ai_quota enforces it.",
+							"user_settings.ai_daily_limit replaces it for one user; consume_ai_quota enforces it.",
 							&alfred_ai_daily_limit,
 							100, 0, PG_INT32_MAX,
 							PGC_SUSET,

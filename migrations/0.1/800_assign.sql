@@ -7,19 +7,19 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	caller uuid := @extschema@.current_user_id();
-	caller_role text;
+	caller_role text := @extschema@.current_user_role();
 	t @extschema@.tasks;
+	old_assignee uuid;
 BEGIN
 	IF task_id IS NULL THEN
 		RAISE EXCEPTION 'argument "task_id" must not be null' USING ERRCODE = '22004';
 	END IF;
-	SELECT u.role INTO caller_role FROM @extschema@.users u WHERE u.id = caller;
 	SELECT * INTO t FROM @extschema@.tasks WHERE id = assign_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'task "%" not found', assign_task.task_id USING ERRCODE = 'P0002';
 	END IF;
 	IF NOT coalesce(caller_role = 'admin' OR
-	                (caller = t.user_id AND caller_role <> 'observer') OR
+	                (caller = t.user_id AND caller_role = 'user') OR
 	                (caller IS NULL AND @extschema@.caller_is_service()), false) THEN
 		RAISE EXCEPTION 'permission denied to assign task "%"', assign_task.task_id
 			USING ERRCODE = '42501',
@@ -30,12 +30,15 @@ BEGIN
 		RAISE EXCEPTION 'user "%" cannot be assigned tasks', assignee_id
 			USING ERRCODE = '22023', DETAIL = 'The assignee must be an existing, active user.';
 	END IF;
+	old_assignee := t.assigned_to;
 	UPDATE @extschema@.tasks SET assigned_to = assignee_id, updated_at = now()
 	WHERE user_id = t.user_id AND id = t.id
 	RETURNING * INTO t;
-	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too
-	INSERT INTO @extschema@.audit_trail (user_id, action, entity_type, entity_id, new_values)
-	VALUES (coalesce(caller, t.user_id), 'task_assigned', 'task', t.id,
+	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too.
+	-- user_id is the acting alfred user (NULL for a service acting without one).
+	INSERT INTO @extschema@.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values)
+	VALUES (caller, 'task_assigned', 'task', t.id,
+	        jsonb_build_object('assigned_to', old_assignee),
 	        jsonb_build_object('assigned_to', assignee_id, 'owner', t.user_id));
 	RETURN t;
 END

@@ -57,7 +57,7 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT ai_contexts_pkey DO UPDATE
 		SET conversation_summary = EXCLUDED.conversation_summary,
 		    summarized_threshold = x.summary_threshold,
-		    last_updated_at = now()
+		    updated_at = now()
 	RETURNING * INTO c;
 	RETURN c;
 END

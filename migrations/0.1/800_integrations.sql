@@ -90,7 +90,7 @@ BEGIN
 		RAISE EXCEPTION 'watcher "%" is disabled', watcher_id USING ERRCODE = '55000';
 	END IF;
 	UPDATE @extschema@.watchers x
-	SET last_run = now(),
+	SET last_run_at = now(),
 	    error_count = CASE WHEN ok THEN 0 ELSE x.error_count + 1 END,
 	    last_error = CASE WHEN ok THEN x.last_error ELSE error END,
 	    updated_at = now()
@@ -101,7 +101,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.watcher_report(uuid, boolean, text) IS
-'A watcher reports a run: last_run becomes now; a failure (ok false, error required: 22023) counts in error_count and sets last_error; a success resets error_count to 0 and keeps last_error as history. P0002 unknown watcher, 42501 not the owner, 55000 disabled.';
+'A watcher reports a run: last_run_at becomes now; a failure (ok false, error required: 22023) counts in error_count and sets last_error; a success resets error_count to 0 and keeps last_error as history. P0002 unknown watcher, 42501 not the owner, 55000 disabled.';
 
 CREATE VIEW @extschema@.unhealthy_integrations WITH (security_invoker = true) AS
 SELECT 'mcp_server'::text AS kind, m.id, NULL::uuid AS user_id, m.name,
@@ -110,7 +110,7 @@ SELECT 'mcp_server'::text AS kind, m.id, NULL::uuid AS user_id, m.name,
 FROM @extschema@.mcp_servers m
 WHERE m.is_active AND m.status = 'error'
 UNION ALL
-SELECT 'watcher', w.id, w.user_id, w.name, 'failing', w.last_run, w.last_error, w.error_count
+SELECT 'watcher', w.id, w.user_id, w.name, 'failing', w.last_run_at, w.last_error, w.error_count
 FROM @extschema@.watchers w
 WHERE w.is_active AND w.error_count > 0;
 

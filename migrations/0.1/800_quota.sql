@@ -22,7 +22,7 @@ LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'alfred_ai_daily_limit_sql';
 
 COMMENT ON FUNCTION @extschema@.ai_daily_limit() IS
-'The setting alfred.ai_daily_limit: AI requests a user may make per day unless user_settings.ai_limit_override says otherwise.';
+'The setting alfred.ai_daily_limit: AI requests a user may make per day unless user_settings.ai_daily_limit says otherwise.';
 
 CREATE FUNCTION @extschema@.consume_ai_quota(user_id uuid, cost integer DEFAULT 1)
 RETURNS boolean
@@ -42,7 +42,7 @@ BEGIN
 		RAISE EXCEPTION 'invalid cost %', cost USING ERRCODE = '22023',
 			DETAIL = 'A request costs one unit or more.';
 	END IF;
-	SELECT u.timezone, coalesce(s.ai_limit_override, @extschema@.ai_daily_limit()),
+	SELECT u.timezone, coalesce(s.ai_daily_limit, @extschema@.ai_daily_limit()),
 	       coalesce(s.ai_features_enabled, true)
 	INTO tz, daily_limit, enabled
 	FROM @extschema@.users u
@@ -71,7 +71,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.consume_ai_quota(uuid, integer) IS
-'Spend cost units of the user''s AI quota for their current day (users.timezone): true and counted when it fits the daily limit (user_settings.ai_limit_override, else alfred.ai_daily_limit), false and nothing spent when it does not or AI features are off. Concurrent calls never overspend. 22023 cost not positive, P0002 unknown user, 42501 not allowed to act for the user.';
+'Spend cost units of the user''s AI quota for their current day (users.timezone): true and counted when it fits the daily limit (user_settings.ai_daily_limit, else alfred.ai_daily_limit), false and nothing spent when it does not or AI features are off. Concurrent calls never overspend. 22023 cost not positive, P0002 unknown user, 42501 not allowed to act for the user.';
 
 CREATE FUNCTION @extschema@.ai_quota(user_id uuid)
 RETURNS TABLE (day date, daily_limit integer, used integer, remaining integer)
@@ -80,7 +80,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT d.day, d.lim, coalesce(a.used, 0), greatest(d.lim - coalesce(a.used, 0), 0)
 	FROM (SELECT (now() AT TIME ZONE u.timezone)::date AS day,
-	             coalesce(s.ai_limit_override, @extschema@.ai_daily_limit()) AS lim
+	             coalesce(s.ai_daily_limit, @extschema@.ai_daily_limit()) AS lim
 	      FROM @extschema@.users u
 	      LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
 	      WHERE u.id = ai_quota.user_id AND @extschema@.may_act_for(u.id, false)) d
