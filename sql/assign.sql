@@ -12,12 +12,12 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN st || ': ' || msg || coalesce(' / ' || nullif(det, ''), '');
 END $$;
 BEGIN;
-INSERT INTO alfred.users (id, email, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', 'observer', 'active'),
-	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', 'admin', 'active'),
-	('00000000-0000-0000-0000-0000000000e0', 'ivy@example.com', 'user', 'inactive');
+INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', '$2a$06$x', 'observer', 'active'),
+	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', '$2a$06$x', 'admin', 'active'),
+	('00000000-0000-0000-0000-0000000000e0', 'ivy@example.com', '$2a$06$x', 'user', 'inactive');
 INSERT INTO alfred.tasks (user_id, id, title) VALUES
 	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000a001', 'ana''s report'),
 	('00000000-0000-0000-0000-0000000000b0', '00000000-0000-0000-0000-00000000b001', 'bob''s slides');

@@ -12,9 +12,9 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN st || ': ' || msg || coalesce(' / ' || nullif(det, ''), '');
 END $$;
 BEGIN;
-INSERT INTO alfred.users (id, email, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active');
+INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active');
 INSERT INTO alfred.chat_sessions (user_id, id) VALUES
 	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000c001');
 INSERT INTO alfred.ai_contexts (user_id) VALUES ('00000000-0000-0000-0000-0000000000a1');

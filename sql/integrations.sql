@@ -11,10 +11,10 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN st || ': ' || msg || coalesce(' / ' || nullif(det, ''), '');
 END $$;
 BEGIN;
-INSERT INTO alfred.users (id, email, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', 'admin', 'active');
+INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', '$2a$06$x', 'admin', 'active');
 INSERT INTO alfred.mcp_servers (id, name, server_type, command, status, last_heartbeat, capabilities, is_active) VALUES
 	('00000000-0000-0000-0000-00000000c001', 'calendar', 'stdio', 'mcp-calendar', 'inactive', NULL, '{read}', true),
 	('00000000-0000-0000-0000-00000000c002', 'mail', 'stdio', 'mcp-mail', 'active', now() - interval '1 hour', NULL, true),

@@ -69,9 +69,9 @@ SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, '2026-01-01', '2026-01-
 
 -- alfred.find_free_slots: the same engine on a user's settings and calendar
 BEGIN;
-INSERT INTO alfred.users (id, email, role, status, timezone) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active', 'America/New_York'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active', 'UTC');
+INSERT INTO alfred.users (id, email, password_hash, role, status, timezone) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active', 'America/New_York'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active', 'UTC');
 INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end,
                                   preferred_work_blocks, meeting_preferences) VALUES
 	('00000000-0000-0000-0000-0000000000a1', '21:00', '08:00',
@@ -81,12 +81,13 @@ INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end,
 	   "buffer_after_minutes": 5, "avoid_lunch_hours": true}');
 -- events on the weekend of the spring-forward (Sunday 2026-03-08), two overlapping,
 -- one archived, one without an end (an hour), one e-mail (not an event)
-INSERT INTO alfred.items (user_id, source_type, title, start_datetime, end_datetime, is_archived) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'run', '2026-03-07 09:00-05', '2026-03-07 10:00-05', false),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'coffee', '2026-03-07 09:30-05', '2026-03-07 10:30-05', false),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'old', '2026-03-07 15:00-05', '2026-03-07 16:00-05', true),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'call', '2026-03-08 14:00-04', NULL, false),
-	('00000000-0000-0000-0000-0000000000a1', 'email', 'hello', '2026-03-08 09:00-04', '2026-03-08 17:00-04', false);
+INSERT INTO alfred.items (user_id, source_type, source_provider, source_id, title,
+                          start_datetime, end_datetime, is_archived) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e1', 'run', '2026-03-07 09:00-05', '2026-03-07 10:00-05', false),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e2', 'coffee', '2026-03-07 09:30-05', '2026-03-07 10:30-05', false),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e3', 'old', '2026-03-07 15:00-05', '2026-03-07 16:00-05', true),
+	('00000000-0000-0000-0000-0000000000a1', 'event', 'outlook', 'e4', 'call', '2026-03-08 14:00-04', NULL, false),
+	('00000000-0000-0000-0000-0000000000a1', 'email', 'gmail', 'm1', 'hello', '2026-03-08 09:00-04', '2026-03-08 17:00-04', false);
 SET LOCAL timezone = 'America/New_York';
 -- quiet hours end at 08:00, lunch 12-13, buffers 10 before and 5 after
 SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1',

@@ -12,10 +12,10 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN st || ': ' || msg || coalesce(' / ' || nullif(det, ''), '');
 END $$;
 BEGIN;
-INSERT INTO alfred.users (id, email, role, status, timezone) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', 'user', 'active', 'Pacific/Auckland'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', 'user', 'active', 'America/Los_Angeles'),
-	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', 'observer', 'active', 'UTC');
+INSERT INTO alfred.users (id, email, password_hash, role, status, timezone) VALUES
+	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active', 'Pacific/Auckland'),
+	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active', 'America/Los_Angeles'),
+	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', '$2a$06$x', 'observer', 'active', 'UTC');
 INSERT INTO alfred.user_settings (user_id, ai_daily_limit) VALUES
 	('00000000-0000-0000-0000-0000000000b0', 5);
 SET LOCAL alfred.ai_daily_limit = 3;
