@@ -360,6 +360,8 @@ CREATE TABLE @extschema@.chat_sessions (
 	is_active			boolean NOT NULL DEFAULT true,
 	context_summary		text,
 	message_count		integer NOT NULL DEFAULT 0,
+	summarized_message_count integer NOT NULL DEFAULT 0,
+	needs_summary		boolean NOT NULL GENERATED ALWAYS AS (message_count - summarized_message_count > 50) STORED,
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	CONSTRAINT chat_sessions_message_count_check CHECK (message_count >= 0),
@@ -369,6 +371,7 @@ CREATE INDEX chat_sessions_recent_idx ON @extschema@.chat_sessions (user_id, las
 CREATE INDEX chat_sessions_active_idx ON @extschema@.chat_sessions (last_activity_at) WHERE is_active;
 COMMENT ON TABLE @extschema@.chat_sessions IS
 'A conversation with the assistant (seed 001). Inactive after 24 hours without a message.';
+COMMENT ON COLUMN @extschema@.chat_sessions.needs_summary IS 'More than 50 messages since the last context summary (seed 001); set_context_summary clears it.';
 
 CREATE TABLE @extschema@.chat_messages (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -396,6 +399,11 @@ CREATE TABLE @extschema@.ai_contexts (
 	conversation_summary text,
 	user_patterns		jsonb NOT NULL DEFAULT '{}',
 	total_messages		integer NOT NULL DEFAULT 0,
+	summary_threshold	integer NOT NULL GENERATED ALWAYS AS (CASE WHEN total_messages >= 1000 THEN 1000
+																   WHEN total_messages >= 500 THEN 500
+																   WHEN total_messages >= 100 THEN 100
+																   ELSE 0 END) STORED,
+	summarized_threshold integer NOT NULL DEFAULT 0,
 	total_sessions		integer NOT NULL DEFAULT 0,
 	average_session_length double precision NOT NULL DEFAULT 0,
 	created_at			timestamptz NOT NULL DEFAULT now(),
@@ -405,6 +413,7 @@ CREATE TABLE @extschema@.ai_contexts (
 											   AND average_session_length >= 0)
 );
 COMMENT ON TABLE @extschema@.ai_contexts IS 'The assistant''s long-term memory of a user: one row per user (seed 001 AIContext).';
+COMMENT ON COLUMN @extschema@.ai_contexts.summary_threshold IS 'The highest of 100, 500, 1000 that total_messages has reached (seed 001: regenerate the summary at each); due while above summarized_threshold (set_conversation_summary).';
 
 CREATE TABLE @extschema@.learnings (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
