@@ -44,11 +44,15 @@ SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-00000000
 SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain', task_id => '00000000-0000-0000-0000-00000000b001')$$);
 SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', NULL, 1, 'text/plain')$$);
 CREATE ROLE regress_rest_app;
-GRANT USAGE ON SCHEMA alfred TO regress_rest_app;
+SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000c0') IS NOT NULL AS olga;
+SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000c0', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
 RESET ROLE;
 SELECT count(*) AS attachments FROM alfred.file_attachments;

@@ -57,9 +57,11 @@ SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0000-
 SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000a1', NULL)$$);
 SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-00000000ffff', 'x')$$);
 CREATE ROLE regress_rest_app;
-GRANT USAGE ON SCHEMA alfred TO regress_rest_app;
+SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0000-00000000c001', 'x')$$);
 SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000a1', 'x')$$);
 RESET ROLE;

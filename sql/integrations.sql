@@ -17,8 +17,8 @@ INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
 	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', '$2a$06$x', 'admin', 'active');
 INSERT INTO alfred.mcp_servers (id, name, server_type, command, status, last_heartbeat, capabilities, is_active) VALUES
 	('00000000-0000-0000-0000-00000000c001', 'calendar', 'stdio', 'mcp-calendar', 'inactive', NULL, '{read}', true),
-	('00000000-0000-0000-0000-00000000c002', 'mail', 'stdio', 'mcp-mail', 'active', now() - interval '1 hour', NULL, true),
-	('00000000-0000-0000-0000-00000000c003', 'old', 'stdio', 'mcp-old', 'inactive', NULL, NULL, false);
+	('00000000-0000-0000-0000-00000000c002', 'mail', 'stdio', 'mcp-mail', 'active', now() - interval '1 hour', '{}', true),
+	('00000000-0000-0000-0000-00000000c003', 'old', 'stdio', 'mcp-old', 'inactive', NULL, '{}', false);
 INSERT INTO alfred.watchers (user_id, id, name, watcher_type) VALUES
 	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000e001', 'inbox', 'email'),
 	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000e002', 'disabled', 'email');
@@ -60,15 +60,21 @@ SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000
 SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e002', true)$$);
 SELECT pg_temp.err($$SELECT alfred.watcher_report(NULL, true)$$);
 CREATE ROLE regress_rest_app;
-GRANT USAGE ON SCHEMA alfred TO regress_rest_app;
+SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 -- bob may not report on ana's watcher, nor send heartbeats; the admin may
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e001', true)$$);
 SELECT pg_temp.err($$SELECT alfred.mcp_heartbeat('mail')$$);
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000a1') IS NOT NULL AS ana;
+SET ROLE regress_rest_app;
 SELECT error_count FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'boom');
+RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0000-0000000000d0') IS NOT NULL AS adam;
+SET ROLE regress_rest_app;
 SELECT status FROM alfred.mcp_heartbeat('mail');
 RESET ROLE;
 ROLLBACK;

@@ -1,14 +1,6 @@
 -- 800_access: who may act for a user in the functions of issue #10
 -- (assignment, integrations, attachments, quotas, conversation, planner).
 
-CREATE FUNCTION @extschema@.caller_is_service()
-RETURNS boolean
-LANGUAGE C STABLE
-AS 'MODULE_PATHNAME', 'alfred_caller_is_service';
-
-COMMENT ON FUNCTION @extschema@.caller_is_service() IS
-'Whether the calling role (outside any SECURITY DEFINER function) is a superuser or a member of alfred_service: a trusted agent process that may act for any user without an alfred identity.';
-
 CREATE FUNCTION @extschema@.may_act_for(user_id uuid, write boolean DEFAULT true)
 RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER

@@ -31,7 +31,7 @@ BEGIN
 			USING ERRCODE = '22023', DETAIL = 'The assignee must be an existing, active user.';
 	END IF;
 	old_assignee := t.assigned_to;
-	UPDATE @extschema@.tasks SET assigned_to = assignee_id, updated_at = now()
+	UPDATE @extschema@.tasks SET assigned_to = assignee_id
 	WHERE user_id = t.user_id AND id = t.id
 	RETURNING * INTO t;
 	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too.

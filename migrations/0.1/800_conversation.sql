@@ -56,8 +56,7 @@ BEGIN
 	VALUES (user_id, summary)
 	ON CONFLICT ON CONSTRAINT ai_contexts_pkey DO UPDATE
 		SET conversation_summary = EXCLUDED.conversation_summary,
-		    summarized_threshold = x.summary_threshold,
-		    updated_at = now()
+		    summarized_threshold = x.summary_threshold
 	RETURNING * INTO c;
 	RETURN c;
 END

@@ -25,7 +25,7 @@ BEGIN
 	END IF;
 	UPDATE @extschema@.mcp_servers m
 	SET status = 'active', last_heartbeat = now(),
-	    capabilities = coalesce(mcp_heartbeat.capabilities, m.capabilities), updated_at = now()
+	    capabilities = coalesce(mcp_heartbeat.capabilities, m.capabilities)
 	WHERE m.id = s.id
 	RETURNING * INTO s;
 	RETURN s;
@@ -51,7 +51,7 @@ BEGIN
 			DETAIL = 'A server is marked as failed after a positive interval without heartbeat.';
 	END IF;
 	UPDATE @extschema@.mcp_servers
-	SET status = 'error', updated_at = now()
+	SET status = 'error'
 	WHERE is_active AND status = 'active'
 	  AND (last_heartbeat IS NULL OR last_heartbeat < now() - silent_after);
 	GET DIAGNOSTICS n = ROW_COUNT;
@@ -92,8 +92,7 @@ BEGIN
 	UPDATE @extschema@.watchers x
 	SET last_run_at = now(),
 	    error_count = CASE WHEN ok THEN 0 ELSE x.error_count + 1 END,
-	    last_error = CASE WHEN ok THEN x.last_error ELSE error END,
-	    updated_at = now()
+	    last_error = CASE WHEN ok THEN x.last_error ELSE error END
 	WHERE x.user_id = w.user_id AND x.id = w.id
 	RETURNING * INTO w;
 	RETURN w;

@@ -12,9 +12,11 @@ CREATE TABLE @extschema@.ai_usage (
 COMMENT ON TABLE @extschema@.ai_usage IS
 'AI requests spent per user and day (the user''s own calendar day, in users.timezone); written only by consume_ai_quota, read by the user.';
 
-ALTER TABLE @extschema@.ai_usage ENABLE ROW LEVEL SECURITY;
-CREATE POLICY ai_usage_read ON @extschema@.ai_usage FOR SELECT
-	USING (@extschema@.may_act_for(user_id, false));
+CREATE TRIGGER touch_updated_at BEFORE UPDATE ON @extschema@.ai_usage
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.touch_updated_at();
+
+-- users read their rows (admins and observers all); nobody writes them but consume_ai_quota
+SELECT @extschema@.enable_tenant_rls('@extschema@.ai_usage', writable => false);
 
 CREATE FUNCTION @extschema@.ai_daily_limit()
 RETURNS integer
@@ -64,7 +66,7 @@ BEGIN
 	INSERT INTO @extschema@.ai_usage AS a (user_id, day, used)
 	VALUES (consume_ai_quota.user_id, today, cost)
 	ON CONFLICT ON CONSTRAINT ai_usage_pkey DO UPDATE
-		SET used = a.used + EXCLUDED.used, updated_at = now()
+		SET used = a.used + EXCLUDED.used
 		WHERE a.used + EXCLUDED.used <= daily_limit;
 	RETURN FOUND;
 END
