@@ -29,7 +29,7 @@ CREATE FUNCTION pg_temp.sql_free_slots(f timestamptz, t timestamptz, dur interva
 	busy AS (
 		SELECT coalesce(range_agg(tstzrange(i.start_datetime - buf, i.end_datetime + buf)), '{}') AS b
 		FROM alfred.items i
-		WHERE i.user_id = '00000000-0000-0000-0000-0000000000be' AND i.source_type = 'event'
+		WHERE i.user_id = '00000000-0000-0000-0010-0000000000be' AND i.source_type = 'event'
 		  AND NOT i.is_archived AND i.start_datetime < t + buf AND i.end_datetime > f - buf)
 	SELECT s FROM work, busy,
 		unnest(w * tstzmultirange(tstzrange(f, t)) - b) AS s
@@ -48,12 +48,12 @@ UPDATE args SET wb = (SELECT jsonb_agg(jsonb_set(x, '{day}',
 
 -- the same user, settings and events in alfred's tables, for find_free_slots
 INSERT INTO alfred.users (id, email, password_hash, timezone)
-VALUES ('00000000-0000-0000-0000-0000000000be', 'bench@example.com', '$2a$06$x', 'Europe/Paris');
+VALUES ('00000000-0000-0000-0010-0000000000be', 'bench.rest@example.com', '$2a$06$x', 'Europe/Paris');
 INSERT INTO alfred.user_settings (user_id, preferred_work_blocks, meeting_preferences)
-SELECT '00000000-0000-0000-0000-0000000000be', wb,
+SELECT '00000000-0000-0000-0010-0000000000be', wb,
        '{"buffer_before_minutes": 10, "buffer_after_minutes": 10}' FROM args;
 INSERT INTO alfred.items (user_id, source_type, source_provider, source_id, start_datetime, end_datetime)
-SELECT '00000000-0000-0000-0000-0000000000be', 'event', 'google_calendar', 'ev' || row_number() OVER (),
+SELECT '00000000-0000-0000-0010-0000000000be', 'event', 'google_calendar', 'ev' || row_number() OVER (),
        lower(r), upper(r)
 FROM ev;
 ANALYZE alfred.items;
@@ -69,7 +69,7 @@ FROM args, alfred.plan_free_slots(busy, '2026-11-01', '2026-12-01', '30 minutes'
 SELECT count(*) AS find_slots,
        bool_and(s IN (SELECT pg_temp.sql_free_slots('2026-11-01', '2026-12-01', '30 minutes',
                                                     'Europe/Paris', '10 minutes'))) AS same
-FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000be', '2026-11-01', '2026-12-01',
+FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000be', '2026-11-01', '2026-12-01',
                             '30 minutes') s;
 
 DO $$
@@ -92,7 +92,7 @@ BEGIN
 		c_ms := extract(epoch FROM clock_timestamp() - t0) * 1000 / n;
 		t0 := clock_timestamp();
 		FOR i IN 1 .. n LOOP
-			PERFORM count(*) FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000be',
+			PERFORM count(*) FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000be',
 				'2026-11-01', '2026-12-01', '30 minutes');
 		END LOOP;
 		find_ms := extract(epoch FROM clock_timestamp() - t0) * 1000 / n;

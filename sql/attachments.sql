@@ -12,48 +12,48 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 BEGIN;
 INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000c0', 'olga@example.com', '$2a$06$x', 'observer', 'active');
+	('00000000-0000-0000-0010-0000000000a1', 'ana.rest@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0010-0000000000b0', 'bob.rest@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0010-0000000000c0', 'olga.rest@example.com', '$2a$06$x', 'observer', 'active');
 INSERT INTO alfred.tasks (user_id, id, title) VALUES
-	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000a001', 'ana''s report'),
-	('00000000-0000-0000-0000-0000000000b0', '00000000-0000-0000-0000-00000000b001', 'bob''s slides');
+	('00000000-0000-0000-0010-0000000000a1', '00000000-0000-0000-0010-00000000a001', 'ana''s report'),
+	('00000000-0000-0000-0010-0000000000b0', '00000000-0000-0000-0010-00000000b001', 'bob''s slides');
 
 -- a file on a task, and one that expires; checksums are stored lower case
-SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 's3://files/ana/report.pdf',
+SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 's3://files/ana/report.pdf',
 	'report.pdf', 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855', 1024,
-	'Application/PDF', task_id => '00000000-0000-0000-0000-00000000a001',
+	'Application/PDF', task_id => '00000000-0000-0000-0010-00000000a001',
 	original_filename => 'Quarterly Report.pdf') IS NOT NULL AS attached;
-SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 's3://files/ana/tmp.png',
+SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 's3://files/ana/tmp.png',
 	'tmp.png', repeat('ab', 32), 0, 'image/png', expires_at => now() + interval '1 day',
 	is_encrypted => true) IS NOT NULL AS attached;
-SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000b0', 's3://files/bob/old.txt',
+SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000b0', 's3://files/bob/old.txt',
 	'old.txt', repeat('0', 64), 3, 'text/plain', expires_at => now() + interval '1 hour') IS NOT NULL AS attached;
 SELECT user_id, filename, original_filename, mime_type, file_size, storage_path, task_id,
        expires_at - now() AS expires_in, is_encrypted, hash_checksum
 FROM alfred.file_attachments ORDER BY storage_path;
 
 -- refusals: each names the offending value, and adds nothing
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', 'abc123', 1, 'text/plain')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('g', 64), 1, 'text/plain')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 65), 1, 'text/plain')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), -1, 'text/plain')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'pdf')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', ' ', 'f', repeat('a', 64), 1, 'text/plain')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain', expires_at => '2020-01-01 00:00Z')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain', task_id => '00000000-0000-0000-0000-00000000b001')$$);
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', NULL, 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', 'abc123', 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('g', 64), 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 65), 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 64), -1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'pdf')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', ' ', 'f', repeat('a', 64), 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain', expires_at => '2020-01-01 00:00Z')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain', task_id => '00000000-0000-0000-0010-00000000b001')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', NULL, 1, 'text/plain')$$);
 CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000c0') IS NOT NULL AS olga;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0') IS NOT NULL AS olga;
 SET ROLE regress_rest_app;
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000c0', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000c0', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
-SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0000-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
+SELECT pg_temp.err($$SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 'p', 'f', repeat('a', 64), 1, 'text/plain')$$);
 RESET ROLE;
 SELECT count(*) AS attachments FROM alfred.file_attachments;
 

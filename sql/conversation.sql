@@ -13,11 +13,11 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 BEGIN;
 INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active');
+	('00000000-0000-0000-0010-0000000000a1', 'ana.rest@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0010-0000000000b0', 'bob.rest@example.com', '$2a$06$x', 'user', 'active');
 INSERT INTO alfred.chat_sessions (user_id, id) VALUES
-	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000c001');
-INSERT INTO alfred.ai_contexts (user_id) VALUES ('00000000-0000-0000-0000-0000000000a1');
+	('00000000-0000-0000-0010-0000000000a1', '00000000-0000-0000-0010-00000000c001');
+INSERT INTO alfred.ai_contexts (user_id) VALUES ('00000000-0000-0000-0010-0000000000a1');
 
 -- 50 messages: not yet; the 51st flags the session
 UPDATE alfred.chat_sessions SET message_count = 50;
@@ -28,7 +28,7 @@ SELECT kind, session_id, messages, summarized_at FROM alfred.summaries_due;
 
 -- the summary clears the flag until 50 more messages arrive
 SELECT message_count, needs_summary, context_summary
-FROM alfred.set_context_summary('00000000-0000-0000-0000-00000000c001', 'Ana plans the Q3 report.');
+FROM alfred.set_context_summary('00000000-0000-0000-0010-00000000c001', 'Ana plans the Q3 report.');
 UPDATE alfred.chat_sessions SET message_count = 101;
 SELECT needs_summary FROM alfred.chat_sessions;
 UPDATE alfred.chat_sessions SET message_count = 102;
@@ -40,7 +40,7 @@ SELECT total_messages, summary_threshold, summarized_threshold FROM alfred.ai_co
 UPDATE alfred.ai_contexts SET total_messages = 100;
 SELECT kind, user_id, messages, summarized_at FROM alfred.summaries_due WHERE kind = 'lifetime';
 SELECT total_messages, summary_threshold, summarized_threshold, conversation_summary
-FROM alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000a1', 'Ana: reports, running.');
+FROM alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000a1', 'Ana: reports, running.');
 UPDATE alfred.ai_contexts SET total_messages = 499;
 SELECT count(*) AS lifetime_due FROM alfred.summaries_due WHERE kind = 'lifetime';
 UPDATE alfred.ai_contexts SET total_messages = 500;
@@ -49,21 +49,21 @@ UPDATE alfred.ai_contexts SET total_messages = 1200;
 SELECT messages, summarized_at FROM alfred.summaries_due WHERE kind = 'lifetime';
 -- a user without an ai_contexts row gets one
 SELECT user_id, total_messages, summarized_threshold, conversation_summary
-FROM alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000b0', 'Bob: new.');
+FROM alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000b0', 'Bob: new.');
 
 -- refusals
-SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0000-00000000c001', ' ')$$);
-SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0000-00000000ffff', 'x')$$);
-SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000a1', NULL)$$);
-SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-00000000ffff', 'x')$$);
+SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000c001', ' ')$$);
+SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000ffff', 'x')$$);
+SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000a1', NULL)$$);
+SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0010-00000000ffff', 'x')$$);
 CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
-SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0000-00000000c001', 'x')$$);
-SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0000-0000000000a1', 'x')$$);
+SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000c001', 'x')$$);
+SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000a1', 'x')$$);
 RESET ROLE;
 SELECT context_summary FROM alfred.chat_sessions;
 ROLLBACK;

@@ -12,17 +12,17 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 BEGIN;
 INSERT INTO alfred.users (id, email, password_hash, role, status) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active'),
-	('00000000-0000-0000-0000-0000000000d0', 'adam@example.com', '$2a$06$x', 'admin', 'active');
+	('00000000-0000-0000-0010-0000000000a1', 'ana.rest@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0010-0000000000b0', 'bob.rest@example.com', '$2a$06$x', 'user', 'active'),
+	('00000000-0000-0000-0010-0000000000d0', 'adam.rest@example.com', '$2a$06$x', 'admin', 'active');
 INSERT INTO alfred.mcp_servers (id, name, server_type, command, status, last_heartbeat, capabilities, is_active) VALUES
-	('00000000-0000-0000-0000-00000000c001', 'calendar', 'stdio', 'mcp-calendar', 'inactive', NULL, '{read}', true),
-	('00000000-0000-0000-0000-00000000c002', 'mail', 'stdio', 'mcp-mail', 'active', now() - interval '1 hour', '{}', true),
-	('00000000-0000-0000-0000-00000000c003', 'old', 'stdio', 'mcp-old', 'inactive', NULL, '{}', false);
+	('00000000-0000-0000-0010-00000000c001', 'calendar', 'stdio', 'mcp-calendar', 'inactive', NULL, '{read}', true),
+	('00000000-0000-0000-0010-00000000c002', 'mail', 'stdio', 'mcp-mail', 'active', now() - interval '1 hour', '{}', true),
+	('00000000-0000-0000-0010-00000000c003', 'old', 'stdio', 'mcp-old', 'inactive', NULL, '{}', false);
 INSERT INTO alfred.watchers (user_id, id, name, watcher_type) VALUES
-	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000e001', 'inbox', 'email'),
-	('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000e002', 'disabled', 'email');
-UPDATE alfred.watchers SET is_active = false WHERE id = '00000000-0000-0000-0000-00000000e002';
+	('00000000-0000-0000-0010-0000000000a1', '00000000-0000-0000-0010-00000000e001', 'inbox', 'email'),
+	('00000000-0000-0000-0010-0000000000a1', '00000000-0000-0000-0010-00000000e002', 'disabled', 'email');
+UPDATE alfred.watchers SET is_active = false WHERE id = '00000000-0000-0000-0010-00000000e002';
 
 -- a heartbeat makes a server active and records its capabilities (kept when NULL)
 SELECT name, status, last_heartbeat = now() AS just_now, capabilities
@@ -40,13 +40,13 @@ SELECT pg_temp.err($$SELECT alfred.check_integrations(NULL)$$);
 
 -- watcher runs: failures count up and keep the last error, success resets the count
 SELECT name, last_run_at = now() AS ran, error_count, last_error
-FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'IMAP login failed');
+FROM alfred.watcher_report('00000000-0000-0000-0010-00000000e001', false, 'IMAP login failed');
 SELECT name, error_count, last_error
-FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'IMAP timeout');
+FROM alfred.watcher_report('00000000-0000-0000-0010-00000000e001', false, 'IMAP timeout');
 SELECT kind, name, user_id, problem, last_error, error_count
 FROM alfred.unhealthy_integrations ORDER BY kind, name;
 SELECT name, error_count, last_error
-FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', true);
+FROM alfred.watcher_report('00000000-0000-0000-0010-00000000e001', true);
 SELECT kind, name FROM alfred.unhealthy_integrations ORDER BY kind, name;
 
 -- a heartbeat heals the server
@@ -54,26 +54,26 @@ SELECT status FROM alfred.mcp_heartbeat('mail');
 SELECT count(*) AS unhealthy FROM alfred.unhealthy_integrations;
 
 -- refusals
-SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false)$$);
-SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, '  ')$$);
-SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000ffff', true)$$);
-SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e002', true)$$);
+SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0010-00000000e001', false)$$);
+SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0010-00000000e001', false, '  ')$$);
+SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0010-00000000ffff', true)$$);
+SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0010-00000000e002', true)$$);
 SELECT pg_temp.err($$SELECT alfred.watcher_report(NULL, true)$$);
 CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 -- bob may not report on ana's watcher, nor send heartbeats; the admin may
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
-SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0000-00000000e001', true)$$);
+SELECT pg_temp.err($$SELECT alfred.watcher_report('00000000-0000-0000-0010-00000000e001', true)$$);
 SELECT pg_temp.err($$SELECT alfred.mcp_heartbeat('mail')$$);
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000a1') IS NOT NULL AS ana;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000a1') IS NOT NULL AS ana;
 SET ROLE regress_rest_app;
-SELECT error_count FROM alfred.watcher_report('00000000-0000-0000-0000-00000000e001', false, 'boom');
+SELECT error_count FROM alfred.watcher_report('00000000-0000-0000-0010-00000000e001', false, 'boom');
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000d0') IS NOT NULL AS adam;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000d0') IS NOT NULL AS adam;
 SET ROLE regress_rest_app;
 SELECT status FROM alfred.mcp_heartbeat('mail');
 RESET ROLE;

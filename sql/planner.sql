@@ -70,11 +70,11 @@ SELECT pg_temp.err($$SELECT alfred.plan_free_slots(NULL, '2026-01-01', '2026-01-
 -- alfred.find_free_slots: the same engine on a user's settings and calendar
 BEGIN;
 INSERT INTO alfred.users (id, email, password_hash, role, status, timezone) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'ana@example.com', '$2a$06$x', 'user', 'active', 'America/New_York'),
-	('00000000-0000-0000-0000-0000000000b0', 'bob@example.com', '$2a$06$x', 'user', 'active', 'UTC');
+	('00000000-0000-0000-0010-0000000000a1', 'ana.rest@example.com', '$2a$06$x', 'user', 'active', 'America/New_York'),
+	('00000000-0000-0000-0010-0000000000b0', 'bob.rest@example.com', '$2a$06$x', 'user', 'active', 'UTC');
 INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end,
                                   preferred_work_blocks, meeting_preferences) VALUES
-	('00000000-0000-0000-0000-0000000000a1', '21:00', '08:00',
+	('00000000-0000-0000-0010-0000000000a1', '21:00', '08:00',
 	 '[{"day": "saturday", "start": "07:00", "end": "18:00"},
 	   {"day": "sunday", "start": "07:00", "end": "18:00"}]',
 	 '{"min_duration_minutes": 30, "max_duration_minutes": 120, "buffer_before_minutes": 10,
@@ -83,35 +83,35 @@ INSERT INTO alfred.user_settings (user_id, quiet_hours_start, quiet_hours_end,
 -- one archived, one without an end (an hour), one e-mail (not an event)
 INSERT INTO alfred.items (user_id, source_type, source_provider, source_id, title,
                           start_datetime, end_datetime, is_archived) VALUES
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e1', 'run', '2026-03-07 09:00-05', '2026-03-07 10:00-05', false),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e2', 'coffee', '2026-03-07 09:30-05', '2026-03-07 10:30-05', false),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'google_calendar', 'e3', 'old', '2026-03-07 15:00-05', '2026-03-07 16:00-05', true),
-	('00000000-0000-0000-0000-0000000000a1', 'event', 'outlook', 'e4', 'call', '2026-03-08 14:00-04', NULL, false),
-	('00000000-0000-0000-0000-0000000000a1', 'email', 'gmail', 'm1', 'hello', '2026-03-08 09:00-04', '2026-03-08 17:00-04', false);
+	('00000000-0000-0000-0010-0000000000a1', 'event', 'google_calendar', 'e1', 'run', '2026-03-07 09:00-05', '2026-03-07 10:00-05', false),
+	('00000000-0000-0000-0010-0000000000a1', 'event', 'google_calendar', 'e2', 'coffee', '2026-03-07 09:30-05', '2026-03-07 10:30-05', false),
+	('00000000-0000-0000-0010-0000000000a1', 'event', 'google_calendar', 'e3', 'old', '2026-03-07 15:00-05', '2026-03-07 16:00-05', true),
+	('00000000-0000-0000-0010-0000000000a1', 'event', 'outlook', 'e4', 'call', '2026-03-08 14:00-04', NULL, false),
+	('00000000-0000-0000-0010-0000000000a1', 'email', 'gmail', 'm1', 'hello', '2026-03-08 09:00-04', '2026-03-08 17:00-04', false);
 SET LOCAL timezone = 'America/New_York';
 -- quiet hours end at 08:00, lunch 12-13, buffers 10 before and 5 after
-SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1',
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1',
 	'2026-03-07 00:00', '2026-03-09 00:00', '45 minutes');
 -- explicit arguments override the preferences: no buffers, lunch allowed
-SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1',
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1',
 	'2026-03-08 00:00', '2026-03-09 00:00', '2 hours', buffer_before => '0', buffer_after => '0',
 	avoid_lunch => false);
 -- no settings: whole days; the default duration is 15 minutes
-SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000b0',
+SELECT * FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000b0',
 	'2026-03-08 00:00', '2026-03-08 06:00');
 RESET timezone;
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08', '10 minutes')$$);
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08', '3 hours')$$);
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-00000000ffff', '2026-03-07', '2026-03-08')$$);
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', NULL, '2026-03-08')$$);
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-08', '2026-03-07', '1 hour')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08', '10 minutes')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08', '3 hours')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-00000000ffff', '2026-03-07', '2026-03-08')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', NULL, '2026-03-08')$$);
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-08', '2026-03-07', '1 hour')$$);
 CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0000-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
-SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0000-0000000000a1', '2026-03-07', '2026-03-08')$$);
-SELECT count(*) AS own FROM alfred.find_free_slots('00000000-0000-0000-0000-0000000000b0', '2026-03-07', '2026-03-08');
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08')$$);
+SELECT count(*) AS own FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000b0', '2026-03-07', '2026-03-08');
 RESET ROLE;
 ROLLBACK;
