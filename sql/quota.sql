@@ -56,8 +56,8 @@ RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.consume_ai_quota('00000000-0000-0000-0010-0000000000a1')$$);
--- the table is read-only to users: row-level security lets no UPDATE through
-WITH u AS (UPDATE alfred.ai_usage SET used = 0 RETURNING 1) SELECT count(*) AS updated FROM u;
+-- the table is read-only to users
+SELECT pg_temp.err($$UPDATE alfred.ai_usage SET used = 0$$);
 SELECT count(*) AS bobs_rows FROM alfred.ai_usage;
 RESET ROLE;
 SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0') IS NOT NULL AS olga;

@@ -16,7 +16,7 @@ CREATE TRIGGER touch_updated_at BEFORE UPDATE ON @extschema@.ai_usage
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.touch_updated_at();
 
 -- users read their rows (admins and observers all); nobody writes them but consume_ai_quota
-SELECT @extschema@.enable_tenant_rls('@extschema@.ai_usage', writable => false);
+SELECT @extschema@.enable_tenant_rls('@extschema@.ai_usage', commands => '{}');
 
 CREATE FUNCTION @extschema@.ai_daily_limit()
 RETURNS integer
