@@ -3,7 +3,7 @@
 -- users, no cross-user reference, a plain SET does not switch identity,
 -- observers only read, admins see all, assignees see their tasks.
 BEGIN;
-SELECT plan(329);
+SELECT plan(333);
 SET LOCAL alfred.password_cost = 4;
 
 CREATE ROLE regress_isolation_app;
@@ -60,6 +60,7 @@ BEGIN
 	INSERT INTO alfred.task_runs (user_id, task_id, notification_id) VALUES (u, sched, notification);
 	INSERT INTO alfred.engagement_events (user_id, suggestion_type, action, source) VALUES (u, 'weather', 'engaged', 'schedule');
 	INSERT INTO alfred.calibration_state (user_id, suggestion_type) VALUES (u, 'weather');
+	INSERT INTO alfred.ai_usage (user_id, day, used) VALUES (u, '2026-01-01', 1);
 END
 $$;
 SELECT pg_temp.fixture(:'ann', 'ann');
@@ -69,13 +70,13 @@ SELECT pg_temp.fixture(:'bob', 'bob');
 CREATE TEMP TABLE tenant_tables (name text, commands text[]);
 INSERT INTO tenant_tables
 SELECT c.relname, CASE c.relname WHEN 'sessions' THEN '{DELETE}' WHEN 'system_logs' THEN '{INSERT}'
-								 WHEN 'audit_trail' THEN '{}' ELSE '{INSERT,UPDATE,DELETE}' END::text[]
+								 WHEN 'audit_trail' THEN '{}' WHEN 'ai_usage' THEN '{}' ELSE '{INSERT,UPDATE,DELETE}' END::text[]
   FROM pg_class c
  WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id');
 GRANT SELECT ON tenant_tables TO regress_isolation_app;
 
-SELECT is((SELECT count(*) FROM tenant_tables), 31::bigint, 'every user-owned table is under test');
+SELECT is((SELECT count(*) FROM tenant_tables), 32::bigint, 'every user-owned table is under test');
 SELECT is_empty($$
 	SELECT t.name FROM tenant_tables t
 	 WHERE (SELECT count(DISTINCT user_id) FROM alfred.sessions) < 2
@@ -91,7 +92,12 @@ DECLARE
 	mine bigint; theirs bigint;
 	seen_mine bigint; seen_theirs bigint; upd_mine bigint; upd_theirs bigint; del_theirs bigint; del_mine bigint;
 	insert_other text := 'no error'; insert_own text := 'no error';
+	cols text;	-- the columns an INSERT can write (not generated ones)
 BEGIN
+	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+	  FROM pg_attribute
+	 WHERE attrelid = format('alfred.%I', tbl)::regclass AND attnum > 0 AND NOT attisdropped
+	   AND attgenerated = '';
 	EXECUTE format('SELECT count(*) FROM alfred.%I WHERE user_id = $1', tbl) INTO mine USING me;
 	EXECUTE format('SELECT count(*) FROM alfred.%I WHERE user_id = $1', tbl) INTO theirs USING other;
 	EXECUTE format('CREATE TEMP TABLE probe_rows ON COMMIT DROP AS SELECT * FROM alfred.%I WHERE user_id IN ($1, $2)', tbl)
@@ -124,13 +130,15 @@ BEGIN
 		-- Copies of the other user's rows: refused by the policy (the ids
 		-- are taken, so without the policy a unique violation would show).
 		BEGIN
-			EXECUTE format('INSERT INTO alfred.%I SELECT * FROM probe_rows WHERE user_id = $1', tbl) USING other;
+			EXECUTE format('INSERT INTO alfred.%I (%s) SELECT %s FROM probe_rows WHERE user_id = $1', tbl, cols, cols)
+				USING other;
 		EXCEPTION WHEN OTHERS THEN
 			insert_other := SQLSTATE;
 		END;
 		-- Copies of my own rows pass the policy and hit the primary key.
 		BEGIN
-			EXECUTE format('INSERT INTO alfred.%I SELECT * FROM probe_rows WHERE user_id = $1', tbl) USING me;
+			EXECUTE format('INSERT INTO alfred.%I (%s) SELECT %s FROM probe_rows WHERE user_id = $1', tbl, cols, cols)
+				USING me;
 		EXCEPTION WHEN OTHERS THEN
 			insert_own := SQLSTATE;
 		END;
