@@ -20,7 +20,7 @@ queue() {
 }
 status() { q "SELECT concat_ws('|', status, attempt, claims, completions) FROM alfred.standin_runs WHERE run_id = '$1'"; }
 
-echo "1..31"
+echo "1..33"
 
 # ---- bad configuration: clear error, exit status 2 ----
 printf 'concurrency = many\n' >"$W/bad.conf"
@@ -31,6 +31,8 @@ printf '[tool x]\ncommand = %s/does-not-exist\n' "$W" >"$W/bad2.conf"
 rc=0; "$AGENT" -c "$W/bad2.conf" >"$W/bad.out" 2>&1 || rc=$?
 is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: invalid configuration file \"$W/bad2.conf\": command \"$W/does-not-exist\" of tool \"x\" is not an executable file" \
 	"a command that does not exist is a configuration error"
+printf 'claim = all\n' >"$W/ok.conf"
+is "$("$AGENT" --check -c "$W/ok.conf")" "configuration ok: 0 tool(s), claims every tool's runs" "--check validates a file and exits 0"
 rc=0; "$AGENT" -c "$W/none.conf" >"$W/bad.out" 2>&1 || rc=$?
 is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: could not open configuration file \"$W/none.conf\": No such file or directory" \
 	"a missing configuration file"
@@ -190,7 +192,11 @@ is "$(status "$id")" "succeeded|1|1|1" "a 5 s command under a 2 s lease: renewed
 ok "$(grep -c "event=lease_extended run_id=$id" "$W/b.log")" -ge 3 "its lease was extended every second"
 unset SLOW_SECONDS
 
+busy=$(queue slow)	# 5 s: agent b still has SLOW_SECONDS=5
+wait_sql "SELECT status FROM alfred.standin_runs WHERE run_id = '$busy'" running 10
 restart_cluster
+wait_sql "SELECT status FROM alfred.standin_runs WHERE run_id = '$busy'" succeeded 20
+is "$(status "$busy")" "succeeded|1|1|1" "a run in progress across a server restart is reported after the reconnection, once"
 id=$(queue echo_tool)
 wait_sql "SELECT status FROM alfred.standin_runs WHERE run_id = '$id'" succeeded 20
 is "$(status "$id")" "succeeded|1|1|1" "after a server restart the agent reconnects and runs new work"
