@@ -961,117 +961,135 @@ handle_signals(int64_t now)
 }
 
 /*
+ * Everything that needs the database, in this order: (re)connect, report
+ * decided runs, renew leases (before claiming, so that a run of ours whose
+ * lease ran out during a reconnection is not claimed again), claim.
+ */
+static void
+database_work(int64_t now)
+{
+	if (conn == NULL && now >= reconnect_at)
+		try_connect();
+	if (conn != NULL)
+	{
+		drain_notifications();
+		report_runs();
+	}
+	if (conn != NULL)
+		renew_leases(now);
+	if (conn != NULL && !shutting_down && now >= next_poll)
+		want_claim = true;
+	if (conn != NULL && !shutting_down && want_claim && nactive < cfg.concurrency)
+		claim();
+	/* the statements above may have brought notifications along */
+	if (conn != NULL)
+		drain_notifications();
+}
+
+/* The pollfds: the signal pipe, the connection, every open pipe of a run. */
+static int
+fill_pollfds(struct pollfd *fds, Run **owner)
+{
+	int			nfds = 0;
+	Run		   *r;
+
+#define ADD_FD(run, f, ev) do { owner[nfds] = (run); fds[nfds].fd = (f); \
+		fds[nfds].events = (ev); fds[nfds++].revents = 0; } while (0)
+	ADD_FD(NULL, sigpipe_fds[0], POLLIN);
+	if (conn != NULL)
+		ADD_FD(NULL, PQsocket(conn), POLLIN);
+	for (r = runs; r; r = r->next)
+	{
+		if (r->in_fd >= 0)
+			ADD_FD(r, r->in_fd, POLLOUT);
+		if (r->out_fd >= 0)
+			ADD_FD(r, r->out_fd, POLLIN);
+		if (r->err_fd >= 0)
+			ADD_FD(r, r->err_fd, POLLIN);
+	}
+#undef ADD_FD
+	return nfds;
+}
+
+static void
+handle_events(struct pollfd *fds, Run **owner, int nfds)
+{
+	int			i;
+
+	for (i = 1; i < nfds; i++)
+	{
+		Run		   *r = owner[i];
+
+		if (fds[i].revents == 0)
+			continue;
+		if (r == NULL)
+		{
+			if (conn != NULL &&
+				(!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD))
+				disconnect();
+		}
+		else if (fds[i].fd == r->in_fd)
+			write_input(r);
+		else if (fds[i].fd == r->out_fd)
+			read_stdout(r);
+		else if (fds[i].fd == r->err_fd)
+			read_stderr(r);
+	}
+}
+
+/*
  * The main loop.  Returns the exit status: 0 after a clean shutdown, 1 if
  * outcomes could not be reported before giving up.
  */
 static int
 run_loop(void)
 {
-	struct pollfd *fds = calloc(1 + 1 + 3 * (size_t) cfg.concurrency, sizeof(struct pollfd));
-	Run		  **owner = calloc(1 + 1 + 3 * (size_t) cfg.concurrency, sizeof(Run *));
+	size_t		maxfds = 2 + 3 * (size_t) cfg.concurrency;
+	struct pollfd *fds = calloc(maxfds, sizeof(struct pollfd));
+	Run		  **owner = calloc(maxfds, sizeof(Run *));
+	int			rc = 0;
 
 	if (fds == NULL || owner == NULL)
 		abort();
 	for (;;)
 	{
 		int64_t		now = now_ms();
-		int			nfds = 0;
-		int			i;
-		Run		   *r;
+		int			nfds;
 
-		if (conn == NULL && now >= reconnect_at)
-			try_connect();
-		if (conn != NULL)
-		{
-			drain_notifications();
-			report_runs();
-		}
-		if (conn != NULL)
-			renew_leases(now);
-		if (conn != NULL && !shutting_down && now >= next_poll)
-			want_claim = true;
-		if (conn != NULL && !shutting_down && want_claim && nactive < cfg.concurrency)
-			claim();
+		database_work(now);
 		if (shutting_down && runs == NULL)
 			break;
 		if (shutting_down && now >= shutdown_deadline + KILL_GRACE_MS + REPORT_GRACE_MS)
 		{
 			char		n[16];
 			int			left = 0;
+			Run		   *r;
 
 			for (r = runs; r; r = r->next)
 				left++;
 			log_event("error", "unreported_runs", "runs", itoa_buf(n, sizeof(n), left),
 					  "detail", "their leases will expire and the runs will be retried", NULL);
-			return 1;
+			rc = 1;
+			break;
 		}
-
-		/* statements above may have brought notifications along */
-		if (conn != NULL)
-			drain_notifications();
 		if (conn != NULL && !shutting_down && want_claim && nactive < cfg.concurrency)
-			continue;
+			continue;			/* more to claim at once */
 
-		fds[nfds].fd = sigpipe_fds[0];
-		fds[nfds++].events = POLLIN;
-		if (conn != NULL)
-		{
-			owner[nfds] = NULL;
-			fds[nfds].fd = PQsocket(conn);
-			fds[nfds++].events = POLLIN;
-		}
-		for (r = runs; r; r = r->next)
-		{
-			if (r->in_fd >= 0)
-			{
-				owner[nfds] = r;
-				fds[nfds].fd = r->in_fd;
-				fds[nfds++].events = POLLOUT;
-			}
-			if (r->out_fd >= 0)
-			{
-				owner[nfds] = r;
-				fds[nfds].fd = r->out_fd;
-				fds[nfds++].events = POLLIN;
-			}
-			if (r->err_fd >= 0)
-			{
-				owner[nfds] = r;
-				fds[nfds].fd = r->err_fd;
-				fds[nfds++].events = POLLIN;
-			}
-		}
+		nfds = fill_pollfds(fds, owner);
 		if (poll(fds, nfds, poll_timeout(now)) < 0 && errno != EINTR)
 		{
 			log_event("error", "poll_failed", "error", strerror(errno), NULL);
-			return 1;
+			rc = 1;
+			break;
 		}
 		now = now_ms();
 		handle_signals(now);
-		for (i = 1; i < nfds; i++)
-		{
-			if (fds[i].revents == 0)
-				continue;
-			if (owner[i] == NULL)
-			{
-				if (conn != NULL &&
-					(!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD))
-					disconnect();
-				continue;
-			}
-			r = owner[i];
-			if (fds[i].fd == r->in_fd)
-				write_input(r);
-			else if (fds[i].fd == r->out_fd)
-				read_stdout(r);
-			else if (fds[i].fd == r->err_fd)
-				read_stderr(r);
-		}
+		handle_events(fds, owner, nfds);
 		check_timers(now);
 	}
 	free(fds);
 	free(owner);
-	return 0;
+	return rc;
 }
 
 /*---- start-up ----*/
