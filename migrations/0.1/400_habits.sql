@@ -89,7 +89,7 @@ BEGIN
 	FOR UPDATE OF h;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'habit "%" does not exist', habit_id
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'no_data_found';
 	END IF;
 	habit := r.habit;
 	today := r.today;
@@ -97,7 +97,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@._habit_for_update(uuid) IS
-'Internal to log_habit and unlog_habit: the habit row, locked, and the user''s today for it (timezone and day_start_hour); 22023 when the habit does not exist or is not visible.';
+'Internal to log_habit and unlog_habit: the habit row, locked, and the user''s today for it (timezone and day_start_hour); P0002 when the habit does not exist or is not visible.';
 
 CREATE FUNCTION @extschema@._habit_logged_days(habit @extschema@.habits)
 RETURNS date[]
@@ -161,7 +161,7 @@ BEGIN
 	SELECT * INTO h FROM @extschema@.habits WHERE id = log_habit.habit_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'habit "%" does not exist', habit_id
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'no_data_found';
 	END IF;
 	SELECT timezone INTO tz FROM @extschema@.users WHERE id = h.user_id;
 	today := ((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date;
@@ -201,7 +201,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.log_habit(uuid, date, text, int) IS
-'Log a habit on on_date (NULL: today in the user''s timezone, shifted by the habit''s day_start_hour) and return the habit with its streak updated: in O(1) when the date comes after every earlier log, by a full recompute for a back-fill. Logging a date twice changes nothing; a date after the user''s today raises 22023; an unknown habit raises 22023.';
+'Log a habit on on_date (NULL: today in the user''s timezone, shifted by the habit''s day_start_hour) and return the habit with its streak updated: in O(1) when the date comes after every earlier log, by a full recompute for a back-fill. Logging a date twice changes nothing; a date after the user''s today raises 22023; an unknown (or invisible) habit raises P0002.';
 
 CREATE FUNCTION @extschema@.unlog_habit(habit_id uuid, on_date date DEFAULT NULL)
 RETURNS @extschema@.habits
@@ -227,7 +227,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.unlog_habit(uuid, date) IS
-'Remove the log of a habit on on_date (NULL: the user''s today) and return the habit with its streak recomputed from the remaining history (best_streak can go down). A date without a log changes nothing; an unknown habit raises 22023.';
+'Remove the log of a habit on on_date (NULL: the user''s today) and return the habit with its streak recomputed from the remaining history (best_streak can go down). A date without a log changes nothing; an unknown (or invisible) habit raises P0002.';
 
 CREATE FUNCTION @extschema@.recompute_habit(habit_id uuid)
 RETURNS @extschema@.habits
@@ -247,17 +247,19 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.recompute_habit(uuid) IS
-'Rebuild a habit''s streak columns from its logs (after habit_logs rows were written directly, or when health_check reports streak drift) and return the habit. An unknown habit raises 22023.';
+'Rebuild a habit''s streak columns from its logs (after habit_logs rows were written directly, or when health_check reports streak drift) and return the habit. An unknown (or invisible) habit raises P0002.';
 
--- A new habit starts with an empty tally; a schedule change recomputes it.
--- Both validate the schedule (22023).
+-- An insert validates the schedule (22023) and keeps the streak columns it is
+-- given, so that a dump restores as it was (its logs come after it; after an
+-- import of logs, recompute_habit); a schedule change recomputes them.
 CREATE FUNCTION @extschema@._habit_schedule_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
-		RETURN @extschema@._habit_recompute(NEW, '{}', NULL);
+		PERFORM @extschema@.habit_streak(NEW, '2000-01-01');
+		RETURN NEW;
 	END IF;
 	RETURN @extschema@._habit_recompute(NEW, @extschema@._habit_logged_days(NEW),
 		@extschema@.user_today(NEW.user_id, NEW.day_start_hour));
@@ -265,7 +267,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@._habit_schedule_trigger() IS
-'Trigger on habits: validates the schedule and starts a new habit with an empty streak tally; recomputes the tally when frequency, days_of_week, target_per_week or day_start_hour change.';
+'Trigger on habits: validates the schedule of a new habit (22023; its streak columns are kept, so a dump restores as it was); recomputes the streak tally when frequency, days_of_week, target_per_week or day_start_hour change.';
 
 CREATE TRIGGER habits_schedule_insert
 	BEFORE INSERT ON @extschema@.habits

@@ -161,7 +161,7 @@ BEGIN
 	END IF;
 	SELECT * INTO t FROM @extschema@.tasks WHERE id = complete_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
 	END IF;
 	IF t.status = 'completed' THEN
 		RETURN t;				-- completing twice changes nothing (and spawns nothing)
@@ -174,7 +174,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.complete_task(uuid) IS
-'Complete a task and return it: sets completed_at; a recurring task (daily, weekly, monthly or a cron expression) spawns its next occurrence, due at the next slot after its due time (or after now when it was late) in the owner''s timezone. Completing a completed task changes nothing. 55000 when a task it depends on is unfinished (naming it) or when it is cancelled or failed; 22023 for an unknown task.';
+'Complete a task and return it: sets completed_at; a recurring task (daily, weekly, monthly or a cron expression) spawns its next occurrence, due at the next slot after its due time (or after now when it was late) in the owner''s timezone. Completing a completed task changes nothing. 55000 when a task it depends on is unfinished (naming it) or when it is cancelled or failed; P0002 for an unknown task.';
 
 CREATE FUNCTION @extschema@.add_task_dependency(task_id uuid, depends_on uuid)
 RETURNS @extschema@.task_dependencies
@@ -190,11 +190,11 @@ BEGIN
 	END IF;
 	SELECT * INTO t FROM @extschema@.tasks WHERE id = add_task_dependency.task_id;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
 	END IF;
 	SELECT * INTO d FROM @extschema@.tasks WHERE id = add_task_dependency.depends_on;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'task "%" does not exist', depends_on USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION 'task "%" does not exist', depends_on USING ERRCODE = 'no_data_found';
 	END IF;
 	IF t.user_id <> d.user_id THEN
 		RAISE EXCEPTION 'task "%" cannot depend on task "%" of another user', t.title, d.title
@@ -218,4 +218,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.add_task_dependency(uuid, uuid) IS
-'Make task_id wait for depends_on (complete_task refuses it until depends_on is completed or cancelled) and return the dependency; adding it twice changes nothing. 22023 for an unknown task, a task of another user or the task itself; 23514 when the dependency would close a cycle.';
+'Make task_id wait for depends_on (complete_task refuses it until depends_on is completed or cancelled) and return the dependency; adding it twice changes nothing. P0002 for an unknown task, 22023 for a task of another user or the task itself; 23514 when the dependency would close a cycle.';

@@ -190,9 +190,14 @@ $$;
 COMMENT ON FUNCTION @extschema@.today(uuid) IS
 'The daily briefing of a user as one jsonb: date and timezone, priority_tasks, overdue_tasks, habits (today''s), habits_at_risk, project_health, stale_projects, weekly_stats, due notifications and a one-line summary (the scheduler''s daily_briefing tool sends it). 22023 for an unknown user.';
 
-CREATE FUNCTION @extschema@.health_check()
+-- Orphans are counted over the whole database (counts only): under
+-- row-level security a caller who sees a task assigned to her but not its
+-- owner must not take it for an orphan.
+CREATE FUNCTION @extschema@._orphan_counts()
 RETURNS TABLE (issue text, count bigint, description text)
 LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT 'orphaned_tasks', count(*), 'tasks whose user does not exist'
 	FROM @extschema@.tasks t WHERE NOT EXISTS (SELECT FROM @extschema@.users u WHERE u.id = t.user_id)
@@ -203,6 +208,16 @@ AS $$
 	SELECT 'orphaned_logs', count(*), 'habit logs whose habit does not exist'
 	FROM @extschema@.habit_logs l WHERE NOT EXISTS (SELECT FROM @extschema@.habits h
 		WHERE h.user_id = l.user_id AND h.id = l.habit_id)
+$$;
+
+COMMENT ON FUNCTION @extschema@._orphan_counts() IS
+'Internal to health_check: orphaned tasks, habits and habit logs in the whole database (counts only; security definer so that row-level security cannot fake an orphan).';
+
+CREATE FUNCTION @extschema@.health_check()
+RETURNS TABLE (issue text, count bigint, description text)
+LANGUAGE sql STABLE
+AS $$
+	SELECT * FROM @extschema@._orphan_counts()
 	UNION ALL
 	SELECT 'broken_streaks', count(*), 'habits whose stored streak differs from a recompute of their logs (fix: recompute_habit)'
 	FROM @extschema@.habits h
@@ -213,4 +228,4 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.health_check() IS
-'Seed 003''s health checks over every row the caller may see: orphaned tasks, habits and habit logs (which alfred''s foreign keys rule out, so any count above 0 is a bug) and broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';
+'Seed 003''s health checks: orphaned tasks, habits and habit logs in the whole database (alfred''s foreign keys rule them out, so any count above 0 is a bug) and, over the habits the caller may see, broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';

@@ -93,7 +93,7 @@ BEGIN
 		WHERE cs.user_id = add_message.user_id AND cs.id = add_message.session_id;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION 'chat session "%" does not exist', session_id
-				USING ERRCODE = 'invalid_parameter_value';
+				USING ERRCODE = 'no_data_found';
 		END IF;
 		IF NOT s.is_active OR s.last_activity_at < now() - interval '24 hours' THEN
 			RAISE EXCEPTION 'chat session "%" has ended', session_id
@@ -131,7 +131,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.add_message(uuid, text, text, jsonb, uuid) IS
-'Add a chat message (role user, assistant or system; seed 001''s user_message, ai_response and system_notification are accepted) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user or session, 23514 for an empty message or another role.';
+'Add a chat message (role user, assistant or system; seed 001''s user_message, ai_response and system_notification are accepted) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user, P0002 for an unknown session, 23514 for an empty message or another role.';
 
 CREATE FUNCTION @extschema@.close_chat_session(session_id uuid)
 RETURNS @extschema@.chat_sessions
@@ -145,14 +145,14 @@ BEGIN
 	RETURNING * INTO s;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'chat session "%" does not exist', session_id
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'no_data_found';
 	END IF;
 	RETURN s;
 END
 $$;
 
 COMMENT ON FUNCTION @extschema@.close_chat_session(uuid) IS
-'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. 22023 for an unknown session.';
+'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. P0002 for an unknown session.';
 
 ------------------------------------------------------------------------------
 -- Inbox
