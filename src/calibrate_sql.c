@@ -14,14 +14,21 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/float.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "calibrate.h"
+
+static SPIPlanPtr score_plan = NULL;
 
 /*---- alfred.calibration_state as a composite value ----*/
 
@@ -78,29 +85,33 @@ find_columns(StateRow *row)
 	}
 }
 
-static Datum
-column(const StateRow *row, StateColumn c, bool *isnull)
+/*
+ * The model's state from deformed column values; index[c] is where column c
+ * sits in values/nulls.
+ */
+static void
+state_from_values(const Datum *values, const bool *nulls, const int *index,
+				  alfred_cal_state *s)
 {
-	*isnull = row->nulls[row->index[c]];
-	return row->values[row->index[c]];
-}
-
-static double
-column_double(const StateRow *row, StateColumn c)
-{
-	bool		isnull;
-	Datum		d = column(row, c, &isnull);
-
-	return isnull ? 0.0 : DatumGetFloat8(d);
-}
-
-static int32
-column_int(const StateRow *row, StateColumn c)
-{
-	bool		isnull;
-	Datum		d = column(row, c, &isnull);
-
-	return isnull ? 0 : DatumGetInt32(d);
+#define VAL(c) values[index[c]]
+#define NUL(c) nulls[index[c]]
+	alfred_cal_init(s);
+	s->engaged = NUL(COL_ENGAGED) ? 0.0 : DatumGetFloat8(VAL(COL_ENGAGED));
+	s->dismissed = NUL(COL_DISMISSED) ? 0.0 : DatumGetFloat8(VAL(COL_DISMISSED));
+	s->global_engaged = NUL(COL_GLOBAL_ENGAGED) ? 0.0 : DatumGetFloat8(VAL(COL_GLOBAL_ENGAGED));
+	s->global_dismissed = NUL(COL_GLOBAL_DISMISSED) ? 0.0 : DatumGetFloat8(VAL(COL_GLOBAL_DISMISSED));
+	s->has_events = !NUL(COL_COUNTED_AT);
+	s->counted_at = s->has_events ? DatumGetTimestampTz(VAL(COL_COUNTED_AT)) : 0;
+	s->consecutive_engagements = NUL(COL_CONSECUTIVE_ENGAGEMENTS) ? 0 :
+		DatumGetInt32(VAL(COL_CONSECUTIVE_ENGAGEMENTS));
+	s->consecutive_dismissals = NUL(COL_CONSECUTIVE_DISMISSALS) ? 0 :
+		DatumGetInt32(VAL(COL_CONSECUTIVE_DISMISSALS));
+	s->suppressions = NUL(COL_SUPPRESSIONS) ? 0 : DatumGetInt32(VAL(COL_SUPPRESSIONS));
+	s->suppressed = !NUL(COL_SUPPRESSED_UNTIL);
+	s->suppressed_until = s->suppressed ? DatumGetTimestampTz(VAL(COL_SUPPRESSED_UNTIL)) : 0;
+	s->boosted = !NUL(COL_BOOSTED) && DatumGetBool(VAL(COL_BOOSTED));
+#undef VAL
+#undef NUL
 }
 
 /* Deforms a calibration_state row into row and the model's state. */
@@ -108,8 +119,6 @@ static void
 state_from_row(HeapTupleHeader th, StateRow *row, alfred_cal_state *s)
 {
 	HeapTupleData tuple;
-	bool		isnull;
-	Datum		d;
 
 	row->desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(th),
 											HeapTupleHeaderGetTypMod(th));
@@ -121,23 +130,7 @@ state_from_row(HeapTupleHeader th, StateRow *row, alfred_cal_state *s)
 	tuple.t_data = th;
 	heap_deform_tuple(&tuple, row->desc, row->values, row->nulls);
 	find_columns(row);
-
-	alfred_cal_init(s);
-	s->engaged = column_double(row, COL_ENGAGED);
-	s->dismissed = column_double(row, COL_DISMISSED);
-	s->global_engaged = column_double(row, COL_GLOBAL_ENGAGED);
-	s->global_dismissed = column_double(row, COL_GLOBAL_DISMISSED);
-	d = column(row, COL_COUNTED_AT, &isnull);
-	s->has_events = !isnull;
-	s->counted_at = isnull ? 0 : DatumGetTimestampTz(d);
-	s->consecutive_engagements = column_int(row, COL_CONSECUTIVE_ENGAGEMENTS);
-	s->consecutive_dismissals = column_int(row, COL_CONSECUTIVE_DISMISSALS);
-	s->suppressions = column_int(row, COL_SUPPRESSIONS);
-	d = column(row, COL_SUPPRESSED_UNTIL, &isnull);
-	s->suppressed = !isnull;
-	s->suppressed_until = isnull ? 0 : DatumGetTimestampTz(d);
-	d = column(row, COL_BOOSTED, &isnull);
-	s->boosted = !isnull && DatumGetBool(d);
+	state_from_values(row->values, row->nulls, row->index, s);
 }
 
 static void
@@ -369,4 +362,120 @@ alfred_pattern_actionable(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(alfred_cal_pattern_actionable(acted_on, n,
 												 alfred_cal_pattern_confidence(n, at - seen)));
+}
+
+/*---- suggestion_score: the hot path, one query ----*/
+
+/*
+ * The user's override and every calibration state row of the user, each
+ * flagged whether it is the asked type; one row with NULL state columns when
+ * the user has none.  Columns 3.. are the state columns in StateColumn order.
+ * Prepared once per backend; the plan cache replans it if the tables change.
+ */
+static SPIPlanPtr
+prepare_score_plan(Oid fn_oid)
+{
+	char	   *schema = get_namespace_name(get_func_namespace(fn_oid));
+	const char *q = quote_identifier(schema);
+	Oid			argtypes[2] = {UUIDOID, TEXTOID};
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	int			c;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT s.user_override, c.suggestion_type = $2");
+	for (c = 0; c < NUM_STATE_COLUMNS; c++)
+		appendStringInfo(&sql, ", c.%s", state_column_names[c]);
+	appendStringInfo(&sql,
+					 " FROM (SELECT) AS one"
+					 " LEFT JOIN %s.proactiveness_settings s ON s.user_id = $1"
+					 " LEFT JOIN %s.calibration_state c ON c.user_id = $1", q, q);
+	plan = SPI_prepare(sql.data, 2, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "alfred: could not prepare the score query: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static bool
+is_blank(text *t)
+{
+	const char *p = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != ' ')
+			return false;
+	return true;
+}
+
+/*
+ * suggestion_score(user_id uuid, suggestion_type text, base float8) → float8:
+ * every state row of the user advanced to now() gives the global counts, the
+ * asked type's row (if any) its e, d, suppression and boost.
+ */
+PG_FUNCTION_INFO_V1(alfred_suggestion_score);
+Datum
+alfred_suggestion_score(PG_FUNCTION_ARGS)
+{
+	double		base = check_base(fcinfo, 2);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	alfred_cal_override override = ALFRED_CAL_OVERRIDE_NONE;
+	alfred_cal_state type_state;
+	bool		found = false;
+	double		ge = 0.0,
+				gd = 0.0;
+	int			index[NUM_STATE_COLUMNS];
+	Datum		args[2];
+	uint64		i;
+	int			c;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("user_id must not be null")));
+	if (PG_ARGISNULL(1) || is_blank(PG_GETARG_TEXT_PP(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("suggestion type must not be empty"),
+				 errdetail("Name the kind of suggestion, for example \"weather_briefing\".")));
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+	for (c = 0; c < NUM_STATE_COLUMNS; c++)
+		index[c] = c + 2;
+
+	SPI_connect();
+	if (score_plan == NULL)
+		score_plan = prepare_score_plan(fcinfo->flinfo->fn_oid);
+	if (SPI_execute_plan(score_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "alfred: the score query failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		int			natts = SPI_tuptable->tupdesc->natts;
+		Datum	   *values = palloc(natts * sizeof(Datum));
+		bool	   *nulls = palloc(natts * sizeof(bool));
+		alfred_cal_state st;
+
+		heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, nulls);
+		if (i == 0 && !nulls[0] &&
+			!alfred_cal_parse_override(TextDatumGetCString(values[0]), &override))
+			elog(ERROR, "alfred: stored override is invalid");
+		if (nulls[1])
+			continue;			/* no state rows */
+		state_from_values(values, nulls, index, &st);
+		alfred_cal_advance(&st, now);
+		ge += st.global_engaged;
+		gd += st.global_dismissed;
+		if (DatumGetBool(values[1]))
+		{
+			type_state = st;
+			found = true;
+		}
+	}
+	SPI_finish();
+	PG_RETURN_FLOAT8(alfred_cal_score(found ? &type_state : NULL,
+									  alfred_cal_global_level(ge, gd, override), base));
 }

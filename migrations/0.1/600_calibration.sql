@@ -245,30 +245,8 @@ COMMENT ON FUNCTION @extschema@.record_engagement(uuid, text, text, text, jsonb)
 CREATE FUNCTION @extschema@.suggestion_score(
 	user_id uuid, suggestion_type text, base float8 DEFAULT 1.0)
 RETURNS float8
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $$
-#variable_conflict use_column
-DECLARE
-	score float8;
-BEGIN
-	IF suggestion_score.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	PERFORM @extschema@.check_suggestion_type(suggestion_score.suggestion_type);
-	SELECT @extschema@.calibration_score(
-			   (array_agg(s) FILTER (WHERE s.suggestion_type = suggestion_score.suggestion_type))[1],
-			   @extschema@.proactiveness_level(
-				   sum(s.global_engaged), sum(s.global_dismissed),
-				   (SELECT p.user_override FROM @extschema@.proactiveness_settings p
-					 WHERE p.user_id = suggestion_score.user_id)),
-			   suggestion_score.base)
-	  INTO score
-	  FROM @extschema@.calibration_state c
-		   CROSS JOIN LATERAL @extschema@.calibration_at(c, now()) s
-	 WHERE c.user_id = suggestion_score.user_id;
-	RETURN score;
-END
-$$;
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'alfred_suggestion_score';
 COMMENT ON FUNCTION @extschema@.suggestion_score(uuid, text, float8) IS
 'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed. No history, g = 0.7, base 0.8: 0.625.';
 
