@@ -196,6 +196,29 @@ SELECT occurrence_count FROM alfred.observe_pattern('00000000-0000-0000-0000-000
 													'Asks about stocks on Mondays', '{}');
 SELECT description, occurrence_count, round(confidence::numeric, 6) AS confidence
   FROM alfred.actionable_patterns('00000000-0000-0000-0000-0000000000a1');
+-- accepting a pattern schedules an agent-sourced task and marks it acted on
+SELECT pg_temp.err($$SELECT alfred.accept_pattern(id, cron => '0 7 * * *') FROM alfred.observed_patterns
+					 WHERE description = 'Asks about weather most mornings'$$) AS no_assistant_tool_yet;
+SELECT name, kind FROM alfred.register_tool('assistant', kind => 'external');
+CREATE TEMP TABLE accepted AS
+SELECT alfred.accept_pattern(id, cron => '0 7 * * *') AS task_id FROM alfred.observed_patterns
+ WHERE description = 'Asks about weather most mornings';
+SELECT t.name, t.task_type, t.schedule_cron, t.tool_name, t.tool_args, t.prompt_template, t.description,
+	   t.source, t.status, p.description AS pattern, p.acted_on
+  FROM accepted a JOIN alfred.scheduled_tasks t ON t.id = a.task_id
+  JOIN alfred.observed_patterns p ON p.user_id = t.user_id AND p.id = t.pattern_id;
+SELECT count(*) AS actionable_after FROM alfred.actionable_patterns('00000000-0000-0000-0000-0000000000a1');
+SELECT regexp_replace(pg_temp.err($$SELECT alfred.accept_pattern(id) FROM alfred.observed_patterns
+					 WHERE description = 'Asks about weather most mornings'$$), '"[0-9a-f-]{36}"', '"<id>"') AS twice;
+SELECT pg_temp.err($$SELECT alfred.accept_pattern('00000000-0000-0000-0000-000000000000')$$) AS unknown;
+SELECT pg_temp.err($$SELECT alfred.accept_pattern(id, cron => '0 7 * * *', at => now() + interval '1 day')
+					 FROM alfred.observed_patterns WHERE description = 'Asks about stocks on Mondays'$$) AS both;
+-- with neither cron nor at: one run right away, named after the description
+INSERT INTO accepted
+SELECT alfred.accept_pattern(id) FROM alfred.observed_patterns WHERE description = 'Asks about stocks on Mondays';
+SELECT t.name, t.task_type, t.scheduled_at > now() AS soon, t.prompt_template, t.source
+  FROM accepted a JOIN alfred.scheduled_tasks t ON t.id = a.task_id
+ WHERE t.pattern_id IS NOT NULL AND t.task_type = 'one_time';
 -- confidence n/(n+2) * 0.5^(days/30): 3 seen 7 days ago 0.5104, 8 days ago 0.4987
 SELECT round(alfred.pattern_confidence(3, '2025-06-01', '2025-06-08')::numeric, 12) AS seven_days,
 	   alfred.pattern_actionable(false, 3, '2025-06-01', '2025-06-08') AS actionable_7,
@@ -230,3 +253,4 @@ SELECT pg_temp.err($$SELECT alfred.calibration_at(pg_temp.fresh(), 'infinity')$$
 
 -- leave the shared regression database as it was
 DELETE FROM alfred.users WHERE id IN ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000b2');
+DELETE FROM alfred.tools WHERE name = 'assistant';
