@@ -65,7 +65,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	seen text;
-	p @extschema@.proposals;
+	locked record;
 BEGIN
 	IF proposal_id IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
@@ -74,18 +74,19 @@ BEGIN
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
 	SELECT x.xmin::text INTO seen FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
-	SELECT * INTO p FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	SELECT x AS p, x.xmin::text AS xmin INTO locked
+	  FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
 			MESSAGE = format('proposal "%s" does not exist', proposal_id);
 	END IF;
-	IF seen IS DISTINCT FROM (SELECT x.xmin::text FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+	IF seen IS DISTINCT FROM locked.xmin THEN
 		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
 			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
-			DETAIL = format('It is now %s.', p.status),
+			DETAIL = format('It is now %s.', (locked.p).status),
 			HINT = 'Read the proposal again before deciding.';
 	END IF;
-	RETURN p;
+	RETURN locked.p;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._proposal_lock(uuid) IS
@@ -93,12 +94,15 @@ COMMENT ON FUNCTION @extschema@._proposal_lock(uuid) IS
 
 CREATE FUNCTION @extschema@._proposal_signal(p @extschema@.proposals, kind text, extra jsonb DEFAULT NULL)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	-- plpgsql, not sql: the INSERT's plan is cached across calls
 	INSERT INTO @extschema@.preference_signals (user_id, item_id, proposal_id, signal_type, context)
 	VALUES (p.user_id, p.related_item_id, p.id, kind,
 			jsonb_build_object('agent_name', p.agent_name, 'action_type', p.action_type) || coalesce(extra, '{}'));
+END
 $$;
 COMMENT ON FUNCTION @extschema@._proposal_signal(@extschema@.proposals, text, jsonb) IS
 'Internal: records a human decision on a proposal in preference_signals';

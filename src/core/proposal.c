@@ -683,17 +683,42 @@ alfred_proposal_check_payload(const char *action_type, const json_t *payload,
  * distance of 0 is "approved", below ALFRED_PROPOSAL_HEAVY_EDIT (0.25, a
  * quarter of the content) "edited_lightly", else "edited_heavily".
  *
- * Values nested deeper than DIST_MAX_DEPTH (1024) weigh 1 and cost 1, so
- * the recursion is bounded whatever the input.
- *
- * Cost: quadratic in the sizes of the strings and arrays compared.  Common
- * prefixes and suffixes are skipped first; when the rest of two strings
- * would still need more than LEV_MAX_CELLS cells, their cost is taken as the
- * longer length (an upper bound: such edits are heavy anyway).
+ * Bounds, so that no input can make it slow or deep: values nested deeper
+ * than DIST_MAX_DEPTH (1024) weigh 1 and cost 1.  The dynamic-programming
+ * tables of one distance (string and array alignments together) may use at
+ * most DIST_MAX_CELLS (16 M) cells, about 50 ms, and decoding a string
+ * costs its length; common prefixes and suffixes are skipped first and cost
+ * no cells.  Once an alignment would exceed what is left, it and every later
+ * comparison cost the upper bound max(W(a), W(b)) (a full replacement), so
+ * the distance can only come out higher than exact, and only for edits that
+ * change thousands of characters in long texts or long arrays.
  */
 
-#define LEV_MAX_CELLS (4 * 1024 * 1024)
+#define DIST_MAX_CELLS (16.0 * 1024 * 1024)
 #define DIST_MAX_DEPTH 1024
+
+/* The cells of dynamic-programming tables one distance may still use. */
+typedef struct Budget
+{
+	double		cells;
+} Budget;
+
+/*
+ * Takes n cells from the budget.  When too few are left it returns false and
+ * empties the budget, so that every later comparison takes its O(1) or linear
+ * upper bound instead of starting work it cannot finish.
+ */
+static bool
+spend(Budget *budget, double n)
+{
+	if (n > budget->cells)
+	{
+		budget->cells = 0;
+		return false;
+	}
+	budget->cells -= n;
+	return true;
+}
 
 /* Decodes UTF-8 into code points; returns the count (invalid bytes count as one each). */
 static size_t
@@ -758,15 +783,23 @@ weight(const json_t *v, int depth)
 	return w < 1 ? 1 : w;
 }
 
-static size_t
-min_size(size_t a, size_t b)
+static double
+max2(double x, double y)
 {
-	return a < b ? a : b;
+	return x > y ? x : y;
+}
+
+static double
+min3(double x, double y, double z)
+{
+	double		m = x < y ? x : y;
+
+	return m < z ? m : z;
 }
 
 /* Levenshtein distance of two code point sequences (two rows of the table). */
 static double
-levenshtein(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
+levenshtein(const uint32_t *a, size_t n, const uint32_t *b, size_t m, Budget *budget)
 {
 	size_t	   *row;
 	size_t		result;
@@ -777,11 +810,9 @@ levenshtein(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
 		n--, m--;
 	if (n == 0 || m == 0)
 		return (double) (n + m);
-	if ((double) n * (double) m > LEV_MAX_CELLS)
-		return (double) (n > m ? n : m);
-	row = malloc((m + 1) * sizeof(size_t));
-	if (row == NULL)
-		return (double) (n > m ? n : m);
+	if (!spend(budget, (double) n * (double) m) ||
+		(row = malloc((m + 1) * sizeof(size_t))) == NULL)
+		return max2((double) n, (double) m);
 	for (size_t j = 0; j <= m; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= n; i++)
@@ -794,8 +825,10 @@ levenshtein(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
 			size_t		up = row[j];
 			size_t		best = diag + (a[i - 1] != b[j - 1]);
 
-			best = min_size(best, up + 1);
-			best = min_size(best, row[j - 1] + 1);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
 		}
@@ -806,7 +839,7 @@ levenshtein(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
 }
 
 static double
-string_cost(const json_t *a, const json_t *b)
+string_cost(const json_t *a, const json_t *b, Budget *budget)
 {
 	size_t		la = json_string_length(a),
 				lb = json_string_length(b);
@@ -816,13 +849,15 @@ string_cost(const json_t *a, const json_t *b)
 
 	if (la == lb && memcmp(json_string_value(a), json_string_value(b), la) == 0)
 		return 0;
+	if (!spend(budget, (double) la + (double) lb))	/* decoding is linear work too */
+		return max2((double) utf8_length(a), (double) utf8_length(b));
 	ca = malloc((la + 1) * sizeof(uint32_t));
 	cb = malloc((lb + 1) * sizeof(uint32_t));
 	if (ca == NULL || cb == NULL)
-		cost = (double) (la > lb ? la : lb);
+		cost = max2((double) utf8_length(a), (double) utf8_length(b));
 	else
 		cost = levenshtein(ca, utf8_decode(json_string_value(a), la, ca),
-						   cb, utf8_decode(json_string_value(b), lb, cb));
+						   cb, utf8_decode(json_string_value(b), lb, cb), budget);
 	free(ca);
 	free(cb);
 	return cost;
@@ -853,10 +888,10 @@ kind(const json_t *v)
 	}
 }
 
-static double cost(const json_t *a, const json_t *b, int depth);
+static double cost(const json_t *a, const json_t *b, int depth, Budget *budget);
 
 static double
-object_cost(const json_t *a, const json_t *b, int depth)
+object_cost(const json_t *a, const json_t *b, int depth, Budget *budget)
 {
 	double		c = 0;
 	const char *k;
@@ -866,7 +901,7 @@ object_cost(const json_t *a, const json_t *b, int depth)
 	json_object_foreach((json_t *) a, k, va)
 	{
 		vb = json_object_get(b, k);
-		c += vb ? cost(va, vb, depth + 1) : weight(va, depth + 1);
+		c += vb ? cost(va, vb, depth + 1, budget) : weight(va, depth + 1);
 	}
 	json_object_foreach((json_t *) b, k, vb)
 	{
@@ -877,36 +912,45 @@ object_cost(const json_t *a, const json_t *b, int depth)
 }
 
 static double
-min3(double x, double y, double z)
-{
-	double		m = x < y ? x : y;
-
-	return m < z ? m : z;
-}
-
-static double
-array_cost(const json_t *a, const json_t *b, int depth)
+array_cost(const json_t *a, const json_t *b, int depth, Budget *budget)
 {
 	size_t		n = json_array_size(a),
 				m = json_array_size(b),
 				lo = 0;
-	double	   *row;
+	double	   *row = NULL,
+			   *wb = NULL;
 	double		result;
 
 	/* skip equal leading and trailing elements (cost, unlike json_equal, is depth-bounded) */
 	while (lo < n && lo < m &&
-		   cost(json_array_get(a, lo), json_array_get(b, lo), depth + 1) == 0)
+		   cost(json_array_get(a, lo), json_array_get(b, lo), depth + 1, budget) == 0)
 		lo++;
 	while (n > lo && m > lo &&
-		   cost(json_array_get(a, n - 1), json_array_get(b, m - 1), depth + 1) == 0)
+		   cost(json_array_get(a, n - 1), json_array_get(b, m - 1), depth + 1, budget) == 0)
 		n--, m--;
+	if (n == lo || m == lo)
+	{
+		result = 0;
+		for (size_t i = lo; i < n; i++)
+			result += weight(json_array_get(a, i), depth + 1);
+		for (size_t j = lo; j < m; j++)
+			result += weight(json_array_get(b, j), depth + 1);
+		return result;
+	}
 
-	row = malloc((m - lo + 1) * sizeof(double));
-	if (row == NULL)
-		return weight(a, depth) > weight(b, depth) ? weight(a, depth) : weight(b, depth);
+	if (!spend(budget, (double) (n - lo) * (double) (m - lo)) ||
+		(row = malloc((m - lo + 1) * sizeof(double))) == NULL ||
+		(wb = malloc((m - lo) * sizeof(double))) == NULL)
+	{
+		free(row);
+		return max2(weight(a, depth), weight(b, depth));
+	}
 	row[0] = 0;
 	for (size_t j = lo; j < m; j++)
-		row[j - lo + 1] = row[j - lo] + weight(json_array_get(b, j), depth + 1);
+	{
+		wb[j - lo] = weight(json_array_get(b, j), depth + 1);
+		row[j - lo + 1] = row[j - lo] + wb[j - lo];
+	}
 	for (size_t i = lo; i < n; i++)
 	{
 		const json_t *x = json_array_get(a, i);
@@ -916,41 +960,37 @@ array_cost(const json_t *a, const json_t *b, int depth)
 		row[0] += wx;
 		for (size_t j = lo; j < m; j++)
 		{
-			const json_t *y = json_array_get(b, j);
 			double		up = row[j - lo + 1];
 
-			row[j - lo + 1] = min3(diag + cost(x, y, depth + 1),
+			double		sub = budget->cells > 0 ?
+				cost(x, json_array_get(b, j), depth + 1, budget) : max2(wx, wb[j - lo]);
+
+			row[j - lo + 1] = min3(diag + sub,
 								   up + wx,
-								   row[j - lo] + weight(y, depth + 1));
+								   row[j - lo] + wb[j - lo]);
 			diag = up;
 		}
 	}
 	result = row[m - lo];
 	free(row);
+	free(wb);
 	return result;
 }
 
 static double
-cost(const json_t *a, const json_t *b, int depth)
+cost(const json_t *a, const json_t *b, int depth, Budget *budget)
 {
-	double		wa,
-				wb;
-
 	/* below DIST_MAX_DEPTH values count as one unit each, changed or not */
 	if (kind(a) != kind(b) || depth > DIST_MAX_DEPTH)
-	{
-		wa = weight(a, depth);
-		wb = weight(b, depth);
-		return wa > wb ? wa : wb;
-	}
+		return max2(weight(a, depth), weight(b, depth));
 	switch (json_typeof(a))
 	{
 		case JSON_STRING:
-			return string_cost(a, b);
+			return string_cost(a, b, budget);
 		case JSON_OBJECT:
-			return object_cost(a, b, depth);
+			return object_cost(a, b, depth, budget);
 		case JSON_ARRAY:
-			return array_cost(a, b, depth);
+			return array_cost(a, b, depth, budget);
 		case JSON_INTEGER:
 		case JSON_REAL:
 			return numbers_equal(a, b) ? 0 : 1;
@@ -965,9 +1005,10 @@ cost(const json_t *a, const json_t *b, int depth)
 double
 alfred_proposal_edit_distance(const json_t *a, const json_t *b)
 {
+	Budget		budget = {DIST_MAX_CELLS};
 	double		wa = weight(a, 0),
 				wb = weight(b, 0);
-	double		d = cost(a, b, 0) / (wa > wb ? wa : wb);
+	double		d = cost(a, b, 0, &budget) / max2(wa, wb);
 
 	return d > 1 ? 1 : d;
 }

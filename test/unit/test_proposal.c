@@ -302,30 +302,91 @@ test_distance(void)
 		   "a new body and recipient is heavy");
 	}
 
-	/* long strings whose differing middles are too large for the table */
+	/* the cell budget (16 M) of one distance: exact within it, the upper bound beyond */
 	{
-		size_t		n = 3000;
-		char	   *a = malloc(n + 1),
-				   *b = malloc(n + 1);
+		char	   *ab = malloc(5001),
+				   *ba = malloc(5001);
 		json_t	   *ja,
 				   *jb;
 
-		memset(a, 'a', n);
-		memset(b, 'b', n);
-		a[n] = b[n] = '\0';
-		ja = json_string(a);
-		jb = json_string(b);
-		is_double(alfred_proposal_edit_distance(ja, jb), 1, 0, "3000 x 3000 falls back to the bound");
-		b[0] = 'a';
-		memset(b + 1, 'a', n - 2);
+		/* "abab..." vs "baba...": no common prefix or suffix, exact distance 2 */
+		for (int i = 0; i < 5000; i++)
+		{
+			ab[i] = "ab"[i % 2];
+			ba[i] = "ba"[i % 2];
+		}
+		ab[2000] = ba[2000] = '\0';
+		ja = json_string(ab);
+		jb = json_string(ba);
+		is_double(alfred_proposal_edit_distance(ja, jb), 2.0 / 2000, 1e-12,
+				  "2000 x 2000 letters (4 M cells) are aligned exactly");
+		json_decref(ja);
 		json_decref(jb);
-		jb = json_string(b);
-		is_double(alfred_proposal_edit_distance(ja, jb), 1.0 / 3000, 1e-12,
+
+		ab[2000] = 'a';
+		ba[2000] = 'b';
+		ab[5000] = ba[5000] = '\0';
+		ja = json_string(ab);
+		jb = json_string(ba);
+		is_double(alfred_proposal_edit_distance(ja, jb), 1, 0,
+				  "5000 x 5000 letters (25 M cells) cost the upper bound");
+		json_decref(ja);
+		json_decref(jb);
+
+		/* five such 2000-letter pairs: four fit in the budget, the fifth does not */
+		ab[2000] = ba[2000] = '\0';
+		ja = json_object();
+		jb = json_object();
+		for (int k = 0; k < 5; k++)
+		{
+			char		key[16];
+
+			snprintf(key, sizeof(key), "k%d", k);
+			json_object_set_new(ja, key, json_string(ab));
+			json_object_set_new(jb, key, json_string(ba));
+		}
+		is_double(alfred_proposal_edit_distance(ja, jb), (4 * 2 + 2000) / 10000.0, 1e-12,
+				  "the budget is shared by all the alignments of one distance");
+		json_decref(ja);
+		json_decref(jb);
+
+		/* a long string with one change is trimmed to it and costs no cells */
+		memset(ab, 'a', 5000);
+		memcpy(ba, ab, 5000);
+		ba[2500] = 'b';
+		ab[5000] = ba[5000] = '\0';
+		ja = json_string(ab);
+		jb = json_string(ba);
+		is_double(alfred_proposal_edit_distance(ja, jb), 1.0 / 5000, 1e-12,
 				  "a long string with one change is trimmed to it, not bounded");
 		json_decref(ja);
 		json_decref(jb);
-		free(a);
-		free(b);
+		free(ab);
+		free(ba);
+	}
+
+	/* arrays: many long elements compared pairwise stay within the budget */
+	{
+		json_t	   *ja = json_array(),
+				   *jb = json_array();
+		char	   *s = malloc(1001);
+
+		for (int i = 0; i < 100; i++)
+		{
+			for (int c = 0; c < 1000; c++)
+				s[c] = (char) ('a' + (i * 7 + c * 13) % 26);
+			s[1000] = '\0';
+			json_array_append_new(ja, json_string(s));
+			s[0] = 'A';
+			s[999] = 'Z';
+			json_array_append_new(jb, json_string(s));
+		}
+		ok(alfred_proposal_edit_distance(ja, jb) >= 0.002 &&
+		   alfred_proposal_edit_distance(ja, jb) <= 1,
+		   "100 x 100 elements of 1000 letters each finish (bounded) in range");
+		json_decref(ja);
+		json_decref(jb);
+		free(s);
 	}
 }
 
