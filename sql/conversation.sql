@@ -51,6 +51,21 @@ SELECT messages, summarized_at FROM alfred.summaries_due WHERE kind = 'lifetime'
 SELECT user_id, total_messages, summarized_threshold, conversation_summary
 FROM alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000b0', 'Bob: new.');
 
+-- end to end through alfred.add_message, which keeps the counters
+SELECT count(alfred.add_message('00000000-0000-0000-0010-0000000000b0', 'user', 'message ' || i))
+FROM generate_series(1, 50) i;
+SELECT message_count, needs_summary FROM alfred.chat_sessions
+WHERE user_id = '00000000-0000-0000-0010-0000000000b0';
+SELECT (alfred.add_message('00000000-0000-0000-0010-0000000000b0', 'assistant', 'the 51st')).role;
+SELECT message_count, needs_summary FROM alfred.chat_sessions
+WHERE user_id = '00000000-0000-0000-0010-0000000000b0';
+SELECT count(alfred.add_message('00000000-0000-0000-0010-0000000000b0', 'user', 'more ' || i))
+FROM generate_series(1, 49) i;
+SELECT total_messages, summary_threshold, summarized_threshold FROM alfred.ai_contexts
+WHERE user_id = '00000000-0000-0000-0010-0000000000b0';
+SELECT kind, messages FROM alfred.summaries_due
+WHERE user_id = '00000000-0000-0000-0010-0000000000b0' ORDER BY kind;
+
 -- refusals
 SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000c001', ' ')$$);
 SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000ffff', 'x')$$);
