@@ -59,11 +59,19 @@ SELECT count(*) AS attachments FROM alfred.file_attachments;
 
 -- two days later the expired rows go, and their paths are returned; bob,
 -- acting for himself, removes only his own
-UPDATE alfred.file_attachments SET expires_at = expires_at - interval '2 days' WHERE expires_at IS NOT NULL;
-SET ROLE regress_rest_app;
-SELECT user_id, storage_path FROM alfred.expire_attachments();
+SELECT count(*) AS not_yet FROM alfred.expire_attachments();
 RESET ROLE;
-SELECT user_id, storage_path FROM alfred.expire_attachments() ORDER BY storage_path;
-SELECT count(*) AS expired_again FROM alfred.expire_attachments();
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SET ROLE regress_rest_app;
+SELECT user_id, storage_path FROM alfred.expire_attachments(now() + interval '2 days');
+RESET ROLE;
+SELECT alfred.reset_identity();
+SELECT user_id, storage_path FROM alfred.expire_attachments(now() + interval '2 days') ORDER BY storage_path;
+SELECT count(*) AS expired_again FROM alfred.expire_attachments(now() + interval '2 days');
 SELECT storage_path FROM alfred.file_attachments;
+-- run_maintenance does the same and reports the paths
+SELECT alfred.attach_file('00000000-0000-0000-0010-0000000000a1', 's3://files/ana/later.txt',
+	'later.txt', repeat('1', 64), 5, 'text/plain', expires_at => now() + interval '1 day') IS NOT NULL AS attached;
+SELECT r->'attachments_expired' AS attachments_expired
+FROM alfred.run_maintenance(now() + interval '2 days') r;
 ROLLBACK;

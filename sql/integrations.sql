@@ -37,6 +37,10 @@ SELECT name, status FROM alfred.mcp_servers ORDER BY name;
 SELECT alfred.check_integrations() AS marked_again;
 SELECT pg_temp.err($$SELECT alfred.check_integrations('0')$$);
 SELECT pg_temp.err($$SELECT alfred.check_integrations(NULL)$$);
+-- seen from two hours later, the fresh server is silent too (run_maintenance passes its now)
+SELECT alfred.check_integrations(now => now() + interval '2 hours') AS marked_later;
+SELECT name, status FROM alfred.mcp_servers ORDER BY name;
+UPDATE alfred.mcp_servers SET status = 'active' WHERE name = 'calendar';
 
 -- watcher runs: failures count up and keep the last error, success resets the count
 SELECT name, last_run_at = now() AS ran, error_count, last_error

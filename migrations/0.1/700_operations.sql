@@ -397,12 +397,18 @@ BEGIN
 		'proposals_expired', @extschema@.expire_proposals(),
 		'log_partitions_created', @extschema@.create_log_partitions(3),
 		'log_partitions_dropped',
-			to_jsonb(@extschema@.drop_log_partitions(@extschema@.retention_cutoff('system_logs', now))));
+			to_jsonb(@extschema@.drop_log_partitions(@extschema@.retention_cutoff('system_logs', now))),
+		-- integrations and attachments (800_integrations, 800_attachments)
+		'mcp_servers_silent', @extschema@.check_integrations(now => now),
+		'attachments_expired',
+			(SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', e.user_id, 'storage_path', e.storage_path)
+			                           ORDER BY e.storage_path), '[]')
+			   FROM @extschema@.expire_attachments(now) e));
 	RETURN result;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
-'Applies the retention table (removes old proposals, logs, signals, chat messages, sent notifications, expired sessions, finished runs, engagement events), expires proposals, creates system_logs partitions ahead and drops old ones; returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+'Applies the retention table (removes old proposals, logs, signals, chat messages, sent notifications, expired sessions, finished runs, engagement events), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
 REVOKE ALL ON FUNCTION @extschema@.run_maintenance(timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tool_run_maintenance(user_id uuid, args jsonb)

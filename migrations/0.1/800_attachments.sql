@@ -63,16 +63,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.attach_file(uuid, text, text, text, bigint, text, uuid, text, timestamptz, boolean) IS
 'Record a stored file of a user (optionally on one of their tasks) with its SHA-256 checksum (64 hex digits, stored lower case), size in bytes and mime type; returns its id. 22023 for a bad checksum, size, mime type or expiry, P0002 for an unknown task, 42501 when the caller may not act for the user.';
 
-CREATE FUNCTION @extschema@.expire_attachments()
+CREATE FUNCTION @extschema@.expire_attachments(now timestamptz DEFAULT now())
 RETURNS TABLE (user_id uuid, attachment_id uuid, storage_path text)
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	DELETE FROM @extschema@.file_attachments f
-	WHERE f.expires_at <= now()
+	WHERE f.expires_at <= expire_attachments.now
 	  AND (@extschema@.caller_is_service() OR @extschema@.may_act_for(f.user_id))
 	RETURNING f.user_id, f.id, f.storage_path
 $$;
 
-COMMENT ON FUNCTION @extschema@.expire_attachments() IS
-'Maintenance: deletes the attachment rows whose expires_at has passed and returns their storage paths, for the caller to delete the files. A trusted service removes everyone''s; a user only their own.';
+COMMENT ON FUNCTION @extschema@.expire_attachments(timestamptz) IS
+'Maintenance: deletes the attachment rows whose expires_at is not after now and returns their storage paths, for the caller to delete the files. A trusted service removes everyone''s; a user only their own.';

@@ -35,7 +35,8 @@ $$;
 COMMENT ON FUNCTION @extschema@.mcp_heartbeat(text, text[]) IS
 'An MCP server reports it is alive: status becomes active, last_heartbeat now, and capabilities are replaced when given. For admins and trusted services (42501 otherwise); P0002 for an unknown server, 55000 for a disabled one.';
 
-CREATE FUNCTION @extschema@.check_integrations(silent_after interval DEFAULT '5 minutes')
+CREATE FUNCTION @extschema@.check_integrations(silent_after interval DEFAULT '5 minutes',
+                                               now timestamptz DEFAULT now())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -43,8 +44,8 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
-	IF silent_after IS NULL THEN
-		RAISE EXCEPTION 'argument "silent_after" must not be null' USING ERRCODE = '22004';
+	IF silent_after IS NULL OR check_integrations.now IS NULL THEN
+		RAISE EXCEPTION 'arguments "silent_after" and "now" must not be null' USING ERRCODE = '22004';
 	END IF;
 	IF silent_after <= interval '0' THEN
 		RAISE EXCEPTION 'invalid silence limit "%"', silent_after USING ERRCODE = '22023',
@@ -53,14 +54,14 @@ BEGIN
 	UPDATE @extschema@.mcp_servers
 	SET status = 'error'
 	WHERE is_active AND status = 'active'
-	  AND (last_heartbeat IS NULL OR last_heartbeat < now() - silent_after);
+	  AND (last_heartbeat IS NULL OR last_heartbeat < check_integrations.now - silent_after);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.check_integrations(interval) IS
-'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after as error; returns how many. Called by run_maintenance.';
+COMMENT ON FUNCTION @extschema@.check_integrations(interval, timestamptz) IS
+'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (before now) as error; returns how many. Called by run_maintenance.';
 
 CREATE FUNCTION @extschema@.watcher_report(watcher_id uuid, ok boolean, error text DEFAULT NULL)
 RETURNS @extschema@.watchers
