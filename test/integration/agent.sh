@@ -88,8 +88,10 @@ sed 's/^poll_interval.*/name = slow-2\n&/' "$W/slow.conf" >"$W/slow2.conf"
 start_agent s1 "$W/slow1.conf"
 task=$(schedule 'Slow' slow '{}')
 wait_sql "SELECT status FROM alfred.task_runs WHERE task_id = '$task'" running 15
-wait_log s1 'event=run_claimed' 5
-sleep 0.3
+for i in $(seq 1 100); do	# until the command has started (and noted its attempt)
+	[ -s "$W/slow.attempts" ] && break
+	sleep 0.1
+done
 cmd=$(pgrep -P "$(agent_pid s1)" || true)
 kill -KILL "$(agent_pid s1)"
 wait "$(agent_pid s1)" 2>/dev/null || true
