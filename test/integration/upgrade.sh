@@ -8,6 +8,7 @@
 . "$(dirname "$0")/worker_lib.bash"
 
 current=$(sed -n "s/^default_version *= *'\([^']*\)'/\1/p" "$ALFRED_SRC/alfred.control")
+shopt -s nullglob
 released=()
 for f in "$ALFRED_SRC"/migrations/alfred--*.sql; do
 	v=$(basename "$f" .sql); v=${v#alfred--}
