@@ -44,3 +44,50 @@ SELECT (SELECT count(*) FROM alfred.tasks) AS "tasks other sees",
 	   (SELECT count(*) FROM alfred.habits) AS "habits other sees";
 RESET ROLE;
 SELECT alfred.reset_identity();
+
+\echo '== the habit is logged three days running: a streak, in the user''s own today'
+SELECT id AS habit FROM alfred.habits WHERE user_id = :'demo' AND name = 'Morning run' \gset
+UPDATE alfred.habits SET frequency = 'daily', days_of_week = '{}' WHERE id = :'habit';
+SELECT (alfred.log_habit(:'habit', on_date => alfred.user_today(:'demo') - 2)).current_streak AS "day before yesterday";
+SELECT (alfred.log_habit(:'habit', on_date => alfred.user_today(:'demo') - 1)).current_streak AS "yesterday";
+SELECT (alfred.log_habit(:'habit')).current_streak AS "today (O(1) path)";
+SELECT name, current_streak, best_streak, total_completions FROM alfred.habits WHERE id = :'habit';
+
+\echo '== an agent proposes a task; the user approves it and alfred executes it, once'
+SELECT alfred.propose(:'demo', 'planner', 'create',
+					  '{"title": "Order moving boxes", "priority": "high"}',
+					  explanation => 'You have 30 books and no boxes yet.') AS proposal \gset
+SELECT status, action_type, explanation FROM alfred.proposals WHERE id = :'proposal';
+SELECT (alfred.approve(:'proposal', execute => true)).status AS "after approve + execute";
+SELECT signal_type FROM alfred.preference_signals WHERE proposal_id = :'proposal';
+SELECT title, priority, source FROM alfred.tasks WHERE title = 'Order moving boxes';
+
+\echo '== how proactive should alfred be? Three dismissed nudges suppress the type'
+SELECT round(alfred.suggestion_score(:'demo', 'nudge', 0.8)::numeric, 3) AS "score before";
+SELECT (alfred.record_engagement(:'demo', 'nudge', 'dismissed', 'notification')).suppressed_types,
+	   (alfred.record_engagement(:'demo', 'nudge', 'dismissed', 'notification')).suppressed_types,
+	   (alfred.record_engagement(:'demo', 'nudge', 'dismissed', 'notification')).suppressed_types AS "suppressed after 3";
+SELECT round(alfred.suggestion_score(:'demo', 'nudge', 0.8)::numeric, 3) AS "score after";
+
+\echo '== the proactive engine: a briefing scheduled 2 seconds ahead, run by the background worker'
+SELECT alfred.schedule_task(:'demo', 'Demo briefing', 'daily_briefing',
+							at => now() + interval '2 seconds') AS briefing_task \gset
+SELECT alfred.schedule_task(:'demo', 'Weekday briefing', 'daily_briefing', cron => '0 7 * * MON-FRI',
+							timezone => 'Europe/Paris') IS NOT NULL AS "recurring briefing scheduled";
+SELECT name, task_type, schedule_cron, timezone, next_run_at FROM alfred.scheduled_tasks ORDER BY name;
+\echo 'waiting for the worker (no one calls the tick) ...'
+DO $$
+BEGIN
+	FOR i IN 1 .. 100 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM alfred.task_runs r WHERE r.status = 'succeeded');
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END $$;
+SELECT t.name, r.status, r.started_at - r.due_at AS "started after due", n.title AS notification
+  FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.id = r.task_id
+  LEFT JOIN alfred.notifications n ON n.user_id = r.user_id AND n.id = r.notification_id;
+SELECT pid IS NOT NULL AS "worker running", state, runs_done FROM alfred.worker_status;
+
+\echo '== the daily briefing, as an app would render it'
+SELECT alfred.today(:'demo') ->> 'summary' AS "today's summary";
+SELECT jsonb_object_keys(alfred.today(:'demo')) AS "the briefing also holds";
