@@ -82,7 +82,12 @@ RESET ROLE;
 CREATE ROLE alfred_service NOLOGIN;
 SELECT alfred.grant_usage('alfred_service');
 GRANT alfred_service TO regress_alfred_agent;
+SELECT alfred.caller_is_service() AS superuser_is_service;
+SET ROLE regress_alfred_app;
+SELECT alfred.caller_is_service() AS app_is_not;
+RESET ROLE;
 SET ROLE regress_alfred_agent;
+SELECT alfred.caller_is_service() AS agent_is;
 SELECT alfred.act_as(:'bob') = :'bob' AS service_may_act_as;
 SELECT alfred.create_user('olga@example.com', 'observer123', role => 'observer') IS NOT NULL AS service_creates_observer;
 RESET ROLE;
@@ -90,6 +95,26 @@ SELECT alfred.reset_identity();
 SET ROLE regress_alfred_app;
 SELECT alfred.create_user('eve@example.com', 'sneaky-admin', role => 'admin');
 RESET ROLE;
+
+-- current_user_role follows users.role and status, read at each statement.
+SELECT alfred.act_as(:'bob') = :'bob' AS bob;
+SELECT alfred.current_user_role();
+UPDATE alfred.users SET role = 'observer' WHERE id = :'bob';
+SELECT alfred.current_user_role();
+UPDATE alfred.users SET role = 'user', status = 'inactive' WHERE id = :'bob';
+SELECT alfred.current_user_role() IS NULL AS inactive_has_no_role;
+UPDATE alfred.users SET status = 'active' WHERE id = :'bob';
+SELECT alfred.reset_identity();
+SELECT alfred.current_user_role() IS NULL AS nobody_has_no_role;
+
+-- grant_usage and enable_tenant_rls refuse nonsense.
+SELECT alfred.grant_usage(NULL);
+SELECT alfred.enable_tenant_rls('alfred.tasks', ARRAY['TRUNCATE']);
+
+-- Time zones: PostgreSQL's own library decides.
+SELECT tz, alfred.is_valid_timezone(tz)
+  FROM unnest(ARRAY['UTC', 'Europe/Paris', 'america/new_york', 'Pacific/Apia', 'Mars/Olympus', '', 'Europe/']) AS tz;
+SELECT alfred.is_valid_timezone(NULL) IS NULL AS strict;
 
 -- A suspended user's token stops working.
 UPDATE alfred.users SET status = 'suspended' WHERE id = :'ann';

@@ -370,7 +370,7 @@ DECLARE
 						 OR (SELECT @extschema@.current_user_role()) = ''admin''';
 BEGIN
 	IF NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
-		RAISE EXCEPTION 'invalid commands %', commands
+		RAISE EXCEPTION 'invalid commands "%"', commands
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
 	END IF;
