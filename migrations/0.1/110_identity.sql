@@ -356,6 +356,45 @@ $$;
 -- Row-level security
 ------------------------------------------------------------------------------
 
+-- The policies compare user_id with an array computed once per statement (an
+-- InitPlan), so "user_id = ANY (...)" is an index condition: a query that
+-- relies on row-level security alone still uses the (user_id, …) indexes.
+CREATE FUNCTION @extschema@.readable_user_ids()
+RETURNS uuid[]
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+		WHEN me.role IN ('admin', 'observer') THEN (SELECT coalesce(array_agg(u.id), '{}') FROM @extschema@.users u)
+		WHEN @extschema@.current_user_id() IS NOT NULL THEN ARRAY[@extschema@.current_user_id()]
+		ELSE '{}'::uuid[]
+	END
+	  FROM (SELECT @extschema@.current_user_role() AS role) AS me
+$$;
+COMMENT ON FUNCTION @extschema@.readable_user_ids() IS
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves (none without an identity).';
+
+CREATE FUNCTION @extschema@.writable_user_ids()
+RETURNS uuid[]
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE me.role
+		WHEN 'admin' THEN (SELECT coalesce(array_agg(u.id), '{}') FROM @extschema@.users u)
+		WHEN 'user' THEN ARRAY[@extschema@.current_user_id()]
+		ELSE '{}'::uuid[]
+	END
+	  FROM (SELECT @extschema@.current_user_role() AS role) AS me
+$$;
+COMMENT ON FUNCTION @extschema@.writable_user_ids() IS
+'The users whose rows the current alfred user may write: everyone for admins, themselves for active users, nobody for observers and inactive users.';
+
 CREATE FUNCTION @extschema@.enable_tenant_rls(rel regclass,
 											  commands text[] DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE'])
 RETURNS void
@@ -363,16 +402,19 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	can_read	text := 'user_id = @extschema@.current_user_id()
-						 OR (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer'')';
-	can_write	text := '(user_id = @extschema@.current_user_id()
-						  AND (SELECT @extschema@.current_user_role()) = ''user'')
-						 OR (SELECT @extschema@.current_user_role()) = ''admin''';
+	can_read	text := 'user_id = ANY ((SELECT @extschema@.readable_user_ids())::uuid[])';
+	can_write	text := 'user_id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[])';
 BEGIN
-	IF NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
+	IF commands IS NULL OR NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
 		RAISE EXCEPTION 'invalid commands "%"', commands
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
+	END IF;
+	-- Rows of nobody (system events in a log) are for admins and observers.
+	IF NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = 'user_id') THEN
+		can_read := can_read || ' OR (user_id IS NULL
+									  AND (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer''))';
+		can_write := can_write || ' OR (user_id IS NULL AND (SELECT @extschema@.current_user_role()) = ''admin'')';
 	END IF;
 	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
 	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT USING (%s)', rel, can_read);
@@ -414,14 +456,10 @@ $$;
 -- Users see their own account; admins all; observers read all.
 ALTER TABLE @extschema@.users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY users_read ON @extschema@.users FOR SELECT
-	USING (id = @extschema@.current_user_id()
-		   OR (SELECT @extschema@.current_user_role()) IN ('admin', 'observer'));
-CREATE POLICY users_update_self ON @extschema@.users FOR UPDATE
-	USING (id = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
-	WITH CHECK (id = @extschema@.current_user_id());
-CREATE POLICY users_admin_update ON @extschema@.users FOR UPDATE
-	USING ((SELECT @extschema@.current_user_role()) = 'admin')
-	WITH CHECK ((SELECT @extschema@.current_user_role()) = 'admin');
+	USING (id = ANY ((SELECT @extschema@.readable_user_ids())::uuid[]));
+CREATE POLICY users_update ON @extschema@.users FOR UPDATE
+	USING (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]))
+	WITH CHECK (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]));
 
 -- Seed 004: a task's assignee sees it and may update it (but not hand it on).
 CREATE POLICY tasks_assignee_read ON @extschema@.tasks FOR SELECT
