@@ -99,13 +99,20 @@ RESET ROLE;
 -- current_user_role follows users.role and status, read at each statement.
 SELECT alfred.act_as(:'bob') = :'bob' AS bob;
 SELECT alfred.current_user_role();
+SELECT alfred.readable_user_ids() = ARRAY[:'bob']::uuid[] AS reads_self,
+	   alfred.writable_user_ids() = ARRAY[:'bob']::uuid[] AS writes_self;
 UPDATE alfred.users SET role = 'observer' WHERE id = :'bob';
 SELECT alfred.current_user_role();
+SELECT cardinality(alfred.readable_user_ids()) = (SELECT count(*) FROM alfred.users) AS observer_reads_all,
+	   alfred.writable_user_ids() AS observer_writes;
+UPDATE alfred.users SET role = 'admin' WHERE id = :'bob';
+SELECT cardinality(alfred.writable_user_ids()) = (SELECT count(*) FROM alfred.users) AS admin_writes_all;
 UPDATE alfred.users SET role = 'user', status = 'inactive' WHERE id = :'bob';
 SELECT alfred.current_user_role() IS NULL AS inactive_has_no_role;
 UPDATE alfred.users SET status = 'active' WHERE id = :'bob';
 SELECT alfred.reset_identity();
 SELECT alfred.current_user_role() IS NULL AS nobody_has_no_role;
+SELECT alfred.readable_user_ids() AS nobody_reads, alfred.writable_user_ids() AS nobody_writes;
 
 -- grant_usage and enable_tenant_rls refuse nonsense.
 SELECT alfred.grant_usage(NULL);

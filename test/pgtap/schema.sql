@@ -1,7 +1,7 @@
 -- The unified schema: every table, its primary key and foreign keys, and the
 -- tenant-key rules (docs/seed-map.md).
 BEGIN;
-SELECT plan(133);
+SELECT plan(162);
 
 SELECT has_schema('alfred');
 
@@ -117,6 +117,41 @@ SELECT is_empty($$
 	 WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p', 'v')
 	   AND obj_description(c.oid, 'pg_class') IS NULL
 $$, 'every table and view has a comment');
+
+-- Project-wide rules for functions (STYLE.md): every function of alfred has a
+-- comment and named arguments, and every SECURITY DEFINER one pins a
+-- search_path that starts with pg_catalog.
+SELECT is_empty($$
+	SELECT p.oid::regprocedure::text FROM pg_proc p
+	 WHERE p.pronamespace = 'alfred'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL
+$$, 'every function has a comment');
+SELECT is_empty($$
+	SELECT p.oid::regprocedure::text FROM pg_proc p
+	 WHERE p.pronamespace = 'alfred'::regnamespace AND p.pronargs > 0
+	   AND (p.proargnames IS NULL OR '' = ANY (p.proargnames[1:p.pronargs]))
+$$, 'every function names its arguments');
+SELECT is_empty($$
+	SELECT p.oid::regprocedure::text FROM pg_proc p
+	 WHERE p.pronamespace = 'alfred'::regnamespace AND p.prosecdef
+	   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=pg_catalog%')
+$$, 'every SECURITY DEFINER function pins search_path, pg_catalog first');
+
+-- Identity functions: signatures, and which run as the extension owner.
+SELECT has_function('alfred', f, a, format('function %s(%s) exists', f, array_to_string(a, ', ')))
+  FROM (VALUES ('current_user_id', '{}'::text[]), ('set_session', '{text,boolean}'), ('act_as', '{uuid,boolean}'),
+			   ('reset_identity', '{boolean}'), ('login', '{text,text,interval,inet,text}'), ('logout', '{text}'),
+			   ('change_password', '{text,text}'), ('set_password', '{uuid,text}'), ('grant_usage', '{regrole}'),
+			   ('create_user', '{text,text,text,text,text,text,text,text,text,text,jsonb}'),
+			   ('create_log_partitions', '{integer}')) AS f (f, a);
+SELECT is_definer('alfred', f, a, format('%s runs as the extension owner', f))
+  FROM (VALUES ('create_user', '{text,text,text,text,text,text,text,text,text,text,jsonb}'::text[]),
+			   ('login', '{text,text,interval,inet,text}'), ('logout', '{text}'), ('change_password', '{text,text}'),
+			   ('set_password', '{uuid,text}'), ('identity_of_token', '{text}'), ('identity_of_user', '{uuid}'),
+			   ('current_user_role', '{}'), ('readable_user_ids', '{}'), ('writable_user_ids', '{}')) AS f (f, a);
+SELECT isnt_definer('alfred', f, a, format('%s runs as its caller', f))
+  FROM (VALUES ('set_session', '{text,boolean}'::text[]), ('act_as', '{uuid,boolean}'), ('grant_usage', '{regrole}'),
+			   ('current_user_id', '{}')) AS f (f, a);
+SELECT volatility_is('alfred', 'current_user_id', '{}'::text[], 'stable', 'current_user_id is stable (an index condition)');
 
 -- system_logs is partitioned by month, with a default partition.
 SELECT is(relkind, 'p'::"char", 'system_logs is partitioned') FROM pg_class WHERE oid = 'alfred.system_logs'::regclass;

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# bench/schema_rls.sh: what identity and row-level security cost per request.
+#
+#   ALFRED_PGROOT=/tmp/pgroot-x ALFRED_PORT=555NN nice bench/schema_rls.sh
+#
+# $USERS users with $TASKS tasks each.  One pgbench run per variant, each a
+# transaction that counts one random user's pending tasks:
+#   baseline    superuser, no identity, WHERE user_id = <user>  (RLS bypassed)
+#   act_as      an app role in alfred_service: act_as(<user>, true), then the
+#               same query (policies applied on top of the explicit user_id)
+#   rls only    the same, but the query has no user_id: RLS alone picks the rows
+#   set_session an app role: set_session(<token>, true) (SHA-256 lookup), then
+#               the RLS-only query
+# Prints TPS and the ratio to the baseline.
+. "$(dirname "$0")/../test/lib.sh"
+cd "$ALFRED_SRC"
+
+USERS=${USERS:-1000}
+TASKS=${TASKS:-100}
+SECONDS_EACH=${SECONDS_EACH:-8}
+CLIENTS=${CLIENTS:-2}
+DB=bench_rls
+
+build_and_install
+start_cluster
+work=$(mktemp -d)
+trap 'stop_cluster; rm -rf "$work"' EXIT
+create_db $DB
+PGBENCH=$PGBIN/pgbench
+
+log "loading $USERS users with $TASKS tasks each"
+psql_q -d $DB <<SQL >/dev/null
+SET client_min_messages = warning;
+SET alfred.password_cost = 4;
+CREATE FUNCTION public.nid(n int) RETURNS uuid LANGUAGE sql IMMUTABLE
+	AS \$\$ SELECT ('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid \$\$;
+INSERT INTO alfred.users (id, email, password_hash)
+	SELECT nid(u), 'bench' || u || '@example.com', crypt('bench password', gen_salt('bf', 4))
+	  FROM generate_series(1, $USERS) u;
+INSERT INTO alfred.tasks (user_id, title, status)
+	SELECT nid(u), 'task ' || t, CASE WHEN t % 3 = 0 THEN 'completed' ELSE 'pending' END
+	  FROM generate_series(1, $USERS) u, generate_series(1, $TASKS) t;
+CREATE TABLE public.bench_tokens (n int PRIMARY KEY, token text);
+INSERT INTO public.bench_tokens SELECT u, alfred.login('bench' || u || '@example.com', 'bench password')
+  FROM generate_series(1, $USERS) u;
+DROP ROLE IF EXISTS bench_app;
+DO \$\$ BEGIN CREATE ROLE alfred_service NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+CREATE ROLE bench_app LOGIN IN ROLE alfred_service;
+SELECT alfred.grant_usage('bench_app');
+GRANT SELECT ON public.bench_tokens TO bench_app;
+VACUUM ANALYZE;
+SQL
+
+cat >"$work/baseline.sql" <<SQL
+\set u random(1, $USERS)
+BEGIN;
+SELECT count(*) FROM alfred.tasks WHERE user_id = nid(:u) AND status = 'pending';
+COMMIT;
+SQL
+cat >"$work/act_as.sql" <<SQL
+\set u random(1, $USERS)
+BEGIN;
+SELECT alfred.act_as(nid(:u), true);
+SELECT count(*) FROM alfred.tasks WHERE user_id = nid(:u) AND status = 'pending';
+COMMIT;
+SQL
+cat >"$work/rls_only.sql" <<SQL
+\set u random(1, $USERS)
+BEGIN;
+SELECT alfred.act_as(nid(:u), true);
+SELECT count(*) FROM alfred.tasks WHERE status = 'pending';
+COMMIT;
+SQL
+cat >"$work/set_session.sql" <<SQL
+\set u random(1, $USERS)
+SELECT token FROM public.bench_tokens WHERE n = :u \gset
+BEGIN;
+SELECT alfred.set_session(:'token', true);
+SELECT count(*) FROM alfred.tasks WHERE status = 'pending';
+COMMIT;
+SQL
+
+run() {	# run <script> <role>
+	"$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_EACH" -U "$2" -f "$work/$1.sql" $DB 2>&1 |
+		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+
+base=$(run baseline postgres)
+printf '%-12s %10s %7s\n' variant tps ratio
+printf '%-12s %10.0f %7.2f\n' baseline "$base" 1
+for v in act_as rls_only set_session; do
+	tps=$(run $v bench_app)
+	printf '%-12s %10.0f %7.2f\n' "$v" "$tps" "$(echo "$tps / $base" | bc -l)"
+done
