@@ -14,8 +14,8 @@ END $$;
 
 
 INSERT INTO alfred.users (id, email, password_hash, display_name, timezone) VALUES
-	('00000000-0000-0000-0000-00000000000a', 'ada@example.com', crypt('x', gen_salt('bf', 4)), 'Ada', 'Europe/Paris'),
-	('00000000-0000-0000-0000-00000000000b', 'bob@example.com', crypt('x', gen_salt('bf', 4)), NULL, 'UTC');
+	('00000000-0000-0000-0000-00000000000a', 'ada.scheduler@example.com', crypt('x', gen_salt('bf', 4)), 'Ada', 'Europe/Paris'),
+	('00000000-0000-0000-0000-00000000000b', 'bob.scheduler@example.com', crypt('x', gen_salt('bf', 4)), NULL, 'UTC');
 
 -- tools: the side effects of a tool land in test_log
 CREATE TABLE test_log (n serial, user_id uuid, note text);

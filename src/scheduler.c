@@ -29,7 +29,9 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
@@ -94,7 +96,8 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+		/* generic plans: a tick runs each statement once, custom plans would replan it every time */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -131,45 +134,72 @@ static const char *claim_retries_sql =
 "   FOR UPDATE OF r SKIP LOCKED";
 
 /*
- * Records one attempt: $1 user, $2 task, $3 run id (NULL: a new run),
- * $4 status, $5 result, $6 error, $7 started_at, $8 duration_ms,
- * $9 attempt, $10 due_at, $11 missed, $12 next_attempt_at, $13 prompt,
- * $14 advance the task (a new slot), $15 its next_run_at, $16 final
- * (counts and notification), $17 task name.  The notification is
- * alfred.run_notification's, shared with the agent API.
+ * Records a batch of attempts in one statement: $1..$17 are parallel arrays
+ * (user, task, run id, status, result, error, started_at, duration_ms,
+ * attempt, due_at, missed slots, next_attempt_at, prompt, advance the task
+ * to a new slot, its next_run_at, final (counts and notification), task
+ * name).  The notification says what alfred.run_notification says for the
+ * agent API (keep them in step); a batch makes one statement of what would
+ * be hundreds.
  */
 static const char *record_sql =
-"WITH ids AS ( "
-"  SELECT coalesce($3, gen_random_uuid()) AS run_id "
+"WITH o AS ( "
+"  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], "
+"         $7::timestamptz[], $8::int[], $9::int[], $10::timestamptz[], $11::int[], "
+"         $12::timestamptz[], $13::text[], $14::bool[], $15::timestamptz[], $16::bool[], $17::text[]) "
+"    AS o(user_id, task_id, run_id, status, result, error, started_at, duration_ms, attempt, "
+"         due_at, missed, next_attempt_at, prompt, advance, next_run_at, final, name) "
+"), j AS ( "
+"  SELECT o.*, CASE WHEN o.status = 'succeeded' AND left(ltrim(o.result), 1) = '{' "
+"                   THEN o.result::jsonb END AS r "
+"    FROM o WHERE o.final "
+"), p AS ( "
+"  SELECT j.*, j.started_at + make_interval(secs => j.duration_ms / 1000.0) AS at, u.timezone, "
+"         s.quiet_hours_start, s.quiet_hours_end, "
+"         CASE WHEN j.r->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j.r->>'priority' "
+"              WHEN j.status = 'succeeded' THEN 'normal' ELSE 'high' END AS priority "
+"    FROM j JOIN alfred.users u ON u.id = j.user_id "
+"    LEFT JOIN alfred.user_settings s ON s.user_id = j.user_id "
 "), note AS ( "
-"  SELECT alfred.run_notification($1, $2, run_id, $17, $4, $5, $6, "
-"                                 $7 + make_interval(secs => $8 / 1000.0)) AS id "
-"    FROM ids WHERE $16 "
+"  INSERT INTO alfred.notifications (user_id, type, title, message, priority, scheduled_for, data) "
+"  SELECT user_id, 'scheduled_task', "
+"         coalesce(r->>'title', CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
+"         CASE WHEN status = 'succeeded' THEN coalesce(r->>'message', result) ELSE error END, "
+"         priority, "
+"         CASE WHEN priority <> 'urgent' "
+"              THEN alfred.quiet_hours_end_at(at, timezone, quiet_hours_start, quiet_hours_end) END, "
+"         jsonb_build_object('task_id', task_id, 'run_id', run_id, 'status', status) "
+"    FROM p "
+"  RETURNING id, (data->>'run_id')::uuid AS run_id "
 "), run AS ( "
 "  INSERT INTO alfred.task_runs AS tr (user_id, id, task_id, status, attempt, due_at, started_at, "
 "         finished_at, duration_ms, missed_slots, prompt, result, error, notification_id, "
 "         next_attempt_at) "
-"  SELECT $1, ids.run_id, $2, $4, $9, $10, $7, "
-"         CASE WHEN $4 IN ('succeeded', 'failed') "
-"              THEN $7 + make_interval(secs => $8 / 1000.0) END, "
-"         CASE WHEN $4 = 'queued' THEN NULL ELSE $8 END, $11, $13, $5, $6, "
-"         (SELECT id FROM note), $12 "
-"    FROM ids "
+"  SELECT o.user_id, o.run_id, o.task_id, o.status, o.attempt, o.due_at, o.started_at, "
+"         CASE WHEN o.final THEN o.started_at + make_interval(secs => o.duration_ms / 1000.0) END, "
+"         CASE WHEN o.status = 'queued' THEN NULL ELSE o.duration_ms END, o.missed, o.prompt, "
+"         o.result, o.error, note.id, o.next_attempt_at "
+"    FROM o LEFT JOIN note ON note.run_id = o.run_id "
 "  ON CONFLICT (user_id, id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, "
 "         started_at = excluded.started_at, finished_at = excluded.finished_at, "
 "         duration_ms = excluded.duration_ms, result = excluded.result, error = excluded.error, "
 "         notification_id = excluded.notification_id, next_attempt_at = excluded.next_attempt_at "
-"  RETURNING id, notification_id "
+"  RETURNING tr.id, tr.user_id, tr.status, tr.notification_id "
 "), task AS ( "
-"  UPDATE alfred.scheduled_tasks SET "
-"         next_run_at = CASE WHEN $14 THEN $15 ELSE next_run_at END, "
-"         status = CASE WHEN $16 AND task_type = 'one_time' THEN 'completed' ELSE status END, "
-"         last_run_at = CASE WHEN $14 THEN $7 ELSE last_run_at END, "
-"         run_count = run_count + CASE WHEN $16 AND $4 = 'succeeded' THEN 1 ELSE 0 END, "
-"         fail_count = fail_count + CASE WHEN $16 AND $4 = 'failed' THEN 1 ELSE 0 END "
-"   WHERE user_id = $1 AND id = $2 "
+"  UPDATE alfred.scheduled_tasks t SET "
+"         next_run_at = CASE WHEN a.advance THEN a.next_run_at ELSE t.next_run_at END, "
+"         status = CASE WHEN a.final AND t.task_type = 'one_time' THEN 'completed' ELSE t.status END, "
+"         last_run_at = CASE WHEN a.advance THEN a.started_at ELSE t.last_run_at END, "
+"         run_count = t.run_count + a.ok, fail_count = t.fail_count + a.failed "
+"    FROM (SELECT user_id, task_id, bool_or(advance) AS advance, "
+"                 max(next_run_at) FILTER (WHERE advance) AS next_run_at, "
+"                 max(started_at) FILTER (WHERE advance) AS started_at, bool_or(final) AS final, "
+"                 count(*) FILTER (WHERE final AND status = 'succeeded')::int AS ok, "
+"                 count(*) FILTER (WHERE final AND status = 'failed')::int AS failed "
+"            FROM o GROUP BY user_id, task_id) a "
+"   WHERE t.user_id = a.user_id AND t.id = a.task_id "
 ") "
-"SELECT id, notification_id FROM run";
+"SELECT id, user_id, status, notification_id FROM run";
 
 static const char *next_due_sql =
 "SELECT least((SELECT min(next_run_at) FROM alfred.scheduled_tasks "
@@ -430,64 +460,132 @@ queue_external(const DueRun *run, TimestampTz now, bool real_clock, Outcome *out
 
 /*---- recording ----*/
 
-static void
-record(const DueRun *run, const Outcome *out, bool advance, TimestampTz next_run_at,
-	   int missed, bool final)
+#define RECORD_COLUMNS 17
+
+static const Oid record_types[RECORD_COLUMNS] = {
+	UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, INT4OID,
+	TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, BOOLOID, TEXTOID
+};
+
+/* The outcomes of one claimed batch, column by column. */
+typedef struct Batch
 {
-	Oid			types[17] = {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID,
-							 TIMESTAMPTZOID, INT4OID, INT4OID, TIMESTAMPTZOID, INT4OID,
-							 TIMESTAMPTZOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, BOOLOID, TEXTOID};
-	Datum		values[17];
-	char		nulls[17];
+	int			n;
+	int			cap;
+	Datum	   *values[RECORD_COLUMNS];
+	bool	   *nulls[RECORD_COLUMNS];
+} Batch;
+
+static void
+batch_init(Batch *b, int cap)
+{
+	b->n = 0;
+	b->cap = Max(cap, 1);
+	for (int c = 0; c < RECORD_COLUMNS; c++)
+	{
+		b->values[c] = palloc(b->cap * sizeof(Datum));
+		b->nulls[c] = palloc(b->cap * sizeof(bool));
+	}
+}
+
+static inline void
+put(Batch *b, int col, Datum value, bool isnull)
+{
+	b->values[col][b->n] = isnull ? (Datum) 0 : value;
+	b->nulls[col][b->n] = isnull;
+}
+
+static inline void
+put_text(Batch *b, int col, const char *s)
+{
+	put(b, col, s ? CStringGetTextDatum(s) : (Datum) 0, s == NULL);
+}
+
+static void
+batch_add(Batch *b, const DueRun *run, const Outcome *out, bool advance,
+		  TimestampTz next_run_at, bool final)
+{
+	Assert(b->n < b->cap);
+	put(b, 0, run->user_id, false);
+	put(b, 1, run->task_id, false);
+	put(b, 2, run->run_id, false);
+	put(b, 3, CStringGetTextDatum(out->status), false);
+	put_text(b, 4, out->result);
+	put_text(b, 5, out->error);
+	put(b, 6, TimestampTzGetDatum(out->started_at), false);
+	put(b, 7, Int32GetDatum(out->duration_ms), false);
+	put(b, 8, Int32GetDatum(run->attempt), false);
+	put(b, 9, TimestampTzGetDatum(run->due), false);
+	put(b, 10, Int32GetDatum(run->missed), false);
+	put(b, 11, TimestampTzGetDatum(out->next_attempt_at), out->next_attempt_at == 0);
+	put_text(b, 12, out->prompt);
+	put(b, 13, BoolGetDatum(advance), false);
+	put(b, 14, TimestampTzGetDatum(next_run_at), next_run_at == 0);
+	put(b, 15, BoolGetDatum(final), false);
+	put(b, 16, CStringGetTextDatum(run->name), false);
+	b->n++;
+}
+
+static Datum
+column_array(const Batch *b, int col)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {b->n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(record_types[col], &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(b->values[col], b->nulls[col], 1, dims, lbs,
+											  record_types[col], typlen, typbyval, typalign));
+}
+
+static char *
+uuid_text(Datum uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+}
+
+/* Writes the batch (runs, notifications, tasks) and queues the NOTIFYs. */
+static void
+batch_record(const Batch *b)
+{
+	Oid			types[RECORD_COLUMNS];
+	Datum		args[RECORD_COLUMNS];
 	int			rc;
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = run->user_id;
-	values[1] = run->task_id;
-	values[2] = run->run_id;
-	nulls[2] = run->run_id == (Datum) 0 ? 'n' : ' ';
-	values[3] = CStringGetTextDatum(out->status);
-	values[4] = out->result ? CStringGetTextDatum(out->result) : (Datum) 0;
-	nulls[4] = out->result ? ' ' : 'n';
-	values[5] = out->error ? CStringGetTextDatum(out->error) : (Datum) 0;
-	nulls[5] = out->error ? ' ' : 'n';
-	values[6] = TimestampTzGetDatum(out->started_at);
-	values[7] = Int32GetDatum(out->duration_ms);
-	values[8] = Int32GetDatum(run->attempt);
-	values[9] = TimestampTzGetDatum(run->due);
-	values[10] = Int32GetDatum(missed);
-	values[11] = TimestampTzGetDatum(out->next_attempt_at);
-	nulls[11] = out->next_attempt_at ? ' ' : 'n';
-	values[12] = out->prompt ? CStringGetTextDatum(out->prompt) : (Datum) 0;
-	nulls[12] = out->prompt ? ' ' : 'n';
-	values[13] = BoolGetDatum(advance);
-	values[14] = TimestampTzGetDatum(next_run_at);
-	nulls[14] = next_run_at ? ' ' : 'n';
-	values[15] = BoolGetDatum(final);
-	values[16] = CStringGetTextDatum(run->name);
-
-	rc = SPI_execute_plan(prepare(&record_plan, record_sql, 17, types), values, nulls, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "recording a run of task \"%s\" failed: %s", run->name, SPI_result_code_string(rc));
-	if (final)
+	if (b->n == 0)
+		return;
+	for (int c = 0; c < RECORD_COLUMNS; c++)
 	{
+		types[c] = get_array_type(record_types[c]);
+		args[c] = column_array(b, c);
+	}
+	rc = SPI_execute_plan(prepare(&record_plan, record_sql, RECORD_COLUMNS, types),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) b->n)
+		elog(ERROR, "recording %d runs failed: %s", b->n, SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		Datum		note = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		Datum		note = SPI_getbinval(tuple, desc, 4, &isnull);
+		char	   *status = SPI_getvalue(tuple, desc, 3);
 
 		if (!isnull)
 			Async_Notify("alfred_notifications",
 						 psprintf("{\"user_id\":\"%s\",\"notification_id\":\"%s\"}",
-								  DatumGetCString(DirectFunctionCall1(uuid_out, run->user_id)),
-								  DatumGetCString(DirectFunctionCall1(uuid_out, note))));
+								  SPI_getvalue(tuple, desc, 2), uuid_text(note)));
+		else if (strcmp(status, "queued") == 0)
+			Async_Notify("alfred_runs", SPI_getvalue(tuple, desc, 1));
 	}
-	else if (strcmp(out->status, "queued") == 0)
-		Async_Notify("alfred_runs",
-					 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_freetuptable(SPI_tuptable);
 }
 
-/* Runs (or queues) one claimed row and records it. */
+/* Runs (or queues) one claimed row and adds its outcome to the batch. */
 static void
-execute(DueRun *run, TimestampTz now, bool real_clock, bool retry)
+execute(DueRun *run, TimestampTz now, bool real_clock, bool retry, Batch *batch)
 {
 	Outcome		out = {0};
 	TimestampTz next_run_at = 0;
@@ -496,22 +594,20 @@ execute(DueRun *run, TimestampTz now, bool real_clock, bool retry)
 
 	if (!retry)
 		next_run_at = next_slot(run, now, &missed);
+	run->missed = missed;
+	if (run->run_id == (Datum) 0)
+		run->run_id = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
 	if (run->external)
 		queue_external(run, now, real_clock, &out);
 	else
 		run_sql_tool(run, now, real_clock, &out);
 
 	if (strcmp(out.status, "retrying") == 0)
-	{
-		if (run->run_id == (Datum) 0)
-			run->run_id = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
 		out.next_attempt_at = retry_time(out.started_at, run->attempt - 1, run->run_id);
-	}
 	else if (strcmp(out.status, "queued") == 0)
 		out.next_attempt_at = out.started_at;	/* claimable from now, in order */
 	final = strcmp(out.status, "succeeded") == 0 || strcmp(out.status, "failed") == 0;
-	run->missed = missed;
-	record(run, &out, !retry, next_run_at, missed, final);
+	batch_add(batch, run, &out, !retry, next_run_at, final);
 }
 
 static int
@@ -521,21 +617,24 @@ claim_and_execute(SPIPlanPtr plan, TimestampTz now, int max, bool real_clock, bo
 	SPITupleTable *claimed;
 	uint64		n;
 	int			rc;
+	Batch		batch;
 
 	rc = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "claiming due tasks failed: %s", SPI_result_code_string(rc));
 	claimed = SPI_tuptable;
 	n = SPI_processed;
+	batch_init(&batch, (int) n);
 	for (uint64 i = 0; i < n; i++)
 	{
 		DueRun		run;
 
 		CHECK_FOR_INTERRUPTS();
 		read_claimed(claimed->vals[i], claimed->tupdesc, retry, &run);
-		execute(&run, now, real_clock, retry);
+		execute(&run, now, real_clock, retry, &batch);
 	}
 	SPI_freetuptable(claimed);
+	batch_record(&batch);
 	return (int) n;
 }
 

@@ -258,6 +258,11 @@ attach_slot(int index)
 	my_slot->state = WORKER_STARTING;
 	my_slot->started_at = GetCurrentTimestamp();
 	my_slot->next_wakeup = 0;
+	my_slot->last_tick = 0;
+	my_slot->ticks = 0;
+	my_slot->runs_done = 0;
+	my_slot->errors = 0;
+	my_slot->last_error[0] = '\0';
 	SpinLockRelease(&shared->mutex);
 	before_shmem_exit(release_slot, (Datum) 0);
 }

@@ -18,25 +18,34 @@ CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id);
 ------------------------------------------------------------------------------
 -- Helpers shared by the tick (C) and the agent API
 ------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.quiet_hours_end_at(at timestamptz, timezone text,
+	quiet_start time, quiet_end time)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	-- a single expression, so that the planner inlines it into the tick's statement
+	SELECT CASE
+			WHEN $3 < $4 THEN
+				CASE WHEN ($1 AT TIME ZONE $2)::time >= $3 AND ($1 AT TIME ZONE $2)::time < $4
+					 THEN (($1 AT TIME ZONE $2)::date + $4) AT TIME ZONE $2 END
+			WHEN $3 > $4 THEN
+				CASE WHEN ($1 AT TIME ZONE $2)::time >= $3
+					 THEN (($1 AT TIME ZONE $2)::date + 1 + $4) AT TIME ZONE $2
+					 WHEN ($1 AT TIME ZONE $2)::time < $4
+					 THEN (($1 AT TIME ZONE $2)::date + $4) AT TIME ZONE $2 END
+		   END
+$$;
+COMMENT ON FUNCTION @extschema@.quiet_hours_end_at(timestamptz, text, time, time) IS
+'When quiet hours from quiet_start to quiet_end (wall-clock times in timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside them or they are not set.';
+
 CREATE FUNCTION @extschema@.quiet_hours_end(user_id uuid, at timestamptz)
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT CASE
-			WHEN s.quiet_hours_start < s.quiet_hours_end THEN
-				CASE WHEN l.t >= s.quiet_hours_start AND l.t < s.quiet_hours_end
-					 THEN (l.d + s.quiet_hours_end) AT TIME ZONE u.timezone END
-			WHEN s.quiet_hours_start > s.quiet_hours_end THEN
-				CASE WHEN l.t >= s.quiet_hours_start
-					 THEN (l.d + 1 + s.quiet_hours_end) AT TIME ZONE u.timezone
-					 WHEN l.t < s.quiet_hours_end
-					 THEN (l.d + s.quiet_hours_end) AT TIME ZONE u.timezone END
-		   END
+	SELECT @extschema@.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
 	  FROM @extschema@.users u
-	  JOIN @extschema@.user_settings s ON s.user_id = u.id,
-		   LATERAL (SELECT (quiet_hours_end.at AT TIME ZONE u.timezone)::date AS d,
-						   (quiet_hours_end.at AT TIME ZONE u.timezone)::time AS t) l
-	 WHERE u.id = quiet_hours_end.user_id
+	  JOIN @extschema@.user_settings s ON s.user_id = u.id
+	 WHERE u.id = $1
 $$;
 COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
 'When the user''s quiet hours (user_settings, in users.timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside quiet hours or none are set.';
