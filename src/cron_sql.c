@@ -96,8 +96,7 @@ typedef struct cron_cache
 	day_memo	memo[DAY_MEMO_SIZE];	/* for cron, in wall-clock days */
 	char	   *tzname;
 	int			tzlen;
-	bool		expr_const;		/* the call site's expression is a constant */
-	bool		tz_const;		/* and so is its time zone */
+	bool		args_const;		/* the call site's expression and zone are constants */
 	cron_zone	zone;
 } cron_cache;
 
@@ -500,10 +499,13 @@ cron_prev_ts(const alfred_cron *c, cron_zone *zone, TimestampTz before, Timestam
 
 /*---- Per-call-site cache ----*/
 
+/* The parsed expression (argument 0) and zone (argument 2) of this call. */
 static cron_cache *
-get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
+get_cache(FunctionCallInfo fcinfo)
 {
 	cron_cache *cache = (cron_cache *) fcinfo->flinfo->fn_extra;
+	text	   *expr,
+			   *tz;
 	int			elen,
 				tlen;
 
@@ -514,11 +516,13 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 		cache->tzlen = -1;
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	else if (cache->expr_const && (cache->tz_const || tz == NULL))
+	else if (cache->args_const)
 		return cache;			/* constants cannot change within one execution */
-	elen = VARSIZE_ANY_EXHDR(expr);
-	tlen = tz ? VARSIZE_ANY_EXHDR(tz) : 0;
 
+	expr = PG_GETARG_TEXT_PP(0);
+	tz = PG_GETARG_TEXT_PP(2);
+	elen = VARSIZE_ANY_EXHDR(expr);
+	tlen = VARSIZE_ANY_EXHDR(tz);
 	if (cache->exprlen != elen || memcmp(cache->expr, VARDATA_ANY(expr), elen) != 0)
 	{
 		char	   *s = text_to_cstring(expr);
@@ -534,7 +538,7 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 			cache->memo_gen = 1;
 		pfree(s);
 	}
-	if (tz && (cache->tzlen != tlen || memcmp(cache->tzname, VARDATA_ANY(tz), tlen) != 0))
+	if (cache->tzlen != tlen || memcmp(cache->tzname, VARDATA_ANY(tz), tlen) != 0)
 	{
 		char	   *s = text_to_cstring(tz);
 		pg_tz	   *z = zone_or_error(s);
@@ -547,8 +551,8 @@ get_cache(FunctionCallInfo fcinfo, text *expr, text *tz)
 		cache->zone.tz = z;
 		pfree(s);
 	}
-	cache->expr_const = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
-	cache->tz_const = tz && get_fn_expr_arg_stable(fcinfo->flinfo, 2);
+	cache->args_const = get_fn_expr_arg_stable(fcinfo->flinfo, 0) &&
+		get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 	return cache;
 }
 
@@ -558,7 +562,7 @@ PG_FUNCTION_INFO_V1(alfred_cron_next_sql);
 Datum
 alfred_cron_next_sql(PG_FUNCTION_ARGS)
 {
-	cron_cache *cache = get_cache(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(2));
+	cron_cache *cache = get_cache(fcinfo);
 	TimestampTz result;
 
 	if (!cron_next_ts(&cache->cron, &cache->zone, cache->memo, cache->memo_gen, PG_GETARG_TIMESTAMPTZ(1), &result))
@@ -570,7 +574,7 @@ PG_FUNCTION_INFO_V1(alfred_cron_prev_sql);
 Datum
 alfred_cron_prev_sql(PG_FUNCTION_ARGS)
 {
-	cron_cache *cache = get_cache(fcinfo, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(2));
+	cron_cache *cache = get_cache(fcinfo);
 	TimestampTz result;
 
 	if (!cron_prev_ts(&cache->cron, &cache->zone, PG_GETARG_TIMESTAMPTZ(1), &result))
