@@ -19,7 +19,8 @@
  * print garbage) and through server restarts: outcomes that cannot be
  * reported yet wait for the reconnection.  SIGTERM stops claiming, lets
  * running commands finish for shutdown_timeout, then kills and releases
- * them (fail_run, transient); a second SIGTERM does that at once.
+ * them (fail_run, transient); a second SIGTERM does that at once.  SIGHUP
+ * reads the configuration file again.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,7 +69,7 @@ typedef struct Run
 	char	   *run_id;
 	char	   *tool_name;
 	int			attempt;
-	const AgentTool *tool;
+	AgentTool	tool;			/* a copy; name and argv only until spawn */
 	pid_t		pid;			/* 0 once reaped */
 	int			wait_status;
 	int			in_fd;			/* -1 when closed */
@@ -97,6 +98,7 @@ typedef struct Run
 } Run;
 
 static AgentConfig cfg;
+static const char *config_path;
 static char worker_name[300];
 static char *tools_array;
 static PGconn *conn;
@@ -209,6 +211,22 @@ xstrdup(const char *s)
 	if (r == NULL)
 		abort();
 	return r;
+}
+
+/* The configured tool names for a log line: "a,b", or "*" for claim = all. */
+static const char *
+tool_names(void)
+{
+	static char buf[1024];
+	int			i;
+
+	buf[0] = '\0';
+	if (cfg.claim_all)
+		return "*";
+	for (i = 0; i < cfg.ntools; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+				 i ? "," : "", cfg.tools[i].name);
+	return buf;
 }
 
 /*---- the database connection ----*/
@@ -363,7 +381,7 @@ exec_command(Run *r, int in_fd, int out_fd, int err_fd, int report_fd)
 	setenv("ALFRED_RUN_ID", r->run_id, 1);
 	setenv("ALFRED_TOOL", r->tool_name, 1);
 	setenv("ALFRED_ATTEMPT", attempt, 1);
-	execvp(r->tool->argv[0], r->tool->argv);
+	execvp(r->tool.argv[0], r->tool.argv);
 	e = errno;
 	if (write(report_fd, &e, sizeof(e)) < 0)
 		_exit(126);
@@ -443,7 +461,7 @@ spawn(Run *r)
 		close(out[0]);
 		close(err[0]);
 		set_outcome(r, false, false, "cannot execute \"%s\": %s",
-					r->tool->argv[0], strerror(e));
+					r->tool.argv[0], strerror(e));
 		return;
 	}
 	r->in_fd = in[1];
@@ -453,7 +471,7 @@ spawn(Run *r)
 	set_nonblock(r->out_fd);
 	set_nonblock(r->err_fd);
 	r->started = now_ms();
-	r->deadline = r->started + r->tool->timeout_ms;
+	r->deadline = r->started + r->tool.timeout_ms;
 	r->kill_at = NEVER;
 	r->renew_at = r->started + cfg.lease_ms / 2;
 	nactive++;
@@ -578,13 +596,13 @@ decide(Run *r)
 	if (r->interrupted)
 		set_outcome(r, false, true, "interrupted: alfred-agent shut down before the command finished");
 	else if (r->timed_out)
-		set_outcome(r, false, true, "timed out after %d ms", r->tool->timeout_ms);
+		set_outcome(r, false, true, "timed out after %d ms", r->tool.timeout_ms);
 	else if (r->too_large)
 		set_outcome(r, false, false, "output exceeds max_output (%zu bytes)", cfg.max_output);
 	else if (WIFSIGNALED(st))
 		set_outcome(r, false, true, "terminated by signal %d: %s", WTERMSIG(st), stderr_tail(r));
 	else if (WEXITSTATUS(st) != 0)
-		set_outcome(r, false, !alfred_agent_is_permanent(r->tool, WEXITSTATUS(st)),
+		set_outcome(r, false, !alfred_agent_is_permanent(&r->tool, WEXITSTATUS(st)),
 					"exit code %d: %s", WEXITSTATUS(st), stderr_tail(r));
 	else
 	{
@@ -653,6 +671,7 @@ static void
 start_run(PGresult *res, int row)
 {
 	Run		   *r = calloc(1, sizeof(Run));
+	const AgentTool *tool;
 	AgentRunInput in;
 	char		attempt[16];
 
@@ -674,16 +693,20 @@ start_run(PGresult *res, int row)
 	runs = r;
 	log_event("info", "run_claimed", "run_id", r->run_id, "tool", r->tool_name,
 			  "attempt", itoa_buf(attempt, sizeof(attempt), r->attempt), NULL);
-	r->tool = alfred_agent_find_tool(&cfg, r->tool_name);
-	if (r->tool == NULL)
+	tool = alfred_agent_find_tool(&cfg, r->tool_name);
+	if (tool == NULL)
 	{
 		set_outcome(r, false, false, "no command is configured for tool \"%s\" in alfred-agent \"%s\"",
 					r->tool_name, worker_name);
 		return;
 	}
+	r->tool = *tool;
 	r->input = alfred_agent_build_input(&in);
 	r->input_len = strlen(r->input);
 	spawn(r);
+	/* the configuration may be reloaded while the command runs */
+	r->tool.name = NULL;
+	r->tool.argv = NULL;
 	if (r->state == RUN_ACTIVE)
 		write_input(r);
 }
@@ -811,6 +834,130 @@ renew_leases(int64_t now)
 					  "error", err, NULL);
 		}
 	}
+}
+
+/*---- configuration ----*/
+
+/* Whether argv[0] names an executable (searching PATH for a bare name). */
+static bool
+executable(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char		buf[PATH_MAX];
+
+	if (strchr(cmd, '/') != NULL)
+		return access(cmd, X_OK) == 0;
+	while (path && *path)
+	{
+		size_t		n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int) n, n ? path : ".", cmd);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return false;
+}
+
+/* The whole file as a string, or NULL with a message. */
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *buf;
+	size_t		len = 0,
+				cap = 4096,
+				n;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open configuration file \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0)
+	{
+		len += n;
+		if (len + 1 == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (buf == NULL)
+		abort();
+	if (ferror(f) || memchr(buf, '\0', len) != NULL)
+	{
+		snprintf(err, errlen, "could not read configuration file \"%s\": %s", path,
+				 ferror(f) ? strerror(errno) : "it contains a NUL byte");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Reads, parses and checks the configuration file into out (initialized
+ * here).  Returns 0, or -1 with a message naming the file.
+ */
+static int
+load_config(const char *path, AgentConfig *out, char *err, size_t errlen)
+{
+	char		perr[AGENT_ERRLEN];
+	char	   *text = read_file(path, err, errlen);
+	int			i;
+
+	alfred_agent_config_init(out);
+	if (text == NULL)
+		return -1;
+	if (alfred_agent_config_parse(text, out, perr, sizeof(perr)) != 0)
+	{
+		snprintf(err, errlen, "invalid configuration file \"%s\": %s", path, perr);
+		free(text);
+		return -1;
+	}
+	free(text);
+	for (i = 0; i < out->ntools; i++)
+		if (!executable(out->tools[i].argv[0]))
+		{
+			snprintf(err, errlen, "invalid configuration file \"%s\": command \"%s\" of tool \"%s\" is not an executable file",
+					 path, out->tools[i].argv[0], out->tools[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * SIGHUP: reads the configuration file again.  Tools, limits and timings
+ * change for the runs claimed from now on; conninfo and name keep their
+ * values (leases are held under the name).  A bad file changes nothing.
+ */
+static void
+reload_config(void)
+{
+	AgentConfig next;
+	char		err[AGENT_ERRLEN + PATH_MAX];
+
+	if (load_config(config_path, &next, err, sizeof(err)) != 0)
+	{
+		alfred_agent_config_free(&next);
+		log_event("error", "reload_failed", "error", err,
+				  "detail", "the previous configuration stays in force", NULL);
+		return;
+	}
+	free(next.conninfo);
+	free(next.name);
+	next.conninfo = cfg.conninfo;
+	next.name = cfg.name;
+	cfg.conninfo = cfg.name = NULL;
+	alfred_agent_config_free(&cfg);
+	cfg = next;
+	free(tools_array);
+	tools_array = alfred_agent_tools_array(&cfg);
+	want_claim = true;
+	log_event("info", "reloaded", "tools", tool_names(), NULL);
 }
 
 /*---- the loop ----*/
@@ -943,7 +1090,7 @@ handle_signals(int64_t now)
 	if (got_hup)
 	{
 		got_hup = 0;
-		log_event("info", "sighup_ignored", "detail", "restart alfred-agent to read a changed configuration", NULL);
+		reload_config();
 	}
 	if (got_term && !shutting_down)
 	{
@@ -1044,17 +1191,16 @@ handle_events(struct pollfd *fds, Run **owner, int nfds)
 static int
 run_loop(void)
 {
-	size_t		maxfds = 2 + 3 * (size_t) cfg.concurrency;
-	struct pollfd *fds = calloc(maxfds, sizeof(struct pollfd));
-	Run		  **owner = calloc(maxfds, sizeof(Run *));
+	size_t		maxfds = 0;
+	struct pollfd *fds = NULL;
+	Run		  **owner = NULL;
 	int			rc = 0;
 
-	if (fds == NULL || owner == NULL)
-		abort();
 	for (;;)
 	{
 		int64_t		now = now_ms();
 		int			nfds;
+		size_t		need = 2 + 3 * (size_t) (nactive > cfg.concurrency ? nactive : cfg.concurrency);
 
 		database_work(now);
 		if (shutting_down && runs == NULL)
@@ -1075,6 +1221,14 @@ run_loop(void)
 		if (conn != NULL && !shutting_down && want_claim && nactive < cfg.concurrency)
 			continue;			/* more to claim at once */
 
+		if (need > maxfds)		/* concurrency may grow on reload */
+		{
+			maxfds = need;
+			fds = realloc(fds, maxfds * sizeof(struct pollfd));
+			owner = realloc(owner, maxfds * sizeof(Run *));
+			if (fds == NULL || owner == NULL)
+				abort();
+		}
 		nfds = fill_pollfds(fds, owner);
 		if (poll(fds, nfds, poll_timeout(now)) < 0 && errno != EINTR)
 		{
@@ -1093,58 +1247,6 @@ run_loop(void)
 }
 
 /*---- start-up ----*/
-
-static char *
-read_file(const char *path)
-{
-	FILE	   *f = fopen(path, "r");
-	char	   *buf;
-	size_t		len = 0,
-				cap = 4096,
-				n;
-
-	if (f == NULL)
-		fatal("could not open configuration file \"%s\": %s", path, strerror(errno));
-	buf = malloc(cap);
-	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0)
-	{
-		len += n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	if (buf == NULL)
-		abort();
-	if (ferror(f))
-		fatal("could not read configuration file \"%s\": %s", path, strerror(errno));
-	fclose(f);
-	if (memchr(buf, '\0', len) != NULL)
-		fatal("configuration file \"%s\" contains a NUL byte", path);
-	buf[len] = '\0';
-	return buf;
-}
-
-/* Whether argv[0] names an executable (searching PATH for a bare name). */
-static bool
-executable(const char *cmd)
-{
-	const char *path = getenv("PATH");
-	char		buf[PATH_MAX];
-
-	if (strchr(cmd, '/') != NULL)
-		return access(cmd, X_OK) == 0;
-	while (path && *path)
-	{
-		size_t		n = strcspn(path, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int) n, n ? path : ".", cmd);
-		if (access(buf, X_OK) == 0)
-			return true;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return false;
-}
 
 static void
 usage(FILE *f)
@@ -1174,15 +1276,12 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *config_path = NULL;
 	const char *conninfo = NULL;
 	const char *name = NULL;
 	bool		check_only = false;
-	char		err[AGENT_ERRLEN];
-	char	   *text;
+	char		err[AGENT_ERRLEN + PATH_MAX];
 	char		num[3][32];
 	int			c,
-				i,
 				rc;
 
 	while ((c = getopt_long(argc, argv, "c:d:n:Vh", longopts, NULL)) != -1)
@@ -1217,15 +1316,8 @@ main(int argc, char **argv)
 	if (config_path == NULL)
 		fatal("no configuration file given (use -c FILE)");
 
-	alfred_agent_config_init(&cfg);
-	text = read_file(config_path);
-	if (alfred_agent_config_parse(text, &cfg, err, sizeof(err)) != 0)
-		fatal("invalid configuration file \"%s\": %s", config_path, err);
-	free(text);
-	for (i = 0; i < cfg.ntools; i++)
-		if (!executable(cfg.tools[i].argv[0]))
-			fatal("invalid configuration file \"%s\": command \"%s\" of tool \"%s\" is not an executable file",
-				  config_path, cfg.tools[i].argv[0], cfg.tools[i].name);
+	if (load_config(config_path, &cfg, err, sizeof(err)) != 0)
+		fatal("%s", err);
 	if (conninfo != NULL)
 	{
 		free(cfg.conninfo);
@@ -1257,7 +1349,7 @@ main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	setup_signals();
 	log_event("info", "started", "worker", worker_name,
-			  "tools", tools_array ? tools_array : "*",
+			  "tools", tool_names(),
 			  "concurrency", itoa_buf(num[0], sizeof(num[0]), cfg.concurrency),
 			  "lease_ms", itoa_buf(num[1], sizeof(num[1]), cfg.lease_ms),
 			  "poll_interval_ms", itoa_buf(num[2], sizeof(num[2]), cfg.poll_interval_ms),

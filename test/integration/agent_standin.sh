@@ -20,7 +20,7 @@ queue() {
 }
 status() { q "SELECT concat_ws('|', status, attempt, claims, completions) FROM alfred.standin_runs WHERE run_id = '$1'"; }
 
-echo "1..33"
+echo "1..36"
 
 # ---- bad configuration: clear error, exit status 2 ----
 printf 'concurrency = many\n' >"$W/bad.conf"
@@ -230,8 +230,34 @@ is "$(status "$id")" "succeeded|2|2|1" "it is re-claimed after the lease expires
 stop_agent b
 unset SLOW_SECONDS
 
+# ---- SIGHUP reloads the file: new tools without a restart; a bad file changes nothing ----
+cat >"$W/c.conf" <<EOF
+conninfo = host=$PGHOST port=$PGPORT user=postgres dbname=$DB
+name = agent-c
+poll_interval = 1s
+[tool echo_tool]
+command = $W/echo_tool
+EOF
+start_agent c "$W/c.conf"
+wait_log c 'event=connected' 10
+id=$(queue late_tool)
+sleep 1.5
+is "$(status "$id")" "queued|0|0|0" "a tool missing from the file is not claimed"
+printf '[tool late_tool]\ncommand = %s/echo_tool\n' "$W" >>"$W/c.conf"
+kill -HUP "$(agent_pid c)"
+wait_sql "SELECT status FROM alfred.standin_runs WHERE run_id = '$id'" succeeded 10
+is "$(status "$id")" "succeeded|1|1|1" "after SIGHUP the tool added to the file is served, no restart"
+printf 'concurrency = lots\n' >>"$W/c.conf"
+kill -HUP "$(agent_pid c)"
+wait_log c 'event=reload_failed' 10
+id=$(queue late_tool)
+wait_sql "SELECT status FROM alfred.standin_runs WHERE run_id = '$id'" succeeded 10
+is "$(status "$id")|$(grep -c 'event=reload_failed .*line 8: unknown setting' "$W/c.log")" \
+	"succeeded|1|1|1|1" "a bad file on SIGHUP is logged with its line and the previous configuration kept"
+stop_agent c
+
 # ---- log lines are key=value ----
-ok "$(grep -cv '^ts=[0-9T:.-]*Z level=[a-z]* event=[a-z_]*' "$W/a.log" "$W/b.log" | awk -F: '{s+=$2} END {print s}')" = 0 \
+ok "$(grep -cv '^ts=[0-9T:.-]*Z level=[a-z]* event=[a-z_]*' "$W/a.log" "$W/b.log" "$W/c.log" | awk -F: '{s+=$2} END {print s}')" = 0 \
 	"every log line starts with ts=, level= and event="
 ok "$(grep -c 'level=warning event=run_failed' "$W/a.log")" -ge 5 "failures are logged as warnings"
 ok "$(grep -c "event=run_claimed" "$W/a.log")" -ge 10 "claims are logged"
