@@ -36,7 +36,11 @@ SELECT alfred.check_integrations('10 minutes') AS marked;
 SELECT name, status FROM alfred.mcp_servers ORDER BY name;
 SELECT alfred.check_integrations() AS marked_again;
 SELECT pg_temp.err($$SELECT alfred.check_integrations('0')$$);
-SELECT pg_temp.err($$SELECT alfred.check_integrations(NULL)$$);
+SELECT pg_temp.err($$SELECT alfred.check_integrations(now => NULL)$$);
+-- without an interval, the setting alfred.mcp_silence_timeout decides
+SET LOCAL alfred.mcp_silence_timeout = '2h';
+SELECT alfred.check_integrations(now => now() + interval '1 hour') AS within_setting;
+RESET alfred.mcp_silence_timeout;
 -- seen from two hours later, the fresh server is silent too (run_maintenance passes its now)
 SELECT alfred.check_integrations(now => now() + interval '2 hours') AS marked_later;
 SELECT name, status FROM alfred.mcp_servers ORDER BY name;

@@ -34,6 +34,7 @@ int			alfred_password_cost = 10;
 static char *alfred_token_key = NULL;
 int			alfred_tool_timeout = 60000;
 int			alfred_ai_daily_limit = 100;
+int			alfred_mcp_silence_timeout = 300000;
 
 void		_PG_init(void);
 
@@ -132,6 +133,15 @@ define_reloadable_gucs(void)
 							100, 0, PG_INT32_MAX,
 							PGC_SUSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.mcp_silence_timeout",
+							"How long an MCP server may go without a heartbeat before maintenance marks it as failed.",
+							"alfred.check_integrations() (run by run_maintenance) uses it unless given an interval.",
+							&alfred_mcp_silence_timeout,
+							300000, 1000, PG_INT32_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }
 

@@ -21,6 +21,7 @@ extern int	alfred_retry_base_delay;
 extern int	alfred_password_cost;
 extern int	alfred_tool_timeout;
 extern int	alfred_ai_daily_limit;
+extern int	alfred_mcp_silence_timeout;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
 extern void alfred_json_init(void);

@@ -35,7 +35,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.mcp_heartbeat(text, text[]) IS
 'An MCP server reports it is alive: status becomes active, last_heartbeat now, and capabilities are replaced when given. For admins and trusted services (42501 otherwise); P0002 for an unknown server, 55000 for a disabled one.';
 
-CREATE FUNCTION @extschema@.check_integrations(silent_after interval DEFAULT '5 minutes',
+CREATE FUNCTION @extschema@.check_integrations(silent_after interval DEFAULT NULL,
                                                now timestamptz DEFAULT now())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -44,9 +44,13 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
-	IF silent_after IS NULL OR check_integrations.now IS NULL THEN
-		RAISE EXCEPTION 'arguments "silent_after" and "now" must not be null' USING ERRCODE = '22004';
+	IF check_integrations.now IS NULL THEN
+		RAISE EXCEPTION 'argument "now" must not be null' USING ERRCODE = '22004';
 	END IF;
+	-- the setting exists once the library is loaded (always, when preloaded)
+	silent_after := coalesce(silent_after,
+	                         current_setting('alfred.mcp_silence_timeout', true)::interval,
+	                         interval '5 minutes');
 	IF silent_after <= interval '0' THEN
 		RAISE EXCEPTION 'invalid silence limit "%"', silent_after USING ERRCODE = '22023',
 			DETAIL = 'A server is marked as failed after a positive interval without heartbeat.';
@@ -61,7 +65,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.check_integrations(interval, timestamptz) IS
-'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (before now) as error; returns how many. Called by run_maintenance.';
+'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance.';
 
 CREATE FUNCTION @extschema@.watcher_report(watcher_id uuid, ok boolean, error text DEFAULT NULL)
 RETURNS @extschema@.watchers
