@@ -105,6 +105,13 @@ SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000
 SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-00000000ffff', '2026-03-07', '2026-03-08')$$);
 SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', NULL, '2026-03-08')$$);
 SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-08', '2026-03-07', '1 hour')$$);
+-- a meeting preference of the wrong type is named
+UPDATE alfred.user_settings SET meeting_preferences = meeting_preferences || '{"buffer_after_minutes": "5"}'
+WHERE user_id = '00000000-0000-0000-0010-0000000000a1';
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08', '1 hour')$$);
+UPDATE alfred.user_settings SET meeting_preferences = meeting_preferences || '{"buffer_after_minutes": 5, "lunch_end": "13h"}'
+WHERE user_id = '00000000-0000-0000-0010-0000000000a1';
+SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08', '1 hour')$$);
 CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;

@@ -42,6 +42,7 @@ DECLARE
 	ba interval;
 	lunch boolean;
 	busy tstzrange[];
+	bad text;
 BEGIN
 	IF user_id IS NULL OR "from" IS NULL OR "to" IS NULL THEN
 		RAISE EXCEPTION 'arguments "user_id", "from" and "to" must not be null' USING ERRCODE = '22004';
@@ -56,6 +57,22 @@ BEGIN
 	END IF;
 	SELECT * INTO st FROM @extschema@.user_settings s WHERE s.user_id = find_free_slots.user_id;
 	mp := coalesce(st.meeting_preferences, '{}');
+	SELECT e.key INTO bad FROM jsonb_each(mp) e
+	WHERE CASE
+		WHEN e.key IN ('min_duration_minutes', 'max_duration_minutes', 'buffer_before_minutes',
+		               'buffer_after_minutes') THEN
+			CASE WHEN jsonb_typeof(e.value) = 'number'
+			     THEN e.value::numeric % 1 <> 0 OR e.value::numeric NOT BETWEEN 0 AND 10080
+			     ELSE true END
+		WHEN e.key = 'avoid_lunch_hours' THEN jsonb_typeof(e.value) <> 'boolean'
+		WHEN e.key IN ('lunch_start', 'lunch_end') THEN
+			jsonb_typeof(e.value) <> 'string' OR e.value #>> '{}' !~ '^([01]?[0-9]|2[0-3]):[0-5][0-9]$'
+		ELSE false END
+	ORDER BY e.key LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid meeting preference "%": %', bad, mp->bad USING ERRCODE = '22023',
+			DETAIL = 'Durations and buffers are whole minutes (0 to 10080), avoid_lunch_hours a boolean, lunch_start and lunch_end "HH:MM".';
+	END IF;
 	min_d := coalesce((mp->>'min_duration_minutes')::int, 15) * interval '1 minute';
 	max_d := coalesce((mp->>'max_duration_minutes')::int, 480) * interval '1 minute';
 	duration := coalesce(duration, min_d);
