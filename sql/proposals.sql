@@ -109,7 +109,10 @@ SELECT proposal_id, signal_type, context FROM alfred.preference_signals
 SELECT status, approved_by, rejected_by, rejection_reason, approved_at IS NOT NULL AS approved_at_kept
   FROM alfred.reject('c0000000-0000-0000-0000-000000000003', reason => 'Wrong week');
 SELECT alfred.reject('c0000000-0000-0000-0000-000000000003');
-SELECT id, status, approved_by, rejected_by, notes FROM alfred.approvals
+SELECT alfred.propose('a0000000-0000-0000-0000-000000000001', 'mail', 'create_email_draft',
+	'{"to": ["ann@example.com"], "subject": "s", "body": "b"}', explanation => 'Ann asked', requested_by => 'ann') AS asked \gset
+SELECT requested_by, notes, status FROM alfred.approvals WHERE id = :'asked';
+SELECT id, status, approved_by, rejected_by, requested_by, notes FROM alfred.approvals
  WHERE id IN ('c0000000-0000-0000-0000-000000000001', 'c0000000-0000-0000-0000-000000000003') ORDER BY id;
 
 -- the guard: direct UPDATEs follow the machine too

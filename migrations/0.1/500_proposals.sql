@@ -309,7 +309,8 @@ CREATE FUNCTION @extschema@.propose(
 	task_id uuid DEFAULT NULL,
 	session_id uuid DEFAULT NULL,
 	message_id uuid DEFAULT NULL,
-	confidence double precision DEFAULT NULL)
+	confidence double precision DEFAULT NULL,
+	requested_by text DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -353,10 +354,11 @@ BEGIN
 
 	INSERT INTO @extschema@.proposals AS x
 		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
-		 related_item_id, task_id, session_id, message_id, confidence)
+		 related_item_id, task_id, session_id, message_id, confidence, requested_by)
 	VALUES (propose.user_id, propose.agent_name, propose.action_type, propose.payload, propose.risk_level,
 			propose.explanation, propose.warning_text, propose.expires_at, propose.related_item_id,
-			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence)
+			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence,
+			propose.requested_by)
 	RETURNING * INTO p;
 
 	-- the machine's own decisions (no preference signal: no human decided)
@@ -371,7 +373,7 @@ BEGIN
 	RETURN p.id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.propose(uuid, text, text, jsonb, text, text, text, timestamptz, uuid, uuid, uuid, uuid, double precision) IS
+COMMENT ON FUNCTION @extschema@.propose(uuid, text, text, jsonb, text, text, text, timestamptz, uuid, uuid, uuid, uuid, double precision, text) IS
 'Records an action an agent proposes (pending); checks the payload for the action type (22023 naming the key); a high-risk proposal is rejected at once when the user''s auto_reject_high_risk is on, a low-risk query task action runs at once; returns the proposal id';
 
 CREATE FUNCTION @extschema@.approve(proposal_id uuid, edited_payload jsonb DEFAULT NULL, execute boolean DEFAULT false)
@@ -613,14 +615,14 @@ CREATE VIEW @extschema@.approvals WITH (security_invoker = true) AS
 SELECT p.id, p.user_id, p.task_id, p.action_type,
 	   coalesce(p.edited_payload, p.payload) AS details,
 	   CASE WHEN p.status IN ('pending', 'rejected', 'expired') THEN p.status ELSE 'approved' END AS status,
-	   p.agent_name AS requested_by,
+	   coalesce(p.requested_by, p.agent_name) AS requested_by,
 	   p.approved_by,
 	   CASE WHEN p.status NOT IN ('pending', 'rejected', 'expired') THEN p.approved_at END AS approved_at,
 	   p.rejected_by, p.rejected_at, p.expires_at, p.created_at, p.updated_at,
-	   coalesce(p.rejection_reason, p.explanation) AS notes
+	   coalesce(p.notes, p.rejection_reason, p.explanation) AS notes
   FROM @extschema@.proposals p;
 COMMENT ON VIEW @extschema@.approvals IS
-'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; one decision: approved_by or rejected_by';
+'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; one decision: approved_by or rejected_by; requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation';
 
 CREATE VIEW @extschema@.task_actions WITH (security_invoker = true) AS
 SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
