@@ -6,8 +6,9 @@
  * The per-(user, suggestion type) state is a row of alfred.calibration_state;
  * the wrappers read it as a composite value (columns found by name, so the
  * table may gain columns), run the pure model and return a new row of the
- * same type.  The SQL functions of 600_calibration.sql do the reading and
- * writing of tables; everything that decides is here and in the core.
+ * same type.  The SQL functions of 600_calibration.sql do the writing of
+ * tables; suggestion_score, the hot path, reads the user's rows itself with
+ * one prepared query.  Everything that decides is here and in the core.
  *
  *-------------------------------------------------------------------------
  */

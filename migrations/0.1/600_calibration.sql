@@ -176,6 +176,29 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh_proactiveness(uuid) IS
 'Stores proactiveness(user_id) in the user''s proactiveness_settings row (creating it with the defaults if needed) and returns it; every calibration function that writes calls it';
 
+CREATE FUNCTION @extschema@.refresh_all_proactiveness()
+RETURNS integer
+LANGUAGE sql VOLATILE
+AS $$
+	WITH stale AS (
+		SELECT p.user_id, l.global_level, l.suppressed_types, l.boosted_types
+		  FROM @extschema@.proactiveness_settings p
+			   CROSS JOIN LATERAL @extschema@.proactiveness(p.user_id) l
+		 WHERE (p.global_level, p.suppressed_types, p.boosted_types)
+			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types)),
+	done AS (
+		UPDATE @extschema@.proactiveness_settings p
+		   SET global_level = s.global_level,
+			   suppressed_types = s.suppressed_types,
+			   boosted_types = s.boosted_types
+		  FROM stale s
+		 WHERE p.user_id = s.user_id
+		RETURNING 1)
+	SELECT count(*)::integer FROM done
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_all_proactiveness() IS
+'Rewrites every stored proactiveness_settings row (that the caller may change) whose global_level, suppressed_types or boosted_types differ from proactiveness() now, and returns how many; optional housekeeping for readers of the table (scores never need it)';
+
 --
 -- Recording engagement, scoring and deciding
 --

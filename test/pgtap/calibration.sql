@@ -4,7 +4,7 @@
 -- yes about p of the time.  now() is fixed inside the transaction, so time
 -- passing is simulated by moving the user's stored times back (pg_temp.travel).
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 
 INSERT INTO alfred.users (id, email, password_hash) VALUES
 	('00000000-0000-0000-0000-00000000c001', 'cal1@example.com', '$2a$06$calibrationtestcalibrationtestcalibrationtestcalibr'),
@@ -80,6 +80,11 @@ SELECT ok(abs((SELECT dismissed FROM alfred.calibration
 SELECT ok(abs((alfred.proactiveness('00000000-0000-0000-0000-00000000c002')).global_level
 			  - greatest(0.2, 3.5 / (5 + 1.5))) < 1e-9,
 		  'the global level decays with a 30-day half-life: Gd = 1.5, g = 3.5/6.5');
+SELECT is(alfred.refresh_all_proactiveness(), 1, 'refresh_all_proactiveness rewrites the one stale row');
+SELECT is((SELECT suppressed_types FROM alfred.proactiveness_settings
+			WHERE user_id = '00000000-0000-0000-0000-00000000c002'), '{}'::text[],
+		  '... which now says the suppression is over');
+SELECT is(alfred.refresh_all_proactiveness(), 0, 'a second run finds nothing to do');
 SELECT is((alfred.refresh_proactiveness('00000000-0000-0000-0000-00000000c002')).suppressed_types, '{}'::text[],
 		  'refresh_proactiveness stores the state as of now');
 SELECT pg_temp.travel('00000000-0000-0000-0000-00000000c002', '3650 days');
