@@ -82,7 +82,7 @@ typedef struct cron_zone
 typedef struct day_memo
 {
 	int64		day;
-	int64		next;
+	int32		ahead;			/* next day - day, or -1 if none within range */
 	uint32		gen;			/* valid only if equal to the cache's memo_gen */
 } day_memo;
 
@@ -152,23 +152,19 @@ zone_or_error(const char *name)
 
 /*---- Time zone windows ----*/
 
-/* The window of zone->tz that contains instant t (pg_time_t seconds). */
-static tz_window
-find_window(cron_zone *zone, int64 t)
+/* Compute the window of zone->tz that contains t and remember it. */
+static const tz_window *
+compute_window(cron_zone *zone, int64 t)
 {
 	tz_window	w;
+	tz_window  *slot;
 	pg_time_t	s;
 	long		before_off,
 				after_off;
 	int			before_dst,
 				after_dst;
 	pg_time_t	boundary;
-	int			i,
-				r;
-
-	for (i = 0; i < zone->nwin; i++)
-		if (zone->win[i].lo <= t && t < zone->win[i].hi)
-			return zone->win[i];	/* at most N_WINDOWS compares */
+	int			r;
 
 	s = t - LOOKBACK_SECS;
 	r = pg_next_dst_boundary(&s, &before_off, &before_dst, &boundary,
@@ -191,11 +187,24 @@ find_window(cron_zone *zone, int64 t)
 								 &after_off, &after_dst, zone->tz);
 		w.hi = r == 1 ? boundary : NO_BOUNDARY;
 	}
-	zone->win[zone->nextwin] = w;
+	slot = &zone->win[zone->nextwin];
+	*slot = w;
 	zone->nextwin = (zone->nextwin + 1) % N_WINDOWS;
 	if (zone->nwin < N_WINDOWS)
 		zone->nwin++;
-	return w;
+	return slot;
+}
+
+/* The window of zone->tz that contains instant t (pg_time_t seconds). */
+static inline tz_window
+find_window(cron_zone *zone, int64 t)
+{
+	int			i;
+
+	for (i = 0; i < zone->nwin; i++)
+		if (zone->win[i].lo <= t && t < zone->win[i].hi)
+			return zone->win[i];	/* at most N_WINDOWS compares */
+	return *compute_window(zone, t);
 }
 
 /*---- Wall-clock searches (seconds since 1970 as if the zone were UTC) ----*/
@@ -377,15 +386,15 @@ static int64
 compute_matching_day(const alfred_cron *c, day_memo *e, uint32 gen, int64 day)
 {
 	alfred_cron_time t;
+	int64		next = NO_BOUNDARY;
 
 	alfred_cron_time_from_seconds(day * SECS_PER_DAY, &t);
 	if (alfred_cron_next_match(c, &t, t.year + 1000))
-		e->next = alfred_cron_days_from_civil(t.year, t.month, t.day);
-	else
-		e->next = NO_BOUNDARY;
+		next = alfred_cron_days_from_civil(t.year, t.month, t.day);
 	e->day = day;
+	e->ahead = next - day <= PG_INT32_MAX ? (int32) (next - day) : -1;
 	e->gen = gen;
-	return e->next;
+	return e->ahead < 0 ? NO_BOUNDARY : next;
 }
 
 static inline int64
@@ -393,7 +402,9 @@ next_matching_day(const alfred_cron *c, day_memo *memo, uint32 gen, int64 day)
 {
 	day_memo   *e = &memo[day & (DAY_MEMO_SIZE - 1)];
 
-	return (e->day == day && e->gen == gen) ? e->next : compute_matching_day(c, e, gen, day);
+	if (e->day == day && e->gen == gen)
+		return e->ahead < 0 ? NO_BOUNDARY : day + e->ahead;
+	return compute_matching_day(c, e, gen, day);
 }
 
 /* First allowed minute of a matching day at or after minute m (0-1440), or -1. */
