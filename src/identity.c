@@ -19,15 +19,22 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "alfred.h"
@@ -159,31 +166,217 @@ uuid_datum(const pg_uuid_t *uuid)
 	return UUIDPGetDatum(copy);
 }
 
+/*---- Lookups in alfred.users and alfred.sessions ----*/
+
 /*
- * Run "SELECT <function>($1)" for one of the SECURITY DEFINER lookups in
- * schema alfred and return its uuid result (false when NULL).  The lookups
- * read sessions and users as the extension owner, whatever the caller may see.
+ * The lookups run as the owner of alfred.users, whom row-level security does
+ * not restrict (they must see every row whatever the caller may see: the
+ * policies themselves call them), through plans prepared once per backend.  Every name in them is schema-qualified,
+ * operators included, because they run with the caller's search_path.
  */
-static bool
-lookup_user(const char *function, Oid argtype, Datum arg, pg_uuid_t *result)
+typedef enum Lookup
 {
-	char	   *sql = psprintf("SELECT alfred.%s($1)", function);
-	bool		isnull = true;
+	LOOKUP_ACTIVE_USER,			/* $1 uuid: id if the user is active */
+	LOOKUP_ROLE,				/* $1 uuid: role of the active user */
+	LOOKUP_ALL_USERS,			/* every user id, as uuid[] */
+	LOOKUP_TOKEN,				/* $1 text: user, session id, stale? */
+	LOOKUP_TOUCH_SESSION,		/* $1 user, $2 session: last_accessed_at = now() */
+	NUM_LOOKUPS
+} Lookup;
+
+static const char *const lookup_sql[NUM_LOOKUPS] = {
+	"SELECT u.id FROM alfred.users u"
+	" WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.status OPERATOR(pg_catalog.=) 'active'",
+	"SELECT u.role FROM alfred.users u"
+	" WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.status OPERATOR(pg_catalog.=) 'active'",
+	"SELECT pg_catalog.array_agg(u.id) FROM alfred.users u",
+	"SELECT s.user_id, s.id,"
+	"       s.last_accessed_at OPERATOR(pg_catalog.<)"
+	"         (pg_catalog.now() OPERATOR(pg_catalog.-) '1 minute'::pg_catalog.interval)"
+	"  FROM alfred.sessions s JOIN alfred.users u ON u.id OPERATOR(pg_catalog.=) s.user_id"
+	" WHERE s.token_hash OPERATOR(pg_catalog.=) pg_catalog.sha256(pg_catalog.convert_to($1, 'UTF8'))"
+	"   AND NOT s.is_revoked AND s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+	"   AND u.status OPERATOR(pg_catalog.=) 'active'",
+	"UPDATE alfred.sessions s SET last_accessed_at = pg_catalog.now()"
+	" WHERE s.user_id OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2",
+};
+static const int lookup_nargs[NUM_LOOKUPS] = {1, 1, 0, 1, 2};
+static const Oid lookup_argtypes[NUM_LOOKUPS][2] = {
+	{UUIDOID}, {UUIDOID}, {InvalidOid}, {TEXTOID}, {UUIDOID, UUIDOID}
+};
+static SPIPlanPtr lookup_plans[NUM_LOOKUPS];
+
+static Oid
+users_owner(void)
+{
+	Oid			rel = get_relname_relid("users", get_namespace_oid("alfred", false));
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "alfred: table alfred.users does not exist");
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", rel);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * Runs a lookup; the caller is between SPI_connect and SPI_finish and reads
+ * SPI_tuptable.  Returns the number of rows.
+ */
+static uint64
+run_lookup(Lookup which, Datum *args)
+{
+	Oid			save_userid;
+	int			save_sec;
 	int			rc;
 
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(users_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	if (lookup_plans[which] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(lookup_sql[which], lookup_nargs[which],
+									   (Oid *) lookup_argtypes[which]);
+
+		if (plan == NULL)
+			elog(ERROR, "alfred: could not prepare lookup: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		lookup_plans[which] = plan;
+	}
+	/*
+	 * The role lookups serve the policies and read the statement's snapshot;
+	 * set_session and act_as are volatile and see rows written just before
+	 * them in the same statement (set_session(login(...))).
+	 */
+	rc = SPI_execute_plan(lookup_plans[which], args, NULL,
+						  which == LOOKUP_ROLE || which == LOOKUP_ALL_USERS, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc < 0)
+		elog(ERROR, "alfred: lookup failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/* The user id of a live session token of an active user (and note its use). */
+static bool
+user_of_token(Datum token, pg_uuid_t *result)
+{
+	bool		found = false;
+
 	SPI_connect();
-	rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "alfred: lookup %s failed: %s", function, SPI_result_code_string(rc));
-	else
+	if (run_lookup(LOOKUP_TOKEN, &token) == 1)
+	{
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		touch[2];
+
+		touch[0] = SPI_getbinval(row, desc, 1, &isnull);
+		touch[1] = SPI_getbinval(row, desc, 2, &isnull);
+		memcpy(result, DatumGetUUIDP(touch[0]), sizeof(pg_uuid_t));
+		found = true;
+		/* Record use at most once a minute, never in a read-only transaction. */
+		if (DatumGetBool(SPI_getbinval(row, desc, 3, &isnull)) && !isnull && !XactReadOnly)
+			run_lookup(LOOKUP_TOUCH_SESSION, touch);
+	}
+	SPI_finish();
+	return found;
+}
+
+static bool
+user_is_active(Datum user_id)
+{
+	bool		found;
+
+	SPI_connect();
+	found = run_lookup(LOOKUP_ACTIVE_USER, &user_id) == 1;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * The current user's role, looked up at most once per command: the cache is
+ * keyed by the transaction, the command counter (which moves on after any
+ * write, so a change of role is seen by the next statement of the same
+ * transaction) and the identity.
+ */
+typedef struct RoleCache
+{
+	bool		valid;
+	LocalTransactionId lxid;
+	CommandId	cid;
+	pg_uuid_t	user_id;
+	bool		has_role;
+	char		role[16];
+} RoleCache;
+
+static RoleCache role_cache;
+
+static const char *
+current_role(void)
+{
+	LocalTransactionId lxid = MyProc->lxid;
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (!current_identity.valid)
+		return NULL;
+	if (!role_cache.valid || role_cache.lxid != lxid || role_cache.cid != cid ||
+		memcmp(&role_cache.user_id, &current_identity.user_id, sizeof(pg_uuid_t)) != 0)
+	{
+		Datum		arg = UUIDPGetDatum(&current_identity.user_id);
+
+		role_cache.valid = false;
+		role_cache.has_role = false;
+		SPI_connect();
+		if (run_lookup(LOOKUP_ROLE, &arg) == 1)
+		{
+			char	   *role = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			if (role != NULL && strlen(role) < sizeof(role_cache.role))
+			{
+				strcpy(role_cache.role, role);
+				role_cache.has_role = true;
+			}
+		}
+		SPI_finish();
+		role_cache.lxid = lxid;
+		role_cache.cid = cid;
+		role_cache.user_id = current_identity.user_id;
+		role_cache.valid = true;
+	}
+	return role_cache.has_role ? role_cache.role : NULL;
+}
+
+static Datum
+uuid_array(const pg_uuid_t *ids, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = UUIDPGetDatum(&ids[i]);
+	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}
+
+/* Every user id (for admins and observers). */
+static Datum
+all_user_ids(void)
+{
+	Datum		result = 0;
+	bool		isnull = true;
+
+	SPI_connect();
+	if (run_lookup(LOOKUP_ALL_USERS, NULL) == 1)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (!isnull)
-			memcpy(result, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+			result = SPI_datumTransfer(d, false, -1);
 	}
 	SPI_finish();
-	return !isnull;
+	return isnull ? uuid_array(NULL, 0) : result;
 }
 
 static bool
@@ -214,7 +407,7 @@ alfred_set_session(PG_FUNCTION_ARGS)
 	Identity	id = {true};
 
 	if (PG_ARGISNULL(0) ||
-		!lookup_user("identity_of_token", TEXTOID, PG_GETARG_DATUM(0), &id.user_id))
+		!user_of_token(PG_GETARG_DATUM(0), &id.user_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("invalid or expired session token"),
@@ -236,8 +429,9 @@ alfred_act_as(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to act as another user"),
 				 errdetail("Only superusers and members of role \"%s\" may call act_as.", SERVICE_ROLE)));
-	if (PG_ARGISNULL(0) ||
-		!lookup_user("identity_of_user", UUIDOID, PG_GETARG_DATUM(0), &id.user_id))
+	if (!PG_ARGISNULL(0))
+		memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
+	if (PG_ARGISNULL(0) || !user_is_active(PG_GETARG_DATUM(0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no active user with id \"%s\"",
@@ -274,4 +468,43 @@ alfred_caller_is_service(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(superuser_arg(caller) ||
 				   (OidIsValid(service) && has_privs_of_role(caller, service)));
+}
+
+/*---- The current user's role, and whose rows they may read and write ----*/
+
+PG_FUNCTION_INFO_V1(alfred_current_user_role);
+Datum
+alfred_current_user_role(PG_FUNCTION_ARGS)
+{
+	const char *role = current_role();
+
+	if (role == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(role));
+}
+
+PG_FUNCTION_INFO_V1(alfred_readable_user_ids);
+Datum
+alfred_readable_user_ids(PG_FUNCTION_ARGS)
+{
+	const char *role = current_role();
+
+	if (role != NULL && (strcmp(role, "admin") == 0 || strcmp(role, "observer") == 0))
+		PG_RETURN_DATUM(all_user_ids());
+	if (current_identity.valid)
+		PG_RETURN_DATUM(uuid_array(&current_identity.user_id, 1));
+	PG_RETURN_DATUM(uuid_array(NULL, 0));
+}
+
+PG_FUNCTION_INFO_V1(alfred_writable_user_ids);
+Datum
+alfred_writable_user_ids(PG_FUNCTION_ARGS)
+{
+	const char *role = current_role();
+
+	if (role != NULL && strcmp(role, "admin") == 0)
+		PG_RETURN_DATUM(all_user_ids());
+	if (role != NULL && strcmp(role, "user") == 0)
+		PG_RETURN_DATUM(uuid_array(&current_identity.user_id, 1));
+	PG_RETURN_DATUM(uuid_array(NULL, 0));
 }

@@ -46,66 +46,12 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.caller_is_service() IS
 'Whether the calling database role (as set by login or SET ROLE) is a superuser or a member of role alfred_service.';
 
-------------------------------------------------------------------------------
--- Lookups that read sessions and users whatever the caller may see
-------------------------------------------------------------------------------
-
-CREATE FUNCTION @extschema@.identity_of_token(token text)
-RETURNS uuid
-LANGUAGE plpgsql
-VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	found_user	uuid;
-	found_id	uuid;
-	accessed	timestamptz;
-BEGIN
-	SELECT s.user_id, s.id, s.last_accessed_at INTO found_user, found_id, accessed
-	  FROM @extschema@.sessions s
-	  JOIN @extschema@.users u ON u.id = s.user_id
-	 WHERE s.token_hash = sha256(convert_to(token, 'UTF8'))
-	   AND NOT s.is_revoked
-	   AND s.expires_at > now()
-	   AND u.status = 'active';
-	-- Record use at most once a minute, and never in a read-only transaction.
-	IF found_user IS NOT NULL AND accessed < now() - interval '1 minute'
-	   AND current_setting('transaction_read_only') = 'off' THEN
-		UPDATE @extschema@.sessions s SET last_accessed_at = now()
-		 WHERE s.user_id = found_user AND s.id = found_id;
-	END IF;
-	RETURN found_user;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.identity_of_token(text) IS
-'Internal (set_session): the active user of a live session token, or NULL.';
-
-CREATE FUNCTION @extschema@.identity_of_user(user_id uuid)
-RETURNS uuid
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT u.id FROM @extschema@.users u WHERE u.id = identity_of_user.user_id AND u.status = 'active'
-$$;
-COMMENT ON FUNCTION @extschema@.identity_of_user(uuid) IS
-'Internal (act_as): the id if it names an active user, else NULL.';
-
 CREATE FUNCTION @extschema@.current_user_role()
 RETURNS text
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT u.role FROM @extschema@.users u
-	 WHERE u.id = @extschema@.current_user_id() AND u.status = 'active'
-$$;
+AS 'MODULE_PATHNAME', 'alfred_current_user_role'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.current_user_role() IS
-'The role (admin, user, observer) of the current alfred user, or NULL when there is none or the user is not active.';
+'The role (admin, user, observer) of the current alfred user, or NULL when there is none or the user is not active. Read at most once per command.';
 
 ------------------------------------------------------------------------------
 -- Accounts and sessions
@@ -361,37 +307,15 @@ $$;
 -- relies on row-level security alone still uses the (user_id, …) indexes.
 CREATE FUNCTION @extschema@.readable_user_ids()
 RETURNS uuid[]
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE
-		WHEN me.role IN ('admin', 'observer') THEN (SELECT coalesce(array_agg(u.id), '{}') FROM @extschema@.users u)
-		WHEN @extschema@.current_user_id() IS NOT NULL THEN ARRAY[@extschema@.current_user_id()]
-		ELSE '{}'::uuid[]
-	END
-	  FROM (SELECT @extschema@.current_user_role() AS role) AS me
-$$;
+AS 'MODULE_PATHNAME', 'alfred_readable_user_ids'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.readable_user_ids() IS
 'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves (none without an identity).';
 
 CREATE FUNCTION @extschema@.writable_user_ids()
 RETURNS uuid[]
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE me.role
-		WHEN 'admin' THEN (SELECT coalesce(array_agg(u.id), '{}') FROM @extschema@.users u)
-		WHEN 'user' THEN ARRAY[@extschema@.current_user_id()]
-		ELSE '{}'::uuid[]
-	END
-	  FROM (SELECT @extschema@.current_user_role() AS role) AS me
-$$;
+AS 'MODULE_PATHNAME', 'alfred_writable_user_ids'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.writable_user_ids() IS
 'The users whose rows the current alfred user may write: everyone for admins, themselves for active users, nobody for observers and inactive users.';
 
