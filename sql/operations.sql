@@ -35,9 +35,16 @@ SELECT action, user_id = :'ann' AS by_ann, old_values,
        CASE action WHEN 'insert' THEN jsonb_build_object('title', new_values->'title', 'priority', new_values->'priority')
                    ELSE new_values END AS new_values
   FROM alfred.audit_trail WHERE entity_type = 'tasks' AND entity_id = :'task' AND action <> 'delete'
- ORDER BY created_at, action DESC;
+ ORDER BY array_position(ARRAY['insert', 'update', 'delete'], action);
 SELECT action, old_values->>'title' AS title FROM alfred.audit_trail
  WHERE entity_type = 'tasks' AND entity_id = :'task' AND action = 'delete';
+-- A proposal's update (a trigger without bookkeeping arguments) is audited too.
+SELECT alfred.propose(:'ann', 'planner', 'create', '{"title": "Buy milk"}') AS proposal \gset
+SELECT (alfred.reject(:'proposal', 'not now')).status;
+SELECT action, old_values->>'status' AS old_status, new_values->>'status' AS new_status,
+       new_values->>'rejection_reason' AS reason
+  FROM alfred.audit_trail WHERE entity_type = 'proposals' AND entity_id = :'proposal'
+ ORDER BY array_position(ARRAY['insert', 'update', 'delete'], action);
 SELECT alfred.reset_identity();
 
 -- A password change is recorded as redacted; last_login_at alone is not audited.

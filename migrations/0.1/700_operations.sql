@@ -48,7 +48,7 @@ BEGIN
 		  FROM jsonb_each(to_jsonb(NEW)) n
 		  JOIN jsonb_each(to_jsonb(OLD)) o USING (key)
 		 WHERE n.value IS DISTINCT FROM o.value
-		   AND n.key <> 'updated_at' AND NOT n.key = ANY (TG_ARGV);
+		   AND n.key <> 'updated_at' AND NOT n.key = ANY (coalesce(TG_ARGV, '{}'));
 		IF changed IS NULL THEN
 			RETURN NULL;
 		END IF;
@@ -395,6 +395,8 @@ BEGIN
 	result := jsonb_build_object(
 		'removed', removed,
 		'proposals_expired', @extschema@.expire_proposals(),
+		-- suppressions and boosts that ran out since the user's last event (600_calibration)
+		'proactiveness_refreshed', @extschema@.refresh_all_proactiveness(),
 		'log_partitions_created', @extschema@.create_log_partitions(3),
 		'log_partitions_dropped',
 			to_jsonb(@extschema@.drop_log_partitions(@extschema@.retention_cutoff('system_logs', now))),
