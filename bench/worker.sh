@@ -13,7 +13,7 @@
 #   scale       one tick (run_due_tasks, 100 due) with 10k, 100k and 1M active
 #               tasks: ms per tick, and the ratio to the 10k tick
 #   idle        CPU time of the worker over 60 s with nothing due
-#   memory      worker RssAnon every 15 s over 3 minutes of 1,000 tasks/s
+#   memory      worker RssAnon every 15 s over 3 minutes of 300 tasks/s
 # Builds and installs alfred and starts its own throwaway cluster (stopped at
 # the end).
 . "$(dirname "$0")/../test/lib.sh"
@@ -145,7 +145,7 @@ bench_idle() {
 bench_memory() {
 	local pid i
 	bench_db
-	insert_tasks 1000 "now()" "1 seconds"
+	insert_tasks 300 "now()" "1 seconds"
 	pid=$(worker_pid)
 	for i in $(seq 0 12); do
 		echo "memory at $((i * 15)) s: RssAnon $(awk '/RssAnon/ {print $2, $3}' "/proc/$pid/status"), runs $(q "SELECT runs_done FROM alfred.worker_status")"

@@ -197,12 +197,19 @@ set_next_wakeup(TimestampTz t)
 }
 
 static void
-record_cycle(int64 runs, TimestampTz tick)
+record_batch(int64 runs, TimestampTz tick)
 {
 	SpinLockAcquire(&shared->mutex);
 	my_slot->runs_done += runs;
-	my_slot->ticks++;
 	my_slot->last_tick = tick;
+	SpinLockRelease(&shared->mutex);
+}
+
+static void
+record_cycle(void)
+{
+	SpinLockAcquire(&shared->mutex);
+	my_slot->ticks++;
 	SpinLockRelease(&shared->mutex);
 }
 
@@ -420,7 +427,6 @@ run_cycle(void)
 	static bool settled = false;
 	TimestampTz now;
 	TimestampTz next = 0;
-	int64		total = 0;
 	int			done;
 	bool		ready;
 
@@ -454,11 +460,11 @@ run_cycle(void)
 		CommitTransactionCommand();
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
-		total += done;
+		record_batch(done, now);
 		CHECK_FOR_INTERRUPTS();
 	} while (ready && done >= alfred_batch_size && alfred_enabled && !ConfigReloadPending);
 
-	record_cycle(total, now);
+	record_cycle();
 	if (!ready)
 	{
 		set_state(WORKER_WAITING_EXTENSION);

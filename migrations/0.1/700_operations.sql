@@ -74,8 +74,24 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.tasks
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.proposals
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row();
-CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.scheduled_tasks
-	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('next_run_at', 'last_run_at', 'run_count', 'fail_count');
+-- The scheduler updates next_run_at, last_run_at and the counts on every run,
+-- and completes a one-time task after its run (task_runs records the run):
+-- the WHEN clause keeps the trigger from even starting for that bookkeeping
+-- (thousands of rows a second); every other change is audited.
+CREATE TRIGGER audit AFTER INSERT OR DELETE ON @extschema@.scheduled_tasks
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row();
+CREATE TRIGGER audit_update AFTER UPDATE ON @extschema@.scheduled_tasks
+	FOR EACH ROW
+	WHEN ((OLD.name, OLD.description, OLD.task_type, OLD.schedule_cron, OLD.scheduled_at, OLD.timezone,
+		   OLD.tool_name, OLD.tool_args, OLD.prompt_template, OLD.source, OLD.pattern_id,
+		   OLD.max_retries, OLD.user_id, OLD.id)
+		  IS DISTINCT FROM
+		  (NEW.name, NEW.description, NEW.task_type, NEW.schedule_cron, NEW.scheduled_at, NEW.timezone,
+		   NEW.tool_name, NEW.tool_args, NEW.prompt_template, NEW.source, NEW.pattern_id,
+		   NEW.max_retries, NEW.user_id, NEW.id)
+		  OR (OLD.status IS DISTINCT FROM NEW.status
+			  AND NOT (OLD.status = 'active' AND NEW.status = 'completed')))
+	EXECUTE FUNCTION @extschema@.audit_row('next_run_at', 'last_run_at', 'run_count', 'fail_count');
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.connected_accounts
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('last_sync_at');
 

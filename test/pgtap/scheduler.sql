@@ -1,7 +1,7 @@
 -- The scheduler's contract (signatures the agent builds against) and its
 -- built-in tools, driven by run_due_tasks with a fixed "now".
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 SET LOCAL timezone = 'UTC';
 
 SELECT has_function('alfred', 'claim_runs', ARRAY['text', 'text[]', 'integer', 'interval'], 'claim_runs(worker, tools, max, lease)');
@@ -40,6 +40,16 @@ SELECT results_eq($$SELECT title, priority, message FROM alfred.notifications WH
 	'its notification takes title, priority and message from the result');
 SELECT is((SELECT next_run_at FROM alfred.scheduled_tasks WHERE name = 'Overdue check'),
 	'2100-01-02 09:00+00'::timestamptz, 'and the task moves to its next slot');
+
+-- the scheduler's bookkeeping is not audited; a user's change of the task is
+SELECT is((SELECT count(*) FROM alfred.audit_trail WHERE action = 'update'
+			AND entity_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'Overdue check')), 0::bigint,
+	'moving next_run_at after a run writes no audit row');
+SELECT alfred.pause_task((SELECT id FROM alfred.scheduled_tasks WHERE name = 'Overdue check'));
+SELECT results_eq($$SELECT old_values, new_values FROM alfred.audit_trail WHERE action = 'update'
+			AND entity_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'Overdue check')$$,
+	$$VALUES ('{"status": "active"}'::jsonb, '{"status": "paused"}'::jsonb)$$,
+	'pausing it is audited (status; next_run_at is bookkeeping)');
 
 -- a built-in whose engine is missing fails its run with a clear error, not the tick
 SELECT CASE WHEN to_regprocedure('alfred.today(uuid)') IS NULL
