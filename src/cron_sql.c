@@ -433,7 +433,7 @@ first_slot(const alfred_cron *c, int m)
  * second pass can matter, and the answer lies in the same window.  Returns
  * false when it cannot decide; next_instant then does.
  */
-static bool
+static pg_attribute_always_inline bool
 fast_next(const alfred_cron *c, cron_zone *zone, day_memo *memo, uint32 gen, int64 a, int64 *u)
 {
 	tz_window	w = find_window(zone, a);
@@ -574,9 +574,20 @@ Datum
 alfred_cron_next_sql(PG_FUNCTION_ARGS)
 {
 	cron_cache *cache = get_cache(fcinfo);
+	TimestampTz after = PG_GETARG_TIMESTAMPTZ(1);
 	TimestampTz result;
+	int64		u;
 
-	if (!cron_next_ts(&cache->cron, &cache->zone, cache->memo, cache->memo_gen, PG_GETARG_TIMESTAMPTZ(1), &result))
+	/* the common case inline: a finite time, a five-field expression */
+	if (likely(!TIMESTAMP_NOT_FINITE(after) && cache->cron.interval_seconds == 0) &&
+		fast_next(&cache->cron, &cache->zone, cache->memo, cache->memo_gen,
+				  floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS, &u))
+	{
+		result = (u - UNIX_TO_PG_SECS) * USECS_PER_SEC;
+		if (IS_VALID_TIMESTAMP(result))
+			PG_RETURN_TIMESTAMPTZ(result);
+	}
+	if (!cron_next_ts(&cache->cron, &cache->zone, cache->memo, cache->memo_gen, after, &result))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(result);
 }
