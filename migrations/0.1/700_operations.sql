@@ -534,6 +534,8 @@ AS $$
 								 FROM @extschema@.scheduled_tasks t
 								WHERE t.status = 'active' AND t.next_run_at <= now),
 		'queued_external_runs', (SELECT count(*) FROM @extschema@.task_runs r WHERE r.status = 'queued'),
+		'oldest_queued_run_seconds', (SELECT round(extract(epoch FROM now - min(r.created_at)))::bigint
+										FROM @extschema@.task_runs r WHERE r.status = 'queued'),
 		'running_runs', (SELECT count(*) FROM @extschema@.task_runs r WHERE r.status = 'running'),
 		'failed_runs_last_hour', (SELECT count(*) FROM @extschema@.task_runs r
 								   WHERE r.status = 'failed' AND r.finished_at > now - interval '1 hour'),
@@ -544,7 +546,7 @@ AS $$
 						   AND NOT c.relispartition))
 $$;
 COMMENT ON FUNCTION @extschema@.health(timestamptz) IS
-'What a monitoring system polls: scheduler workers and whether one is alive, due tasks and the oldest due time, queued and running runs, failed runs in the last hour, pending proposals, and every table''s size in bytes. Not granted to PUBLIC: GRANT EXECUTE to a monitoring role.';
+'What a monitoring system polls: scheduler workers and whether one is alive, due tasks and the oldest due time, queued external runs and how long the oldest has waited for an agent, running runs, failed runs in the last hour, pending proposals, and every table''s size in bytes. Not granted to PUBLIC: GRANT EXECUTE to a monitoring role.';
 REVOKE ALL ON FUNCTION @extschema@.health(timestamptz) FROM PUBLIC;
 
 -- pgcrypto lives in whatever schema it was installed in: pin it in the search
