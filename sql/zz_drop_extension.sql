@@ -8,6 +8,9 @@ SELECT 'alfred'::regnamespace::oid AS nsp \gset
 
 -- Leave traces of use: data, a partition created after install, grants to a role.
 SELECT alfred.create_user('drop@example.com', 'drop password') IS NOT NULL AS user_created;
+SELECT alfred.set_session(alfred.login('drop@example.com', 'drop password')) IS NOT NULL AS logged_in,
+	   alfred.current_user_role();
+SELECT alfred.reset_identity();
 SELECT alfred.create_log_partitions(9) > 0 AS later_partitions_created;
 CREATE ROLE regress_alfred_drop;
 SELECT alfred.grant_usage('regress_alfred_drop');
@@ -46,6 +49,12 @@ SELECT * FROM (SELECT c.relname, c.relkind FROM pg_class c
 			   UNION ALL
 			   SELECT p.oid::regprocedure::text, 'f' FROM pg_proc p WHERE p.pronamespace = :nsp) AS now_there;
 SELECT count(*) AS users FROM alfred.users;
+-- The lookups this backend prepared before the drop work on the new tables.
+SELECT alfred.create_user('again@example.com', 'again password') AS again \gset
+SELECT alfred.set_session(alfred.login('again@example.com', 'again password')) = :'again' AS same_backend_logs_in,
+	   alfred.current_user_role(), alfred.readable_user_ids() = ARRAY[:'again']::uuid[] AS reads_self;
+SELECT alfred.reset_identity();
+DELETE FROM alfred.users;
 
 -- And in a new database.
 CREATE DATABASE regress_alfred_fresh;
