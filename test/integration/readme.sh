@@ -1,0 +1,42 @@
+# readme.sh: every function a user calls is in README.md's SQL reference.  Prints TAP;
+# a failure lists the missing functions.  (test/pgtap/documentation.sql checks that
+# every object has a COMMENT.)
+#
+# Checked: every function the extension owns in schema alfred, except internal ones:
+#   - names starting with "_" (helpers of other functions; not granted to users),
+#   - names starting with "tool_" (the scheduler's built-in tools: README documents them
+#     by tool name, e.g. daily_briefing, and users run them through schedule_task),
+#   - trigger functions (they cannot be called).
+# "In the SQL reference" means: between "## SQL reference" and the next "## " heading,
+# the name followed by "(" (e.g. `today(user_id) → jsonb`), not part of a longer name.
+. "$(dirname "$0")/../lib.sh"
+
+DB=alfred_readme
+create_db "$DB"
+names=$(psql_q -d "$DB" -At -c "
+	SELECT DISTINCT p.proname
+	  FROM pg_proc p
+	  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+	  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'alfred'
+	 WHERE p.pronamespace = 'alfred'::regnamespace
+	   AND p.proname !~ '^(_|tool_)' AND p.prorettype <> 'trigger'::regtype
+	 ORDER BY 1")
+psql_q -d postgres -c "DROP DATABASE $DB" >/dev/null
+
+reference=$(awk '/^## SQL reference/ { on = 1; next } /^## / { on = 0 } on' "$ALFRED_SRC/README.md")
+
+echo "1..3"
+n=$(wc -w <<<"$names")
+if [ "$n" -gt 100 ]; then echo "ok 1 - $n public functions found"; else echo "not ok 1 - only $n public functions found"; fi
+if [ -n "$reference" ]; then echo "ok 2 - README.md has an SQL reference"; else echo "not ok 2 - README.md has no \"## SQL reference\""; fi
+
+missing=()
+for f in $names; do
+	grep -Eq "(^|[^A-Za-z0-9_])$f\(" <<<"$reference" || missing+=("$f")
+done
+if [ ${#missing[@]} = 0 ]; then
+	echo "ok 3 - every public function is in README.md's SQL reference"
+else
+	echo "not ok 3 - every public function is in README.md's SQL reference"
+	echo "# missing (${#missing[@]}): ${missing[*]}"
+fi
