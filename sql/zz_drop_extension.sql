@@ -17,6 +17,8 @@ SELECT alfred.grant_usage('regress_alfred_drop');
 CREATE TEMP TABLE alfred_before AS
 SELECT c.relname, c.relkind FROM pg_class c
  WHERE c.relnamespace = :nsp AND NOT c.relispartition
+   AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+					WHERE i.indexrelid = c.oid AND t.relispartition)	-- log partitions' own indexes
 UNION ALL
 SELECT p.oid::regprocedure::text, 'f' FROM pg_proc p WHERE p.pronamespace = :nsp;
 
@@ -46,6 +48,8 @@ SELECT * FROM alfred_before
 EXCEPT ALL
 SELECT * FROM (SELECT c.relname, c.relkind FROM pg_class c
 				WHERE c.relnamespace = :nsp AND NOT c.relispartition
+				  AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+								   WHERE i.indexrelid = c.oid AND t.relispartition)
 			   UNION ALL
 			   SELECT p.oid::regprocedure::text, 'f' FROM pg_proc p WHERE p.pronamespace = :nsp) AS now_there;
 SELECT count(*) AS users FROM alfred.users;

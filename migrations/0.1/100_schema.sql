@@ -710,17 +710,37 @@ CREATE TABLE @extschema@.system_logs (
 	ip_address			inet,
 	user_agent			text,
 	metadata			jsonb,
-	PRIMARY KEY (id, logged_at),
 	FOREIGN KEY (user_id, task_id) REFERENCES @extschema@.tasks (user_id, id) ON DELETE SET NULL (task_id),
 	CONSTRAINT system_logs_level_check CHECK (level IN ('debug', 'info', 'warning', 'error', 'critical'))
 ) PARTITION BY RANGE (logged_at);
+
+-- The indexes live on each partition, not on the partitioned table: a
+-- partition that create_log_partitions() adds after installation is not a
+-- member of the extension, and pg_dump can restore it only if attaching it
+-- to system_logs creates no index of its own (the parent's indexes would
+-- be, since CREATE EXTENSION recreates them before the restore attaches it).
+CREATE FUNCTION @extschema@.index_log_partition(part regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	base text := (SELECT c.relname FROM pg_class c WHERE c.oid = part);
+BEGIN
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, logged_at)', part, base || '_pkey');
+	EXECUTE format('CREATE INDEX %I ON %s (logged_at DESC)', base || '_logged_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (level, logged_at DESC)', base || '_level_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (module, level)', base || '_module_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (user_id, logged_at DESC)', base || '_user_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s USING gin (to_tsvector(''english''::regconfig, coalesce(message, '''')))',
+				   base || '_fulltext_idx', part);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.index_log_partition(regclass) IS
+'Internal (create_log_partitions): the primary key (id, logged_at) and the indexes of one system_logs partition.';
+
 CREATE TABLE @extschema@.system_logs_default PARTITION OF @extschema@.system_logs DEFAULT;
-CREATE INDEX system_logs_logged_idx ON @extschema@.system_logs (logged_at DESC);
-CREATE INDEX system_logs_level_idx ON @extschema@.system_logs (level, logged_at DESC);
-CREATE INDEX system_logs_module_idx ON @extschema@.system_logs (module, level);
-CREATE INDEX system_logs_user_idx ON @extschema@.system_logs (user_id, logged_at DESC);
-CREATE INDEX system_logs_fulltext_idx ON @extschema@.system_logs
-	USING gin (to_tsvector('english'::regconfig, coalesce(message, '')));
+SELECT @extschema@.index_log_partition('@extschema@.system_logs_default');
 COMMENT ON TABLE @extschema@.system_logs IS
 'Application log (seed 004), partitioned by month of logged_at; alfred.create_log_partitions() creates months ahead. user_id is NULL for system events.';
 COMMENT ON COLUMN @extschema@.system_logs.logged_at IS 'When the event happened (seed 004 "timestamp").';
@@ -747,14 +767,19 @@ BEGIN
 		hi := lo + interval '1 month';
 		part := format('system_logs_%s', to_char(lo, 'YYYY_MM'));
 		CONTINUE WHEN to_regclass(format('@extschema@.%I', part)) IS NOT NULL;
-		-- Rows of this month that went to the default partition move to the new one.
-		EXECUTE format('CREATE TABLE @extschema@.%I (LIKE @extschema@.system_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
-		EXECUTE format('WITH moved AS (DELETE FROM @extschema@.system_logs_default
-										WHERE logged_at >= %L AND logged_at < %L RETURNING *)
-						INSERT INTO @extschema@.%I SELECT * FROM moved',
-					   (lo::timestamp AT TIME ZONE 'UTC'), (hi::timestamp AT TIME ZONE 'UTC'), part);
-		EXECUTE format('ALTER TABLE @extschema@.system_logs ATTACH PARTITION @extschema@.%I FOR VALUES FROM (%L) TO (%L)',
+		-- Rows of this month that went to the default partition move to the
+		-- new one (a partition cannot be created over rows of the default).
+		CREATE TEMP TABLE alfred_moving_logs (LIKE @extschema@.system_logs) ON COMMIT DROP;
+		WITH moved AS (DELETE FROM @extschema@.system_logs_default d
+						WHERE d.logged_at >= (lo::timestamp AT TIME ZONE 'UTC')
+						  AND d.logged_at < (hi::timestamp AT TIME ZONE 'UTC')
+					RETURNING *)
+		INSERT INTO pg_temp.alfred_moving_logs SELECT * FROM moved;
+		EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.system_logs FOR VALUES FROM (%L) TO (%L)',
 					   part, (lo::timestamp AT TIME ZONE 'UTC'), (hi::timestamp AT TIME ZONE 'UTC'));
+		PERFORM @extschema@.index_log_partition(format('@extschema@.%I', part)::regclass);
+		INSERT INTO @extschema@.system_logs SELECT * FROM pg_temp.alfred_moving_logs;
+		DROP TABLE pg_temp.alfred_moving_logs;
 		EXECUTE format('COMMENT ON TABLE @extschema@.%I IS %L', part,
 					   format('system_logs for %s (UTC)', to_char(lo, 'YYYY-MM')));
 		created := created + 1;

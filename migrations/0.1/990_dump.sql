@@ -5,17 +5,40 @@
 -- pg_extension_config_dump().  This last part registers every table (and
 -- system_logs partition) that the parts before it created.  Partitions that
 -- create_log_partitions() adds later are not members and are dumped as usual.
+--
+-- Rows the install script itself inserted (built-in tools, retention
+-- periods) are left out of the dump by a filter on their primary keys: a
+-- restore runs CREATE EXTENSION, which inserts them again.
 
 DO $$
 DECLARE
-	rel regclass;
+	rel			regclass;
+	has_rows	boolean;
+	key			text;
+	installed	text;
 BEGIN
 	FOR rel IN
 		SELECT c.oid::regclass FROM pg_catalog.pg_class c
 		 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
 		 ORDER BY c.relname
 	LOOP
-		PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+		EXECUTE format('SELECT EXISTS (SELECT FROM %s)', rel) INTO has_rows;
+		IF NOT has_rows THEN
+			PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+			CONTINUE;
+		END IF;
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.ord) INTO STRICT key
+		  FROM pg_catalog.pg_index i
+		 CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k (attnum, ord)
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+		 WHERE i.indrelid = rel AND i.indisprimary;
+		IF key IS NULL THEN
+			RAISE EXCEPTION 'table % has rows at install time but no primary key', rel;
+		END IF;
+		EXECUTE format('SELECT pg_catalog.string_agg(pg_catalog.quote_literal(ROW(%s, NULL)::text), '', '') FROM %s',
+					   key, rel) INTO installed;
+		PERFORM pg_catalog.pg_extension_config_dump(rel,
+			format('WHERE ROW(%s, NULL)::text NOT IN (%s)', key, installed));
 	END LOOP;
 END
 $$;

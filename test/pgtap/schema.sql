@@ -34,7 +34,8 @@ SELECT col_is_pk('alfred', 'users', 'id', 'users has primary key id');
 SELECT col_is_pk('alfred', 'tools', 'name', 'tools has primary key name');
 SELECT col_is_pk('alfred', 'mcp_servers', 'id', 'mcp_servers has primary key id');
 SELECT col_is_pk('alfred', 'audit_trail', 'id', 'audit_trail has primary key id');
-SELECT col_is_pk('alfred', 'system_logs', ARRAY['id', 'logged_at'], 'system_logs has primary key (id, logged_at)');
+SELECT col_is_pk('alfred', 'system_logs_default', ARRAY['id', 'logged_at'],
+				 'system_logs partitions have primary key (id, logged_at)');
 
 -- Every user-owned table belongs to a user.
 SELECT fk_ok('alfred', t, 'user_id', 'alfred', 'users', 'id')
