@@ -1,5 +1,5 @@
-# readme.sh: every function a user calls is in README.md's SQL reference.  Prints TAP;
-# a failure lists the missing functions.  (test/pgtap/documentation.sql checks that
+# readme.sh: every function a user calls, every table and every view is in README.md's
+# SQL reference.  Prints TAP; a failure lists the missing ones.  (test/pgtap/documentation.sql checks that
 # every object has a COMMENT.)
 #
 # Checked: every function the extension owns in schema alfred, except internal ones:
@@ -9,6 +9,8 @@
 #   - trigger functions (they cannot be called).
 # "In the SQL reference" means: between "## SQL reference" and the next "## " heading,
 # the name followed by "(" (e.g. `today(user_id) → jsonb`), not part of a longer name.
+# Tables and views (not partitions, which maintenance creates and drops): the name in
+# backquotes, e.g. view `calibration`, `habits`.
 . "$(dirname "$0")/../lib.sh"
 
 DB=alfred_readme
@@ -21,11 +23,19 @@ names=$(psql_q -d "$DB" -At -c "
 	 WHERE p.pronamespace = 'alfred'::regnamespace
 	   AND p.proname !~ '^(_|tool_)' AND p.prorettype <> 'trigger'::regtype
 	 ORDER BY 1")
+relations=$(psql_q -d "$DB" -At -c "
+	SELECT c.relname
+	  FROM pg_class c
+	  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+	  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'alfred'
+	 WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+	   AND NOT c.relispartition
+	 ORDER BY 1")
 psql_q -d postgres -c "DROP DATABASE $DB" >/dev/null
 
 reference=$(awk '/^## SQL reference/ { on = 1; next } /^## / { on = 0 } on' "$ALFRED_SRC/README.md")
 
-echo "1..3"
+echo "1..4"
 n=$(wc -w <<<"$names")
 if [ "$n" -gt 100 ]; then echo "ok 1 - $n public functions found"; else echo "not ok 1 - only $n public functions found"; fi
 if [ -n "$reference" ]; then echo "ok 2 - README.md has an SQL reference"; else echo "not ok 2 - README.md has no \"## SQL reference\""; fi
@@ -38,5 +48,17 @@ if [ ${#missing[@]} = 0 ]; then
 	echo "ok 3 - every public function is in README.md's SQL reference"
 else
 	echo "not ok 3 - every public function is in README.md's SQL reference"
+	echo "# missing (${#missing[@]}): ${missing[*]}"
+fi
+
+n=$(wc -w <<<"$relations")
+missing=()
+for r in $relations; do
+	grep -Fq "\`$r\`" <<<"$reference" || missing+=("$r")
+done
+if [ "$n" -gt 30 ] && [ ${#missing[@]} = 0 ]; then
+	echo "ok 4 - every table and view ($n) is in README.md's SQL reference"
+else
+	echo "not ok 4 - every table and view ($n) is in README.md's SQL reference"
 	echo "# missing (${#missing[@]}): ${missing[*]}"
 fi
