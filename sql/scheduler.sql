@@ -196,6 +196,30 @@ SELECT status, attempt, result, error, claimed_by FROM alfred.task_runs WHERE id
 SELECT s.status, s.run_count, s.fail_count FROM alfred.scheduled_tasks s WHERE s.name = 'news';
 SELECT title, message, priority, scheduled_for FROM alfred.notifications WHERE data->>'run_id' = (SELECT run_id::text FROM c);
 
+-- an expired lease puts the run back (at least once); the first agent's late report still counts once
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news 3', 'weather', at => '2100-04-03', max_retries => 1) IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-04-03');
+UPDATE alfred.task_runs SET next_attempt_at = now()
+ WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news 3');
+CREATE TEMP TABLE e AS SELECT * FROM alfred.claim_runs('agent-1', lease => '1 ms');
+SELECT pg_sleep(0.05);
+SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1')$q$, (SELECT run_id FROM e)));
+SELECT run_id = (SELECT run_id FROM e) AS same_run, attempt FROM alfred.claim_runs('agent-2');
+SELECT alfred.complete_run((SELECT run_id FROM e), 'late but fine');
+SELECT alfred.complete_run((SELECT run_id FROM e), 'agent-2 reports too');
+SELECT r.status, r.attempt, r.result, s.run_count, (SELECT count(*) FROM alfred.notifications n WHERE n.data->>'run_id' = r.id::text) AS notes
+  FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 3';
+-- after its last allowed attempt an expired lease fails the run instead
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news 4', 'weather', at => '2100-04-04', max_retries => 0) IS NOT NULL;
+SELECT alfred.run_due_tasks('2100-04-04');
+UPDATE alfred.task_runs SET next_attempt_at = now()
+ WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news 4');
+SELECT count(*) FROM alfred.claim_runs('agent-1', lease => '1 ms');
+SELECT pg_sleep(0.05);
+SELECT count(*) AS reclaimed FROM alfred.claim_runs('agent-2');
+SELECT r.status, r.attempt, r.error, s.fail_count
+  FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 4';
+
 -- a permanent failure ends the run at once
 SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news 2', 'weather', at => '2100-04-02', max_retries => 5) IS NOT NULL;
 SELECT alfred.run_due_tasks('2100-04-02');

@@ -4,7 +4,7 @@
 # scheduled, reloads settings on SIGHUP and exits promptly on SIGTERM.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/worker_lib.bash"
-echo "1..13"
+echo "1..15"
 
 qpg "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 sleep 1.5
@@ -30,6 +30,21 @@ q "SELECT alfred.schedule_task('00000000-0000-0000-0000-000000000001', 'soon', '
 wait_for "SELECT status = 'completed' FROM alfred.scheduled_tasks WHERE name = 'soon'" 5
 late=$(q "SELECT round(extract(epoch FROM r.started_at - r.due_at) * 1000) FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'soon'")
 ok $([ -n "$late" ] && [ "$late" -ge 0 ] && [ "$late" -lt 100 ]; echo $?) "a task scheduled 1 s ahead starts within 100 ms of due (${late} ms)"
+
+# LISTEN: a run's notification and a queued external run are announced at commit
+q "SELECT alfred.register_tool('ext', kind => 'external')" >/dev/null
+listen_out=$ALFRED_TMP/worker-listen.out
+psql_q -d "$DB" -c "LISTEN alfred_notifications" -c "LISTEN alfred_runs" -c "SELECT pg_sleep(3)" >"$listen_out" 2>&1 &
+listener=$!
+sleep 0.5
+q "SELECT alfred.schedule_task('00000000-0000-0000-0000-000000000001', 'heard', 'count', '{\"n\": 4}', at => now() + interval '0.5 s'),
+		  alfred.schedule_task('00000000-0000-0000-0000-000000000001', 'queued', 'ext', at => now() + interval '0.5 s')" >/dev/null
+wait "$listener"
+note=$(q "SELECT n.id FROM alfred.notifications n JOIN alfred.task_runs r ON r.notification_id = n.id JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'heard'")
+want="\"alfred_notifications\" with payload \"{\"user_id\":\"00000000-0000-0000-0000-000000000001\",\"notification_id\":\"$note\"}\""
+ok $(grep -qF "$want" "$listen_out"; echo $?) "NOTIFY alfred_notifications carries the user and the notification"
+run=$(q "SELECT r.id FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'queued'")
+ok $(grep -qF "\"alfred_runs\" with payload \"$run\"" "$listen_out"; echo $?) "NOTIFY alfred_runs carries the queued run's id"
 
 # SIGHUP: settings reload without a restart
 pid=$(worker_pids)
