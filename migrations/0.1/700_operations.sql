@@ -35,6 +35,11 @@ DECLARE
 	changed		text[];
 	entity		uuid;
 BEGIN
+	-- pg_dump and pg_restore run with row_security = off: a restore reloads the
+	-- trail itself and must not record its bulk load as changes.
+	IF current_setting('row_security') = 'off' THEN
+		RETURN NULL;
+	END IF;
 	IF TG_OP = 'INSERT' THEN
 		new_values := @extschema@.audit_redact(to_jsonb(NEW));
 		entity := NEW.id;
@@ -66,7 +71,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.audit_row() IS
-'AFTER trigger writing one audit_trail row per inserted, updated or deleted row: the acting alfred user (NULL for the system or a DBA), the database role (session_user), and the old and new values of the changed columns with secrets redacted. Trigger arguments name bookkeeping columns whose changes alone are not audited.';
+'AFTER trigger writing one audit_trail row per inserted, updated or deleted row: the acting alfred user (NULL for the system or a DBA), the database role (session_user), and the old and new values of the changed columns with secrets redacted. Trigger arguments name bookkeeping columns whose changes alone are not audited. Sessions with row_security = off (pg_dump, pg_restore) are not audited.';
 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.users
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_row('last_login_at');
