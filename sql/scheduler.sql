@@ -231,6 +231,23 @@ SELECT r.status, r.attempt, r.error, s.status AS task_status, s.fail_count
 SELECT try(format($q$SELECT alfred.complete_run(%L, 'x')$q$,
 	(SELECT r.id FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 2')));
 
+-- one broken task cannot stop the tick: a cron expression broken by a direct UPDATE fails
+-- its run and pauses the task, a blank title falls back to the task name, the rest runs
+CREATE FUNCTION tool_blank_title(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT '{"title": "  ", "message": "untitled"}'::jsonb
+$$;
+SELECT name FROM alfred.register_tool('blank', 'tool_blank_title(uuid, jsonb)');
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'broken cron', 'ok', cron => '0 7 * * *') IS NOT NULL;
+SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'blank', 'blank', at => '2100-05-01') IS NOT NULL;
+UPDATE alfred.scheduled_tasks SET schedule_cron = '0 7 * * * *', next_run_at = '2100-05-01' WHERE name = 'broken cron';
+SELECT alfred.run_due_tasks('2100-05-01');
+SELECT s.name, s.status, s.next_run_at, s.fail_count, r.status AS run, r.error
+  FROM alfred.scheduled_tasks s JOIN alfred.task_runs r ON r.task_id = s.id
+ WHERE s.name IN ('broken cron', 'blank') ORDER BY s.name;
+SELECT title, message FROM alfred.notifications WHERE data->>'task_id' IN
+	(SELECT id::text FROM alfred.scheduled_tasks WHERE name IN ('broken cron', 'blank')) ORDER BY title;
+SELECT try($q$SELECT alfred.resume_task((SELECT id FROM alfred.scheduled_tasks WHERE name = 'broken cron'))$q$);
+
 -- the wake-up trigger fires only for rows that can fall due earlier
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'alfred.scheduled_tasks'::regclass AND tgname LIKE '%wake%' ORDER BY 1;
 

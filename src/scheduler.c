@@ -163,7 +163,8 @@ static const char *record_sql =
 "), note AS ( "
 "  INSERT INTO alfred.notifications (user_id, type, title, message, priority, scheduled_for, data) "
 "  SELECT user_id, 'scheduled_task', "
-"         coalesce(r->>'title', CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
+"         coalesce(nullif(btrim(r->>'title'), ''), "
+"                  CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
 "         CASE WHEN status = 'succeeded' THEN coalesce(r->>'message', result) ELSE error END, "
 "         priority, "
 "         CASE WHEN priority <> 'urgent' "
@@ -188,7 +189,9 @@ static const char *record_sql =
 "), task AS ( "
 "  UPDATE alfred.scheduled_tasks t SET "
 "         next_run_at = CASE WHEN a.advance THEN a.next_run_at ELSE t.next_run_at END, "
-"         status = CASE WHEN a.final AND t.task_type = 'one_time' THEN 'completed' ELSE t.status END, "
+"         status = CASE WHEN a.final AND t.task_type = 'one_time' THEN 'completed' "
+"                       WHEN a.advance AND a.next_run_at IS NULL AND t.task_type = 'recurring' "
+"                       THEN 'paused' ELSE t.status END, "
 "         last_run_at = CASE WHEN a.advance THEN a.started_at ELSE t.last_run_at END, "
 "         run_count = t.run_count + a.ok, fail_count = t.fail_count + a.failed "
 "    FROM (SELECT user_id, task_id, bool_or(advance) AS advance, "
@@ -583,6 +586,36 @@ batch_record(const Batch *b)
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/*
+ * next_slot, with an error (a cron expression or time zone someone broke
+ * with a direct UPDATE) caught into out->error, so that one bad task cannot
+ * stop every other task's tick.
+ */
+static bool
+next_slot_or_error(const DueRun *run, TimestampTz now, TimestampTz *next_run_at,
+				   int *missed, Outcome *out)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*next_run_at = next_slot(run, now, missed);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		out->error = psprintf("cannot compute the next run of \"%s\": %s", run->name, edata->message);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 /* Runs (or queues) one claimed row and adds its outcome to the batch. */
 static void
 execute(DueRun *run, TimestampTz now, bool real_clock, bool retry, Batch *batch)
@@ -592,11 +625,18 @@ execute(DueRun *run, TimestampTz now, bool real_clock, bool retry, Batch *batch)
 	int			missed = run->missed;
 	bool		final;
 
-	if (!retry)
-		next_run_at = next_slot(run, now, &missed);
-	run->missed = missed;
 	if (run->run_id == (Datum) 0)
 		run->run_id = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
+	if (!retry && !next_slot_or_error(run, now, &next_run_at, &missed, &out))
+	{
+		/* a schedule that cannot be evaluated fails its run and pauses the task */
+		out.status = "failed";
+		out.started_at = real_clock ? GetCurrentTimestamp() : now;
+		run->missed = 0;
+		batch_add(batch, run, &out, true, 0, true);
+		return;
+	}
+	run->missed = missed;
 	if (run->external)
 		queue_external(run, now, real_clock, &out);
 	else

@@ -57,7 +57,7 @@ LANGUAGE sql VOLATILE
 AS $$
 	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
 	SELECT $1, 'scheduled_task',
-		   coalesce(r.j->>'title', CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+		   coalesce(nullif(btrim(r.j->>'title'), ''), CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
 		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
 		   p.priority,
 		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
