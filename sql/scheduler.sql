@@ -62,6 +62,7 @@ SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a'
 SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'ok', at => '2100-01-01', max_retries => -1)$q$);
 SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'x', 'weather', at => '2100-01-01',
 	prompt_template => 'Weather in {{args.city}}')$q$);
+SELECT try($q$SELECT alfred.schedule_task('00000000-0000-0000-0000-0000000000ff', 'x', 'ok', at => '2100-01-01')$q$);
 SELECT count(*) AS tasks FROM alfred.scheduled_tasks;
 
 -- one-time tasks, all due at 2100-01-01 00:00 UTC

@@ -187,6 +187,10 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A one-time task must be scheduled after the current time.';
 	END IF;
+	IF NOT EXISTS (SELECT FROM @extschema@.users u WHERE u.id = schedule_task.user_id) THEN
+		RAISE EXCEPTION 'no user with id "%"', schedule_task.user_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
 	IF NOT EXISTS (SELECT FROM @extschema@.tools t WHERE t.name = schedule_task.tool_name) THEN
 		RAISE EXCEPTION 'unknown tool "%"', schedule_task.tool_name
 			USING ERRCODE = 'invalid_parameter_value',
@@ -224,7 +228,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.schedule_task(uuid, text, text, jsonb, text, timestamptz, text, text, text, text, integer) IS
-'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool.';
+'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool; P0002 for an unknown user.';
 
 CREATE FUNCTION @extschema@.task_for_update(task_id uuid)
 RETURNS @extschema@.scheduled_tasks
