@@ -22,8 +22,10 @@ REGRESS_OPTS = --load-extension=pgcrypto --load-extension=alfred
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=pgcrypto --load-extension=alfred
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(ALFRED_CFLAGS)
+# PostgreSQL's headers are included as system headers: they are not -Wextra
+# clean (unused parameters in inline functions), and alfred's own code must be.
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra $(ALFRED_CFLAGS)
 # jansson is linked statically with its symbols hidden: the postgres binary
 # exports a json_object() of its own (the SQL function), which would otherwise
 # interpose on jansson's json_object() at run time and crash the backend.

@@ -73,6 +73,7 @@ change_identity(const Identity *to, bool local)
 static void
 identity_xact_callback(XactEvent event, void *arg)
 {
+	(void) arg;
 	if (!xact_changed)
 		return;
 	switch (event)
@@ -404,7 +405,7 @@ Datum
 alfred_set_session(PG_FUNCTION_ARGS)
 {
 	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-	Identity	id = {true};
+	Identity	id = {.valid = true};
 
 	if (PG_ARGISNULL(0) ||
 		!user_of_token(PG_GETARG_DATUM(0), &id.user_id))
@@ -422,7 +423,7 @@ Datum
 alfred_act_as(PG_FUNCTION_ARGS)
 {
 	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-	Identity	id = {true};
+	Identity	id = {.valid = true};
 
 	if (!may_act_as())
 		ereport(ERROR,

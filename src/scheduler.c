@@ -708,7 +708,7 @@ alfred_scheduler_next_due(void)
 }
 
 void
-alfred_scheduler_settle_crashed(TimestampTz now)
+alfred_scheduler_settle_crashed(void)
 {
 	int			rc = SPI_execute("UPDATE alfred.task_runs SET status = 'failed', "
 								 " error = 'the scheduler stopped while the run was in progress', "

@@ -25,7 +25,7 @@ extern int	alfred_scheduler_tick(TimestampTz now, int max);
 extern TimestampTz alfred_scheduler_next_due(void);
 
 /* Settles runs left 'running' by a crash (the worker calls it at start). */
-extern void alfred_scheduler_settle_crashed(TimestampTz now);
+extern void alfred_scheduler_settle_crashed(void);
 
 /* Sets the latch of every worker that would sleep past due (worker.c). */
 extern void alfred_worker_wake(TimestampTz due);

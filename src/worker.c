@@ -245,6 +245,8 @@ take_database_seen(void)
 static void
 release_slot(int code, Datum arg)
 {
+	(void) code;
+	(void) arg;
 	SpinLockAcquire(&shared->mutex);
 	my_slot->pid = 0;
 	my_slot->pgprocno = -1;
@@ -280,6 +282,8 @@ static void
 wake_xact_callback(XactEvent event, void *arg)
 {
 	TimestampTz due = pending_wake;
+
+	(void) arg;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
 		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
@@ -447,7 +451,7 @@ run_cycle(void)
 			set_state(WORKER_RUNNING);
 			if (!settled)
 			{
-				alfred_scheduler_settle_crashed(now);
+				alfred_scheduler_settle_crashed();
 				settled = true;
 			}
 			done = alfred_scheduler_tick(now, alfred_batch_size);
