@@ -1,4 +1,4 @@
--- alfred 0.1: assembled by the Makefile from migrations/0.1/*.sql in name order.
+-- alfred 0.2: assembled by the Makefile from migrations/0.2/*.sql in name order.
 -- Each part opens with a comment naming its area; every object is qualified
 -- with @extschema@.
 
