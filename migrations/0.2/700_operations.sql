@@ -330,88 +330,40 @@ AS $$
 DECLARE
 	removed		jsonb := '{}';
 	n			bigint;
-	cutoff		timestamptz;
+	r			record;
 	result		jsonb;
 BEGIN
 	IF now IS NULL THEN
 		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	cutoff := @extschema@.retention_cutoff('proposals', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.proposals p
-		 WHERE p.status IN ('executed', 'rejected', 'expired', 'failed')
-		   AND greatest(p.executed_at, p.rejected_at, p.expired_at, p.failed_at, p.updated_at) < cutoff;
+	-- What each retention row removes: the rows matching filter whose age
+	-- (an instant) is before now - keep.  Constants of this function only:
+	-- nothing here comes from a table or a caller.
+	FOR r IN
+		SELECT v.relation, v.filter, v.age, now - rt.keep AS cutoff
+		  FROM (VALUES
+				('proposals', $f$status IN ('executed', 'rejected', 'expired', 'failed')$f$,
+				 'greatest(executed_at, rejected_at, expired_at, failed_at, updated_at)'),
+				('execution_logs', 'true', 'created_at'),
+				('agent_run_logs', 'true', 'created_at'),
+				('preference_signals', 'true', 'created_at'),
+				('chat_messages', 'true', 'created_at'),
+				('notifications', $f$status IN ('sent', 'read', 'dismissed', 'archived')$f$,
+				 'coalesce(sent_at, read_at, dismissed_at, updated_at)'),
+				('sessions', 'true', 'least(expires_at, CASE WHEN is_revoked THEN revoked_at END)'),
+				('task_runs', $f$status IN ('succeeded', 'failed', 'cancelled')$f$, 'coalesce(finished_at, updated_at)'),
+				('engagement_events', 'true', 'created_at'),
+				('audit_trail', 'true', 'created_at')) AS v (relation, filter, age)
+		  JOIN @extschema@.retention rt USING (relation)
+		 WHERE rt.keep IS NOT NULL
+		 ORDER BY v.relation
+	LOOP
+		EXECUTE format('DELETE FROM @extschema@.%I WHERE (%s) AND (%s) < $1', r.relation, r.filter, r.age)
+			USING r.cutoff;
 		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('proposals', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('execution_logs', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.execution_logs WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('execution_logs', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('agent_run_logs', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.agent_run_logs WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('agent_run_logs', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('preference_signals', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.preference_signals WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('preference_signals', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('chat_messages', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.chat_messages WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('chat_messages', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('notifications', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.notifications
-		 WHERE status IN ('sent', 'read', 'dismissed', 'archived')
-		   AND coalesce(sent_at, read_at, dismissed_at, updated_at) < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('notifications', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('sessions', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.sessions
-		 WHERE expires_at < cutoff OR (is_revoked AND revoked_at < cutoff);
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('sessions', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('task_runs', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.task_runs
-		 WHERE status IN ('succeeded', 'failed', 'cancelled') AND coalesce(finished_at, updated_at) < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('task_runs', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('engagement_events', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.engagement_events WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('engagement_events', n);
-	END IF;
-
-	cutoff := @extschema@.retention_cutoff('audit_trail', now);
-	IF cutoff IS NOT NULL THEN
-		DELETE FROM @extschema@.audit_trail WHERE created_at < cutoff;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		removed := removed || jsonb_build_object('audit_trail', n);
-	END IF;
+		removed := removed || jsonb_build_object(r.relation, n);
+	END LOOP;
 
 	result := jsonb_build_object(
 		'removed', removed,
