@@ -13,7 +13,8 @@
 #   scale       one tick (run_due_tasks, 100 due) with 10k, 100k and 1M active
 #               tasks: ms per tick, and the ratio to the 10k tick
 #   idle        CPU time of the worker over 60 s with nothing due
-#   memory      worker RssAnon every 15 s over 3 minutes of 300 tasks/s
+#   memory      worker RssAnon every 15 s over MEMORY_MINUTES (default 3) minutes
+#               of 300 tasks/s
 # Builds and installs alfred and starts its own throwaway cluster (stopped at
 # the end).
 . "$(dirname "$0")/../test/lib.sh"
@@ -147,9 +148,10 @@ bench_memory() {
 	bench_db
 	insert_tasks 300 "now()" "1 seconds"
 	pid=$(worker_pid)
-	for i in $(seq 0 12); do
+	local samples=$((${MEMORY_MINUTES:-3} * 4))
+	for i in $(seq 0 "$samples"); do
 		echo "memory at $((i * 15)) s: RssAnon $(awk '/RssAnon/ {print $2, $3}' "/proc/$pid/status"), runs $(q "SELECT runs_done FROM alfred.worker_status")"
-		[ "$i" = 12 ] || sleep 15
+		[ "$i" = "$samples" ] || sleep 15
 	done
 }
 
