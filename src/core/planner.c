@@ -14,6 +14,7 @@
  *-------------------------------------------------------------------------
  */
 #include "planner.h"
+#include "cron.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -43,33 +44,17 @@ alfred_plan_strerror(alfred_plan_status status)
 
 /*---- calendar ----*/
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+/* Days since 1970-01-01 of a proleptic Gregorian date: the cron core's calendar. */
 long
 alfred_days_from_civil(int year, int month, int day)
 {
-	long		y = (long) year - (month <= 2);
-	long		era = (y >= 0 ? y : y - 399) / 400;
-	long		yoe = y - era * 400;
-	long		doy = (153L * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-	long		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
+	return (long) alfred_cron_days_from_civil(year, month, day);
 }
 
 void
 alfred_civil_from_days(long days, int *year, int *month, int *day)
 {
-	long		z = days + 719468;
-	long		era = (z >= 0 ? z : z - 146096) / 146097;
-	long		doe = z - era * 146097;
-	long		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long		mp = (5 * doy + 2) / 153;
-	int			m = (int) (mp < 10 ? mp + 3 : mp - 9);
-
-	*day = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*month = m;
-	*year = (int) (yoe + era * 400 + (m <= 2));
+	alfred_cron_civil_from_days(days, year, month, day);
 }
 
 /* ISO weekday (1 = Monday .. 7 = Sunday); 1970-01-01 was a Thursday. */
