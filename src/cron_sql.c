@@ -37,6 +37,7 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
+#include "calendar.h"
 #include "cron.h"
 #include "cron_sql.h"
 
@@ -390,7 +391,7 @@ compute_matching_day(const alfred_cron *c, day_memo *e, uint32 gen, int64 day)
 
 	alfred_cron_time_from_seconds(day * SECS_PER_DAY, &t);
 	if (alfred_cron_next_match(c, &t, t.year + 1000))
-		next = alfred_cron_days_from_civil(t.year, t.month, t.day);
+		next = alfred_days_from_civil(t.year, t.month, t.day);
 	e->day = day;
 	e->ahead = next - day <= PG_INT32_MAX ? (int32) (next - day) : -1;
 	e->gen = gen;

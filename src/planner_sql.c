@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "calendar.h"
 #include "planner.h"
 
 /* Most work blocks a user may define (seven days, several blocks each). */

@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "cron.h"
+#include "calendar.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -676,53 +677,7 @@ alfred_cron_parse(const char *expr, alfred_cron *out, alfred_cron_error *err)
 	return ALFRED_CRON_OK;
 }
 
-/*---- Calendar ----*/
-
-int64_t
-alfred_cron_days_from_civil(int year, int month, int day)
-{
-	int64_t		y = (int64_t) year - (month <= 2);
-	int64_t		era = (y >= 0 ? y : y - 399) / 400;
-	int64_t		yoe = y - era * 400;
-	int64_t		doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-	int64_t		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-void
-alfred_cron_civil_from_days(int64_t days, int *year, int *month, int *day)
-{
-	int64_t		z = days + 719468;
-	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t		doe = z - era * 146097;
-	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t		mp = (5 * doy + 2) / 153;
-	int			m = (int) (mp < 10 ? mp + 3 : mp - 9);
-
-	*day = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*month = m;
-	*year = (int) (yoe + era * 400 + (m <= 2));
-}
-
-int
-alfred_cron_weekday(int year, int month, int day)
-{
-	int64_t		w = (alfred_cron_days_from_civil(year, month, day) + 4) % 7;
-
-	return (int) (w < 0 ? w + 7 : w);
-}
-
-int
-alfred_cron_days_in_month(int year, int month)
-{
-	static const int len[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
-		return 29;
-	return len[month];
-}
+/*---- Wall-clock time ----*/
 
 void
 alfred_cron_time_from_seconds(int64_t secs, alfred_cron_time *t)
@@ -735,7 +690,7 @@ alfred_cron_time_from_seconds(int64_t secs, alfred_cron_time *t)
 		rest += 86400;
 		days--;
 	}
-	alfred_cron_civil_from_days(days, &t->year, &t->month, &t->day);
+	alfred_civil_from_days(days, &t->year, &t->month, &t->day);
 	t->hour = (int) (rest / 3600);
 	t->minute = (int) (rest % 3600 / 60);
 }
@@ -743,7 +698,7 @@ alfred_cron_time_from_seconds(int64_t secs, alfred_cron_time *t)
 int64_t
 alfred_cron_time_to_seconds(const alfred_cron_time *t)
 {
-	return alfred_cron_days_from_civil(t->year, t->month, t->day) * 86400
+	return alfred_days_from_civil(t->year, t->month, t->day) * 86400
 		+ t->hour * 3600 + t->minute * 60;
 }
 
@@ -753,7 +708,7 @@ alfred_cron_time_to_seconds(const alfred_cron_time *t)
 static uint32_t
 day_mask(const alfred_cron *c, int year, int month)
 {
-	int			dim = alfred_cron_days_in_month(year, month);
+	int			dim = alfred_days_in_month(year, month);
 	uint32_t	all = (uint32_t) bits_upto(dim) & ~UINT32_C(1);
 	uint32_t	dom = 0;
 	uint32_t	dow = 0;
@@ -764,7 +719,7 @@ day_mask(const alfred_cron *c, int year, int month)
 
 	if (c->dom_star && c->dow_star)
 		return all;
-	w1 = alfred_cron_weekday(year, month, 1);
+	w1 = alfred_weekday(alfred_days_from_civil(year, month, 1));
 	if (!c->dom_star)
 	{
 		dom = c->mdays & all;

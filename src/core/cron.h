@@ -128,15 +128,6 @@ extern bool alfred_cron_next_match(const alfred_cron *c, alfred_cron_time *t, in
 extern bool alfred_cron_prev_match(const alfred_cron *c, alfred_cron_time *t, int min_year);
 
 /*
- * Calendar helpers: days since 1970-01-01 of a civil date and back, day of
- * week (Sunday = 0), month length.  Valid for any int year.
- */
-extern int64_t alfred_cron_days_from_civil(int year, int month, int day);
-extern void alfred_cron_civil_from_days(int64_t days, int *year, int *month, int *day);
-extern int	alfred_cron_weekday(int year, int month, int day);
-extern int	alfred_cron_days_in_month(int year, int month);
-
-/*
  * Wall-clock seconds since 1970-01-01 00:00 (as if the zone were UTC) to a
  * minute and back; the conversion to a minute floors.
  */

@@ -14,7 +14,7 @@
  *-------------------------------------------------------------------------
  */
 #include "planner.h"
-#include "cron.h"
+#include "calendar.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,32 +40,6 @@ alfred_plan_strerror(alfred_plan_status status)
 	if ((unsigned) status >= sizeof(status_text) / sizeof(status_text[0]))
 		return "Unknown planner status.";
 	return status_text[status];
-}
-
-/*---- calendar ----*/
-
-/* Days since 1970-01-01 of a proleptic Gregorian date: the cron core's calendar. */
-long
-alfred_days_from_civil(int year, int month, int day)
-{
-	return (long) alfred_cron_days_from_civil(year, month, day);
-}
-
-void
-alfred_civil_from_days(long days, int *year, int *month, int *day)
-{
-	alfred_cron_civil_from_days(days, year, month, day);
-}
-
-/* ISO weekday (1 = Monday .. 7 = Sunday); 1970-01-01 was a Thursday. */
-int
-alfred_iso_weekday(long days)
-{
-	long		w = (days + 3) % 7;
-
-	if (w < 0)
-		w += 7;
-	return (int) w + 1;
 }
 
 /*---- parsing ----*/

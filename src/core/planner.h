@@ -100,8 +100,5 @@ extern size_t alfred_interval_subtract(const alfred_interval *a, size_t na,
 									   alfred_interval *out);
 extern int	alfred_plan_parse_clock(const char *s, size_t len, int *minute);
 extern int	alfred_plan_parse_weekday(const char *s, size_t len);
-extern long alfred_days_from_civil(int year, int month, int day);
-extern void alfred_civil_from_days(long days, int *year, int *month, int *day);
-extern int	alfred_iso_weekday(long days);
 
 #endif							/* ALFRED_PLANNER_H */

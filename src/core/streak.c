@@ -20,21 +20,18 @@
  *-------------------------------------------------------------------------
  */
 #include "streak.h"
+#include "calendar.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /*---- Calendar ----*/
 
-/* ISO weekday (1 = Monday .. 7 = Sunday) of a day number; day 2 is a Monday. */
+/* ISO weekday (1 = Monday .. 7 = Sunday) of a day number (days since 2000). */
 int
 alfred_streak_isodow(int32_t day)
 {
-	int64_t		m = ((int64_t) day - 2) % 7;
-
-	if (m < 0)
-		m += 7;
-	return (int) m + 1;
+	return alfred_iso_weekday((int64_t) day + ALFRED_DAYS_1970_TO_2000);
 }
 
 /* The Monday of the ISO week that contains day. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "planner.h"
 
 #define MIN ((int64_t) 60000000)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "calendar.h"
 #include "cron.h"
 #include "tap.h"
 
@@ -95,7 +96,7 @@ prev_of(const char *expr, alfred_cron_time t)
 static int
 is_weekday(int y, int m, int d)
 {
-	int			w = alfred_cron_weekday(y, m, d);
+	int			w = alfred_weekday(alfred_days_from_civil(y, m, d));
 
 	return w >= 1 && w <= 5;
 }
@@ -104,8 +105,8 @@ is_weekday(int y, int m, int d)
 static int
 oracle_day(const alfred_cron *c, int y, int m, int d)
 {
-	int			dim = alfred_cron_days_in_month(y, m);
-	int			wd = alfred_cron_weekday(y, m, d);
+	int			dim = alfred_days_in_month(y, m);
+	int			wd = alfred_weekday(alfred_days_from_civil(y, m, d));
 	int			dom = 0,
 				dow = 0,
 				n;
@@ -131,9 +132,9 @@ oracle_day(const alfred_cron *c, int y, int m, int d)
 
 		if (!((c->mdays_nearest >> n) & 1))
 			continue;
-		if (alfred_cron_weekday(y, m, n) == 6)
+		if (alfred_weekday(alfred_days_from_civil(y, m, n)) == 6)
 			target = n - 1 >= 1 ? n - 1 : n + 2;
-		else if (alfred_cron_weekday(y, m, n) == 0)
+		else if (alfred_weekday(alfred_days_from_civil(y, m, n)) == 0)
 			target = n + 1 <= dim ? n + 1 : n - 2;
 		if (d == target)
 			dom = 1;
@@ -337,7 +338,7 @@ test_random_against_oracle(int nexpr, int nstarts)
 			int			found,
 						ofound;
 
-			t.day = 1 + rnd(alfred_cron_days_in_month(t.year, t.month));
+			t.day = 1 + rnd(alfred_days_in_month(t.year, t.month));
 			got = t;
 			found = alfred_cron_next_match(&c, &got, t.year + 30);
 			ofound = oracle_next(&c, t, 366 * 30, &want);
@@ -375,22 +376,22 @@ test_calendar(void)
 	int64_t		d;
 	int			bad = 0;
 
-	is_int(alfred_cron_days_from_civil(1970, 1, 1), 0, "1970-01-01 is day 0");
-	is_int(alfred_cron_days_from_civil(2000, 3, 1), 11017, "2000-03-01 is day 11017");
-	is_int(alfred_cron_weekday(2024, 1, 1), 1, "2024-01-01 is a Monday");
-	is_int(alfred_cron_weekday(1970, 1, 1), 4, "1970-01-01 is a Thursday");
-	is_int(alfred_cron_weekday(-4713, 11, 24), 1, "4714-11-24 BC is a Monday");
-	is_int(alfred_cron_days_in_month(2024, 2), 29, "February 2024 has 29 days");
-	is_int(alfred_cron_days_in_month(1900, 2), 28, "February 1900 has 28 days");
-	is_int(alfred_cron_days_in_month(2000, 2), 29, "February 2000 has 29 days");
+	is_int(alfred_days_from_civil(1970, 1, 1), 0, "1970-01-01 is day 0");
+	is_int(alfred_days_from_civil(2000, 3, 1), 11017, "2000-03-01 is day 11017");
+	is_int(alfred_weekday(alfred_days_from_civil(2024, 1, 1)), 1, "2024-01-01 is a Monday");
+	is_int(alfred_weekday(alfred_days_from_civil(1970, 1, 1)), 4, "1970-01-01 is a Thursday");
+	is_int(alfred_weekday(alfred_days_from_civil(-4713, 11, 24)), 1, "4714-11-24 BC is a Monday");
+	is_int(alfred_days_in_month(2024, 2), 29, "February 2024 has 29 days");
+	is_int(alfred_days_in_month(1900, 2), 28, "February 1900 has 28 days");
+	is_int(alfred_days_in_month(2000, 2), 29, "February 2000 has 29 days");
 	for (d = -2500000; d < 2500000; d += 7)
 	{
 		int			y,
 					m,
 					dd;
 
-		alfred_cron_civil_from_days(d, &y, &m, &dd);
-		if (alfred_cron_days_from_civil(y, m, dd) != d || dd < 1 || dd > alfred_cron_days_in_month(y, m))
+		alfred_civil_from_days(d, &y, &m, &dd);
+		if (alfred_days_from_civil(y, m, dd) != d || dd < 1 || dd > alfred_days_in_month(y, m))
 			bad++;
 	}
 	is_int(bad, 0, "civil_from_days and days_from_civil round-trip over 13700 years");

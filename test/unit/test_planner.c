@@ -3,6 +3,7 @@
  *		Unit tests of the free-slot planner (src/core/planner.c).
  */
 #include "tap.h"
+#include "calendar.h"
 #include "planner.h"
 
 #include <stdlib.h>
