@@ -39,6 +39,7 @@
 
 #include "calendar.h"
 #include "cron.h"
+#include "timezone.h"
 #include "cron_sql.h"
 
 /* Seconds from 1970-01-01 (pg_time_t) to 2000-01-01 (TimestampTz). */
@@ -129,26 +130,6 @@ parse_or_error(const char *expr, alfred_cron *out)
 
 	if (alfred_cron_parse(expr, out, &err) != ALFRED_CRON_OK)
 		report_invalid(expr, &err);
-}
-
-static pg_tz *
-zone_or_error(const char *name)
-{
-	pg_tz	   *tz = NULL;
-
-	if (strlen(name) < TZ_STRLEN_MAX)
-		tz = pg_tzset(name);
-	if (tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" not recognized", name),
-				 errhint("Use an IANA time zone name such as \"Europe/Berlin\" (see pg_timezone_names).")));
-	if (!pg_tz_acceptable(tz))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" appears to use leap seconds", name),
-				 errdetail("PostgreSQL does not support leap seconds.")));
-	return tz;
 }
 
 /*---- Time zone windows ----*/
@@ -553,7 +534,7 @@ get_cache(FunctionCallInfo fcinfo)
 	if (cache->tzlen != tlen || memcmp(cache->tzname, VARDATA_ANY(tz), tlen) != 0)
 	{
 		char	   *s = text_to_cstring(tz);
-		pg_tz	   *z = zone_or_error(s);
+		pg_tz	   *z = alfred_zone_or_error(s);
 
 		if (cache->tzname)
 			pfree(cache->tzname);
@@ -647,7 +628,7 @@ alfred_cron_next_n_sql(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		st = palloc0(sizeof(next_n_state));
 		parse_or_error(expr, &st->cron);
-		st->zone.tz = zone_or_error(tz);
+		st->zone.tz = alfred_zone_or_error(tz);
 		st->last = PG_GETARG_TIMESTAMPTZ(1);
 		funcctx->max_calls = n;
 		funcctx->user_fctx = st;
@@ -674,7 +655,7 @@ alfred_cron_next_timestamptz(const char *expr, TimestampTz after, const char *tz
 	TimestampTz result;
 
 	parse_or_error(expr, &c);
-	zone.tz = zone_or_error(tz);
+	zone.tz = alfred_zone_or_error(tz);
 	if (!cron_next_ts(&c, &zone, NULL, 0, after, &result))
 		TIMESTAMP_NOEND(result);
 	return result;
@@ -688,7 +669,7 @@ alfred_cron_prev_timestamptz(const char *expr, TimestampTz before, const char *t
 	TimestampTz result;
 
 	parse_or_error(expr, &c);
-	zone.tz = zone_or_error(tz);
+	zone.tz = alfred_zone_or_error(tz);
 	if (!cron_prev_ts(&c, &zone, before, &result))
 		TIMESTAMP_NOBEGIN(result);
 	return result;

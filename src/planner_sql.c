@@ -30,6 +30,7 @@
 
 #include "calendar.h"
 #include "planner.h"
+#include "timezone.h"
 
 /* Most work blocks a user may define (seven days, several blocks each). */
 #define MAX_WORK_BLOCKS 256
@@ -78,19 +79,6 @@ local_date(TimestampTz t, pg_tz *tzp, int *year, int *month, int *day)
 	*year = tm.tm_year;
 	*month = tm.tm_mon;
 	*day = tm.tm_mday;
-}
-
-static pg_tz *
-lookup_zone(const char *name)
-{
-	pg_tz	   *tzp = pg_tzset(name);
-
-	if (tzp == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" not recognized", name),
-				 errdetail("The planner needs an IANA time zone name such as \"Europe/Paris\".")));
-	return tzp;
 }
 
 /*---- work blocks: [{"day": "monday", "start": "09:00", "end": "12:00"}, ...] ----*/
@@ -266,7 +254,7 @@ alfred_plan_free_slots_sql(PG_FUNCTION_ARGS)
 				 errmsg("\"from\" and \"to\" must be finite")));
 	spec.duration = interval_usecs(PG_GETARG_INTERVAL_P(3));
 	zone = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	tzp = lookup_zone(zone);
+	tzp = alfred_zone_or_error(zone);
 	if (!PG_ARGISNULL(0))
 		spec.nbusy = unpack_busy(PG_GETARG_ARRAYTYPE_P(0), &busy);
 	spec.busy = busy;
