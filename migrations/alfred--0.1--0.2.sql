@@ -69,3 +69,7 @@ BEGIN
 	RETURN result;
 END
 $$;
+
+-- main: one time-zone rule (timezone.c); leap-second zones are no longer valid.
+COMMENT ON FUNCTION alfred.is_valid_timezone(text) IS
+'Whether a time zone name is usable by every alfred engine: PostgreSQL''s time zone library knows it (IANA names such as Europe/Paris, and UTC) and it does not count leap seconds.';

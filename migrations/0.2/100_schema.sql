@@ -20,7 +20,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'alfred_is_valid_timezone'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.is_valid_timezone(text) IS
-'Whether PostgreSQL''s time zone library knows the zone name (IANA names such as Europe/Paris, and UTC).';
+'Whether a time zone name is usable by every alfred engine: PostgreSQL''s time zone library knows it (IANA names such as Europe/Paris, and UTC) and it does not count leap seconds.';
 
 CREATE FUNCTION @extschema@.touch_updated_at()
 RETURNS trigger
