@@ -4,25 +4,14 @@
  *		SQL functions of the cron engine (alfred.cron_next, cron_next_n,
  *		cron_prev, cron_valid) and the C API of cron_sql.h.
  *
- * The core (src/core/cron.c) searches wall-clock minutes.  This file maps
- * them to instants with PostgreSQL's own time zone library: a zone's time
- * line is a run of windows of constant UTC offset separated by transitions
- * (pg_next_dst_boundary).  Inside a window a wall-clock slot W is the
- * instant W - offset.  At a transition:
- *
- *	- gap (offset grows): slots whose wall time does not exist fire at
- *	  W - offset_before, which is what PostgreSQL's own conversion gives
- *	  ('2018-03-11 02:30' in New York is 03:30 EDT); a calendar day that
- *	  lies wholly inside a gap (Pacific/Apia, 2011-12-30) fires nothing;
- *	- fold (offset shrinks): wall times that happen twice fire at the first
- *	  pass only, unless the hour field allows every hour, in which case they
- *	  fire in both passes (an hourly job runs every real hour).
- *
- * The fire times are thus a set of instants; cron_next is its least member
- * after a time, cron_prev its greatest before, so a time that is two slots
- * at once fires once.  Parsed expressions, the pg_tz and a few windows are
- * cached per call site in fn_extra, so a million rows parse once and most
- * rows need no time zone lookup at all.
+ * The pure core parses (src/core/cron.c) and searches fire times in a zone
+ * with the DST rules (src/core/cron_zone.c); this file gives the core its
+ * zone, PostgreSQL's own time zone library (pg_next_dst_boundary), converts
+ * timestamps to and from the core's seconds, and turns status codes into
+ * errors.  A compiled expression (parsed once, zone resolved once, with a
+ * memo of matching days) is cached per call site in fn_extra, so a million
+ * rows parse once and most rows need no time zone lookup at all; the
+ * scheduler compiles a task's expression once per run (cron_sql.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -37,8 +26,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "calendar.h"
 #include "cron.h"
+#include "cron_zone.h"
 #include "timezone.h"
 #include "cron_sql.h"
 
@@ -46,60 +35,19 @@
 #define UNIX_TO_PG_SECS \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
 
-/* The timestamp range in pg_time_t seconds, and its years. */
+/* The timestamp range in pg_time_t seconds. */
 #define LIMIT_LO (MIN_TIMESTAMP / USECS_PER_SEC + UNIX_TO_PG_SECS)
 #define LIMIT_HI (END_TIMESTAMP / USECS_PER_SEC + UNIX_TO_PG_SECS)
-#define NO_BOUNDARY PG_INT64_MAX
-
-/* How far back find_window looks for the transition that starts a window. */
-#define LOOKBACK_SECS (400 * SECS_PER_DAY)
-
-#define N_WINDOWS 4
-
-/* A stretch of a zone's time line with one UTC offset: [lo, hi). */
-typedef struct tz_window
-{
-	int64		lo;				/* a transition, or a time with none just before */
-	int64		hi;				/* the next transition, or NO_BOUNDARY */
-	long		off;			/* UTC offset in seconds east, within the window */
-	long		prev_off;		/* offset just before lo (== off if no transition) */
-} tz_window;
-
-/* A zone and the windows it was last asked about. */
-typedef struct cron_zone
-{
-	pg_tz	   *tz;
-	int			nwin;
-	int			nextwin;
-	tz_window	win[N_WINDOWS];
-} cron_zone;
-
-/*
- * Memo of "the first day on or after day d with a fire time" (days since
- * 1970, wall clock), direct-mapped: a year of random rows hits it after
- * the first pass, so most cron_next calls do no calendar search at all.
- */
-#define DAY_MEMO_SIZE 1024
-
-typedef struct day_memo
-{
-	int64		day;
-	int32		ahead;			/* next day - day, or -1 if none within range */
-	uint32		gen;			/* valid only if equal to the cache's memo_gen */
-} day_memo;
 
 /* fn_extra of the scalar functions. */
 typedef struct cron_cache
 {
 	char	   *expr;			/* the expression text, as given */
 	int			exprlen;
-	alfred_cron cron;
-	uint32		memo_gen;		/* bumped when cron changes: empties memo */
-	day_memo	memo[DAY_MEMO_SIZE];	/* for cron, in wall-clock days */
 	char	   *tzname;
 	int			tzlen;
 	bool		args_const;		/* the call site's expression and zone are constants */
-	cron_zone	zone;
+	alfred_cron_compiled cc;
 } cron_cache;
 
 /*---- Errors and argument checks ----*/
@@ -132,367 +80,99 @@ parse_or_error(const char *expr, alfred_cron *out)
 		report_invalid(expr, &err);
 }
 
-/*---- Time zone windows ----*/
+/*---- The zone and the timestamps ----*/
 
-/* Compute the window of zone->tz that contains t and remember it. */
-static const tz_window *
-compute_window(cron_zone *zone, int64 t)
+/* The core's zone callback: PostgreSQL's time zone library. */
+static int
+pg_zone_offsets(void *arg, int64_t t, long *before_off, int64_t *boundary, long *after_off)
 {
-	tz_window	w;
-	tz_window  *slot;
-	pg_time_t	s;
-	long		before_off,
-				after_off;
+	pg_time_t	s = (pg_time_t) t;
+	pg_time_t	b = 0;
 	int			before_dst,
 				after_dst;
-	pg_time_t	boundary;
 	int			r;
 
-	s = t - LOOKBACK_SECS;
-	r = pg_next_dst_boundary(&s, &before_off, &before_dst, &boundary,
-							 &after_off, &after_dst, zone->tz);
-	if (r < 0)
+	r = pg_next_dst_boundary(&s, before_off, &before_dst, &b, after_off, &after_dst,
+							 (const pg_tz *) arg);
+	*boundary = b;
+	return r;
+}
+
+static void
+zone_init(alfred_cron_zone *zone, const char *tz)
+{
+	alfred_cron_zone_init(zone, pg_zone_offsets, alfred_zone_or_error(tz), LIMIT_LO, LIMIT_HI);
+}
+
+/*
+ * A search's status as a result: true with *result set, false when there is
+ * none within the timestamp range; an error when the zone could not tell.
+ */
+static bool
+instant_result(alfred_cron_search status, int64 u, TimestampTz *result)
+{
+	if (status == ALFRED_CRON_ZONE_FAILED)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
-	/* no transition just before s + 1 day can reach past it */
-	w.lo = s + SECS_PER_DAY;
-	w.off = w.prev_off = before_off;
-	w.hi = r == 1 ? boundary : NO_BOUNDARY;
-	while (r == 1 && boundary <= t)
-	{
-		w.lo = boundary;
-		w.prev_off = before_off;
-		w.off = after_off;
-		s = boundary;
-		r = pg_next_dst_boundary(&s, &before_off, &before_dst, &boundary,
-								 &after_off, &after_dst, zone->tz);
-		w.hi = r == 1 ? boundary : NO_BOUNDARY;
-	}
-	slot = &zone->win[zone->nextwin];
-	*slot = w;
-	zone->nextwin = (zone->nextwin + 1) % N_WINDOWS;
-	if (zone->nwin < N_WINDOWS)
-		zone->nwin++;
-	return slot;
-}
-
-/* The window of zone->tz that contains instant t (pg_time_t seconds). */
-static inline tz_window
-find_window(cron_zone *zone, int64 t)
-{
-	int			i;
-
-	for (i = 0; i < zone->nwin; i++)
-		if (zone->win[i].lo <= t && t < zone->win[i].hi)
-			return zone->win[i];	/* at most N_WINDOWS compares */
-	return *compute_window(zone, t);
-}
-
-/*---- Wall-clock searches (seconds since 1970 as if the zone were UTC) ----*/
-
-static inline int64
-floor_div(int64 a, int64 b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-/*
- * A year no earlier (bound_year_after) or no later (bound_year_before) than
- * that of wall-clock seconds s: bounds for the core's search, which needs no
- * exact year because every result is checked against the exact limit.
- */
-static inline int
-bound_year_after(int64 s)
-{
-	return (int) (floor_div(s, 31556952) + 1971);
-}
-
-static inline int
-bound_year_before(int64 s)
-{
-	return (int) (floor_div(s, 31556952) + 1969);
-}
-
-/* First allowed wall-clock minute W with lo <= W <= hi. */
-static bool
-first_wall(const alfred_cron *c, int64 lo, int64 hi, int64 *W)
-{
-	alfred_cron_time t;
-
-	lo = -floor_div(-lo, 60) * 60;
-	if (lo > hi)
-		return false;
-	alfred_cron_time_from_seconds(lo, &t);
-	if (!alfred_cron_next_match(c, &t, bound_year_after(hi)))
-		return false;
-	*W = alfred_cron_time_to_seconds(&t);
-	return *W <= hi;
-}
-
-/* Last allowed wall-clock minute W with lo <= W <= hi. */
-static bool
-last_wall(const alfred_cron *c, int64 lo, int64 hi, int64 *W)
-{
-	alfred_cron_time t;
-
-	if (hi < lo)
-		return false;
-	alfred_cron_time_from_seconds(hi, &t);
-	if (!alfred_cron_prev_match(c, &t, bound_year_before(lo)))
-		return false;
-	*W = alfred_cron_time_to_seconds(&t);
-	return *W >= lo;
-}
-
-/* Does the calendar day of wall time W lie wholly inside the gap [g0, g1)? */
-static inline bool
-day_skipped(int64 W, int64 g0, int64 g1)
-{
-	int64		day = floor_div(W, SECS_PER_DAY) * SECS_PER_DAY;
-
-	return day >= g0 && day + SECS_PER_DAY <= g1;
-}
-
-/* First allowed slot in the gap [g0, g1) at or after lo, on a day that exists. */
-static bool
-first_gap_wall(const alfred_cron *c, int64 g0, int64 g1, int64 lo, int64 *W)
-{
-	while (first_wall(c, Max(lo, g0), g1 - 1, W))
-	{
-		if (!day_skipped(*W, g0, g1))
-			return true;
-		lo = floor_div(*W, SECS_PER_DAY) * SECS_PER_DAY + SECS_PER_DAY;
-	}
-	return false;
-}
-
-/* Last allowed slot in the gap [g0, g1) at or before hi, on a day that exists. */
-static bool
-last_gap_wall(const alfred_cron *c, int64 g0, int64 g1, int64 hi, int64 *W)
-{
-	while (last_wall(c, g0, Min(hi, g1 - 1), W))
-	{
-		if (!day_skipped(*W, g0, g1))
-			return true;
-		hi = floor_div(*W, SECS_PER_DAY) * SECS_PER_DAY - 1;
-	}
-	return false;
-}
-
-/*---- Instants ----*/
-
-/*
- * Least fire time >= a (pg_time_t seconds).  Walks windows forward: in each,
- * the gap slots of the transition that opens it and the first ordinary slot;
- * the least of these is the answer once it lies before the window's end,
- * because everything later windows offer lies after it.
- */
-static bool
-next_instant(const alfred_cron *c, cron_zone *zone, int64 a, int64 *result)
-{
-	tz_window	w = find_window(zone, a);
-
-	for (;;)
-	{
-		int64		best = NO_BOUNDARY;
-		int64		W,
-					start,
-					end;
-
-		CHECK_FOR_INTERRUPTS();
-		if (w.off > w.prev_off &&
-			first_gap_wall(c, w.lo + w.prev_off, w.lo + w.off, a + w.prev_off, &W))
-			best = W - w.prev_off;
-
-		start = Max(a, w.lo) + w.off;
-		if (w.prev_off > w.off && !c->all_hours)
-			start = Max(start, w.lo + w.prev_off);	/* second pass of a fold */
-		end = (w.hi == NO_BOUNDARY ? LIMIT_HI : w.hi - 1) + w.off;
-		if (first_wall(c, start, end, &W))
-			best = Min(best, W - w.off);
-
-		if (best != NO_BOUNDARY && best < w.hi)
-		{
-			*result = best;
-			return best <= LIMIT_HI;
-		}
-		if (w.hi == NO_BOUNDARY || w.hi > LIMIT_HI)
-			return false;
-		w = find_window(zone, w.hi);
-	}
-}
-
-/* Greatest fire time <= b (pg_time_t seconds); walks windows backward. */
-static bool
-prev_instant(const alfred_cron *c, cron_zone *zone, int64 b, int64 *result)
-{
-	tz_window	w = find_window(zone, b);
-	int64		hi = b;			/* latest instant of interest */
-
-	for (;;)
-	{
-		int64		best = PG_INT64_MIN;
-		int64		W,
-					start;
-
-		CHECK_FOR_INTERRUPTS();
-		hi = Min(hi, w.hi - 1);
-		start = w.lo + w.off;
-		if (w.prev_off > w.off && !c->all_hours)
-			start = w.lo + w.prev_off;	/* second pass of a fold */
-		if (last_wall(c, Max(start, LIMIT_LO + w.off), hi + w.off, &W))
-			best = W - w.off;
-
-		if (w.off > w.prev_off &&
-			last_gap_wall(c, w.lo + w.prev_off, w.lo + w.off, hi + w.prev_off, &W))
-			best = Max(best, W - w.prev_off);
-
-		/* every candidate lies in [w.lo, hi]; earlier windows end before w.lo */
-		if (best != PG_INT64_MIN)
-		{
-			*result = best;
-			return best >= LIMIT_LO;
-		}
-		if (w.lo <= LIMIT_LO)
-			return false;
-		hi = w.lo - 1;
-		w = find_window(zone, hi);
-	}
-}
-
-/*---- The fast path of cron_next ----*/
-
-/* First day >= day with a fire time (wall-clock days since 1970), memoized. */
-static int64
-compute_matching_day(const alfred_cron *c, day_memo *e, uint32 gen, int64 day)
-{
-	alfred_cron_time t;
-	int64		next = NO_BOUNDARY;
-
-	alfred_cron_time_from_seconds(day * SECS_PER_DAY, &t);
-	if (alfred_cron_next_match(c, &t, t.year + 1000))
-		next = alfred_days_from_civil(t.year, t.month, t.day);
-	e->day = day;
-	e->ahead = next - day <= PG_INT32_MAX ? (int32) (next - day) : -1;
-	e->gen = gen;
-	return e->ahead < 0 ? NO_BOUNDARY : next;
-}
-
-static inline int64
-next_matching_day(const alfred_cron *c, day_memo *memo, uint32 gen, int64 day)
-{
-	day_memo   *e = &memo[day & (DAY_MEMO_SIZE - 1)];
-
-	if (e->day == day && e->gen == gen)
-		return e->ahead < 0 ? NO_BOUNDARY : day + e->ahead;
-	return compute_matching_day(c, e, gen, day);
-}
-
-/* First allowed minute of a matching day at or after minute m (0-1440), or -1. */
-static inline int
-first_slot(const alfred_cron *c, int m)
-{
-	int			h = m / 60;
-	uint32		later;
-
-	if (h < 24 && ((c->hours >> h) & 1))
-	{
-		uint64		mins = c->minutes & (~UINT64CONST(0) << (m % 60));
-
-		if (mins)
-			return h * 60 + __builtin_ctzll(mins);
-	}
-	later = h < 23 ? c->hours & (~(uint32) 0 << (h + 1)) : 0;
-	if (later == 0)
-		return -1;
-	return __builtin_ctz(later) * 60 + __builtin_ctzll(c->minutes);
-}
-
-/*
- * cron_next for the common case: `a` (pg_time_t seconds) lies in a window
- * far enough from its opening transition that neither gap slots nor a fold's
- * second pass can matter, and the answer lies in the same window.  Returns
- * false when it cannot decide; next_instant then does.
- */
-static pg_attribute_always_inline bool
-fast_next(const alfred_cron *c, cron_zone *zone, day_memo *memo, uint32 gen, int64 a, int64 *u)
-{
-	tz_window	w = find_window(zone, a);
-	int64		local,
-				day,
-				next_day,
-				W;
-	int			slot = -1;
-
-	if (a < w.lo + Abs(w.off - w.prev_off))
-		return false;
-	local = a + w.off;
-	day = floor_div(local, SECS_PER_DAY);
-	next_day = next_matching_day(c, memo, gen, day);
-	if (next_day == day)
-		slot = first_slot(c, (int) ((local - day * SECS_PER_DAY + 59) / 60));
-	if (slot < 0)
-	{
-		if (next_day == day)
-			next_day = next_matching_day(c, memo, gen, day + 1);
-		if (next_day == NO_BOUNDARY)
-			return false;
-		slot = first_slot(c, 0);
-		day = next_day;
-	}
-	W = day * SECS_PER_DAY + slot * 60;
-	*u = W - w.off;
-	return *u < w.hi;
-}
-
-/*
- * cron_next / cron_prev on timestamps.  An instant strictly after `after`
- * is a whole second >= floor(after) + 1; strictly before `before`, a whole
- * second <= ceil(before) - 1.
- */
-static bool
-cron_next_ts(const alfred_cron *c, cron_zone *zone, day_memo *memo, uint32 gen,
-			 TimestampTz after, TimestampTz *result)
-{
-	int64		a,
-				u;
-
-	if (TIMESTAMP_NOT_FINITE(after))
-		return false;
-	a = floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS;
-	if (c->interval_seconds > 0)
-		*result = after + (int64) c->interval_seconds * USECS_PER_SEC;
-	else if ((memo && fast_next(c, zone, memo, gen, a, &u)) || next_instant(c, zone, a, &u))
-		*result = (u - UNIX_TO_PG_SECS) * USECS_PER_SEC;
-	else
-		return false;
-	return IS_VALID_TIMESTAMP(*result);
-}
-
-static bool
-cron_prev_ts(const alfred_cron *c, cron_zone *zone, TimestampTz before, TimestampTz *result)
-{
-	int64		b,
-				u;
-
-	if (TIMESTAMP_NOT_FINITE(before))
-		return false;
-	if (c->interval_seconds > 0)
-	{
-		*result = before - (int64) c->interval_seconds * USECS_PER_SEC;
-		return IS_VALID_TIMESTAMP(*result);
-	}
-	b = -floor_div(-before, USECS_PER_SEC) - 1 + UNIX_TO_PG_SECS;
-	if (!prev_instant(c, zone, b, &u))
+	if (status != ALFRED_CRON_FOUND)
 		return false;
 	*result = (u - UNIX_TO_PG_SECS) * USECS_PER_SEC;
 	return IS_VALID_TIMESTAMP(*result);
 }
 
+/* First whole second strictly after `after`, in the core's seconds. */
+static inline int64
+second_after(TimestampTz after)
+{
+	return alfred_floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS;
+}
+
+/*
+ * cron_next / cron_prev on timestamps.  An instant strictly after `after`
+ * is a whole second >= floor(after) + 1; strictly before `before`, a whole
+ * second <= ceil(before) - 1.  pg_cron's 'N seconds' form counts from the
+ * exact time given.
+ */
+static bool
+next_ts(alfred_cron_compiled *cc, TimestampTz after, TimestampTz *result)
+{
+	int64		u = 0;
+	alfred_cron_search status;
+
+	if (TIMESTAMP_NOT_FINITE(after))
+		return false;
+	if (cc->cron.interval_seconds > 0)
+	{
+		*result = after + (int64) cc->cron.interval_seconds * USECS_PER_SEC;
+		return IS_VALID_TIMESTAMP(*result);
+	}
+	status = alfred_cron_compiled_next(cc, second_after(after), &u);
+	return instant_result(status, u, result);
+}
+
+static bool
+prev_ts(alfred_cron_compiled *cc, TimestampTz before, TimestampTz *result)
+{
+	int64		b,
+				u = 0;
+	alfred_cron_search status;
+
+	if (TIMESTAMP_NOT_FINITE(before))
+		return false;
+	if (cc->cron.interval_seconds > 0)
+	{
+		*result = before - (int64) cc->cron.interval_seconds * USECS_PER_SEC;
+		return IS_VALID_TIMESTAMP(*result);
+	}
+	b = -alfred_floor_div(-before, USECS_PER_SEC) - 1 + UNIX_TO_PG_SECS;
+	status = alfred_cron_prev_instant(&cc->cron, &cc->zone, b, &u);
+	return instant_result(status, u, result);
+}
+
 /*---- Per-call-site cache ----*/
 
-/* The parsed expression (argument 0) and zone (argument 2) of this call. */
+/* The compiled expression (argument 0) and zone (argument 2) of this call. */
 static cron_cache *
 get_cache(FunctionCallInfo fcinfo)
 {
@@ -526,22 +206,18 @@ get_cache(FunctionCallInfo fcinfo)
 			pfree(cache->expr);
 		cache->expr = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, s);
 		cache->exprlen = elen;
-		cache->cron = parsed;
-		if (++cache->memo_gen == 0)	/* entries start at generation 0: never valid */
-			cache->memo_gen = 1;
+		alfred_cron_compiled_set(&cache->cc, &parsed);
 		pfree(s);
 	}
 	if (cache->tzlen != tlen || memcmp(cache->tzname, VARDATA_ANY(tz), tlen) != 0)
 	{
 		char	   *s = text_to_cstring(tz);
-		pg_tz	   *z = alfred_zone_or_error(s);
 
+		zone_init(&cache->cc.zone, s);
 		if (cache->tzname)
 			pfree(cache->tzname);
 		cache->tzname = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, s);
 		cache->tzlen = tlen;
-		memset(&cache->zone, 0, sizeof(cache->zone));
-		cache->zone.tz = z;
 		pfree(s);
 	}
 	cache->args_const = get_fn_expr_arg_stable(fcinfo->flinfo, 0) &&
@@ -561,15 +237,14 @@ alfred_cron_next_sql(PG_FUNCTION_ARGS)
 	int64		u;
 
 	/* the common case inline: a finite time, a five-field expression */
-	if (likely(!TIMESTAMP_NOT_FINITE(after) && cache->cron.interval_seconds == 0) &&
-		fast_next(&cache->cron, &cache->zone, cache->memo, cache->memo_gen,
-				  floor_div(after, USECS_PER_SEC) + 1 + UNIX_TO_PG_SECS, &u))
+	if (likely(!TIMESTAMP_NOT_FINITE(after)) &&
+		alfred_cron_fast_next(&cache->cc, second_after(after), &u))
 	{
 		result = (u - UNIX_TO_PG_SECS) * USECS_PER_SEC;
 		if (IS_VALID_TIMESTAMP(result))
 			PG_RETURN_TIMESTAMPTZ(result);
 	}
-	if (!cron_next_ts(&cache->cron, &cache->zone, cache->memo, cache->memo_gen, after, &result))
+	if (!next_ts(&cache->cc, after, &result))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(result);
 }
@@ -581,7 +256,7 @@ alfred_cron_prev_sql(PG_FUNCTION_ARGS)
 	cron_cache *cache = get_cache(fcinfo);
 	TimestampTz result;
 
-	if (!cron_prev_ts(&cache->cron, &cache->zone, PG_GETARG_TIMESTAMPTZ(1), &result))
+	if (!prev_ts(&cache->cc, PG_GETARG_TIMESTAMPTZ(1), &result))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(result);
 }
@@ -599,8 +274,7 @@ alfred_cron_valid_sql(PG_FUNCTION_ARGS)
 /* State of cron_next_n between calls. */
 typedef struct next_n_state
 {
-	alfred_cron cron;
-	cron_zone	zone;
+	alfred_cron_compiled *cc;
 	TimestampTz last;
 } next_n_state;
 
@@ -627,8 +301,7 @@ alfred_cron_next_n_sql(PG_FUNCTION_ARGS)
 		funcctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		st = palloc0(sizeof(next_n_state));
-		parse_or_error(expr, &st->cron);
-		st->zone.tz = alfred_zone_or_error(tz);
+		st->cc = alfred_cron_compile(expr, tz);
 		st->last = PG_GETARG_TIMESTAMPTZ(1);
 		funcctx->max_calls = n;
 		funcctx->user_fctx = st;
@@ -636,8 +309,7 @@ alfred_cron_next_n_sql(PG_FUNCTION_ARGS)
 	}
 	funcctx = SRF_PERCALL_SETUP();
 	st = funcctx->user_fctx;
-	if (funcctx->call_cntr < funcctx->max_calls &&
-		cron_next_ts(&st->cron, &st->zone, NULL, 0, st->last, &next))
+	if (funcctx->call_cntr < funcctx->max_calls && next_ts(st->cc, st->last, &next))
 	{
 		st->last = next;
 		SRF_RETURN_NEXT(funcctx, TimestampTzGetDatum(next));
@@ -647,31 +319,47 @@ alfred_cron_next_n_sql(PG_FUNCTION_ARGS)
 
 /*---- C API (cron_sql.h) ----*/
 
+alfred_cron_compiled *
+alfred_cron_compile(const char *expr, const char *tz)
+{
+	alfred_cron_compiled *cc = palloc0(sizeof(alfred_cron_compiled));
+	alfred_cron parsed;
+
+	parse_or_error(expr, &parsed);
+	alfred_cron_compiled_set(cc, &parsed);
+	zone_init(&cc->zone, tz);
+	return cc;
+}
+
+TimestampTz
+alfred_cron_compiled_next_timestamptz(alfred_cron_compiled *cc, TimestampTz after)
+{
+	TimestampTz result;
+
+	if (!next_ts(cc, after, &result))
+		TIMESTAMP_NOEND(result);
+	return result;
+}
+
 TimestampTz
 alfred_cron_next_timestamptz(const char *expr, TimestampTz after, const char *tz)
 {
-	alfred_cron c;
-	cron_zone	zone = {0};
-	TimestampTz result;
+	alfred_cron_compiled *cc = alfred_cron_compile(expr, tz);
+	TimestampTz result = alfred_cron_compiled_next_timestamptz(cc, after);
 
-	parse_or_error(expr, &c);
-	zone.tz = alfred_zone_or_error(tz);
-	if (!cron_next_ts(&c, &zone, NULL, 0, after, &result))
-		TIMESTAMP_NOEND(result);
+	pfree(cc);
 	return result;
 }
 
 TimestampTz
 alfred_cron_prev_timestamptz(const char *expr, TimestampTz before, const char *tz)
 {
-	alfred_cron c;
-	cron_zone	zone = {0};
+	alfred_cron_compiled *cc = alfred_cron_compile(expr, tz);
 	TimestampTz result;
 
-	parse_or_error(expr, &c);
-	zone.tz = alfred_zone_or_error(tz);
-	if (!cron_prev_ts(&c, &zone, before, &result))
+	if (!prev_ts(cc, before, &result))
 		TIMESTAMP_NOBEGIN(result);
+	pfree(cc);
 	return result;
 }
 

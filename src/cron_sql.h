@@ -16,6 +16,8 @@
 
 #include "datatype/timestamp.h"
 
+#include "cron_zone.h"
+
 /*
  * First fire time strictly after `after`, in the wall-clock time of tz
  * (an IANA name such as "Europe/Berlin").  Raises 22023 for an invalid
@@ -29,6 +31,16 @@ extern TimestampTz alfred_cron_next_timestamptz(const char *expr, TimestampTz af
 /* Last fire time strictly before `before`; DT_NOBEGIN when there is none. */
 extern TimestampTz alfred_cron_prev_timestamptz(const char *expr, TimestampTz before,
 												const char *tz);
+
+/*
+ * An expression compiled for repeated evaluation (parsed once, zone resolved
+ * once, a memo of matching days), palloc'd in CurrentMemoryContext; raises
+ * 22023 like alfred_cron_next_timestamptz.  Its next fire time strictly
+ * after `after`, DT_NOEND when there is none.
+ */
+extern alfred_cron_compiled *alfred_cron_compile(const char *expr, const char *tz);
+extern TimestampTz alfred_cron_compiled_next_timestamptz(alfred_cron_compiled *cc,
+														 TimestampTz after);
 
 /*
  * Is expr a valid cron expression?  Never raises for a bad expression: on

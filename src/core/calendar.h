@@ -31,4 +31,11 @@ extern int	alfred_iso_weekday(int64_t days);
 
 extern int	alfred_days_in_month(int year, int month);
 
+/* a / b rounded toward minus infinity (b != 0). */
+static inline int64_t
+alfred_floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
 #endif							/* ALFRED_CORE_CALENDAR_H */
