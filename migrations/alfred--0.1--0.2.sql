@@ -74,6 +74,13 @@ $$;
 -- task_runs and connected_accounts tokens, per-user limits, sealed OAuth tokens,
 -- check_integrations for admins and services only
 
+-- Times that 0.1 accepted and the new CHECK refuses (schedule_task(at => 'infinity')):
+-- such a task could never run; it is kept, cancelled, with its creation time as its slot.
+UPDATE alfred.scheduled_tasks
+   SET status = 'cancelled', next_run_at = NULL,
+       scheduled_at = CASE WHEN isfinite(scheduled_at) THEN scheduled_at ELSE created_at END
+ WHERE NOT isfinite(scheduled_at) OR NOT isfinite(next_run_at);
+
 -- An sql tool runs with the worker's privileges, for any user_id and args
 -- its task gives it: a tool that acts on every user (maintenance) or on
 -- global state is admin_only, so only the tasks of active admin users run it.
