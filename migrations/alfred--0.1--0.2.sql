@@ -74,12 +74,9 @@ $$;
 -- task_runs and connected_accounts tokens, per-user limits, sealed OAuth tokens,
 -- check_integrations for admins and services only
 
--- Times that 0.1 accepted and the new CHECK refuses (schedule_task(at => 'infinity')):
--- such a task could never run; it is kept, cancelled, with its creation time as its slot.
-UPDATE alfred.scheduled_tasks
-   SET status = 'cancelled', next_run_at = NULL,
-       scheduled_at = CASE WHEN isfinite(scheduled_at) THEN scheduled_at ELSE created_at END
- WHERE NOT isfinite(scheduled_at) OR NOT isfinite(next_run_at);
+-- A due time that 0.1 accepted and the new CHECK refuses (schedule_task(at => 'infinity')):
+-- such a task never fell due, and a NULL next_run_at says the same.
+UPDATE alfred.scheduled_tasks SET next_run_at = NULL WHERE NOT isfinite(next_run_at);
 
 -- An sql tool runs with the worker's privileges, for any user_id and args
 -- its task gives it: a tool that acts on every user (maintenance) or on
@@ -369,9 +366,9 @@ CREATE TRIGGER scheduled_tasks_policy_update
 		  OR (NEW.status = 'active' AND OLD.status <> 'active'))
 	EXECUTE FUNCTION alfred.scheduled_tasks_policy();
 
--- Times a dump and the worker can take.
+-- A due time the worker's arithmetic can take.
 ALTER TABLE alfred.scheduled_tasks ADD CONSTRAINT scheduled_tasks_finite_check
-	CHECK (isfinite(scheduled_at) AND isfinite(next_run_at));
+	CHECK (isfinite(next_run_at));
 
 CREATE OR REPLACE FUNCTION alfred.scheduled_tasks_guard()
 RETURNS trigger

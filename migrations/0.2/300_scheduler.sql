@@ -386,9 +386,9 @@ CREATE TRIGGER scheduled_tasks_policy_update
 		  OR (NEW.status = 'active' AND OLD.status <> 'active'))
 	EXECUTE FUNCTION @extschema@.scheduled_tasks_policy();
 
--- Times a dump and the worker can take.
+-- A due time the worker's arithmetic can take.
 ALTER TABLE @extschema@.scheduled_tasks ADD CONSTRAINT scheduled_tasks_finite_check
-	CHECK (isfinite(scheduled_at) AND isfinite(next_run_at));
+	CHECK (isfinite(next_run_at));
 
 CREATE FUNCTION @extschema@.scheduled_tasks_guard()
 RETURNS trigger
