@@ -4,7 +4,7 @@
 -- admin, and an agent in alfred_service, all created as README's "App roles
 -- and row-level security" says.  Each refusal is checked to change nothing.
 BEGIN;
-SELECT plan(53);
+SELECT plan(58);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -48,6 +48,8 @@ VALUES ('tap-policy-mcp', 'stdio', 'mcp-tap', 'active', now() - interval '1 day'
 SELECT alfred.schedule_task(:'bob', 'bob weather', 'tap-weather', cron => '0 7 * * *') AS bob_task \gset
 SELECT alfred.connect_account(:'bob', 'gmail', 'bob-secret-token', key => 'a key of sixteen chars') AS bob_acct \gset
 
+SELECT is((alfred.register_tool('tap-wipe', 'public.tap_policy_wipe(uuid, jsonb)', description => 'again')).admin_only, true,
+	'registering a tool again without admin_only keeps its policy');
 SELECT results_eq($$SELECT name FROM alfred.tools WHERE admin_only ORDER BY name$$,
 	ARRAY['expire_proposals', 'run_maintenance', 'tap-wipe'],
 	'the built-in tools that act on every user are admin-only, and so is a tool registered so');
@@ -104,6 +106,8 @@ SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET status = 'active', n
 	'a cancelled task cannot become active again');
 SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET status = 'paused' WHERE id = %L$$, :'direct_task'),
 	'55000', NULL, 'nor paused: cancelled is final');
+SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET id = gen_random_uuid() WHERE id = %L$$, :'ann_task'),
+	'55000', 'column "id" of a scheduled task cannot change', 'a task keeps its id');
 
 -- task_runs: a user cannot record or finish a run.
 RESET ROLE;
@@ -195,6 +199,8 @@ RESET ROLE;
 SET LOCAL ROLE tap_policy_agent;
 SELECT lives_ok('SELECT alfred.check_integrations()', 'a member of alfred_service checks integrations');
 SELECT alfred.act_as(:'ann', true) IS NOT NULL AS agent_as_ann \gset
+SELECT lives_ok(format($$UPDATE alfred.task_runs SET lease_until = now() + interval '1 minute' WHERE id = %L$$, :'ann_run'),
+	'an agent (alfred_service) may write a run: it is trusted with runs');
 SELECT throws_ok(format($$SELECT alfred.schedule_task(%L, 'agent', 'tap-remind', cron => '0 9 * * *')$$, :'ann'),
 	'54000', NULL, 'an agent acting as a user is held to her limits');
 SELECT alfred.reset_identity(true) \gset
@@ -226,6 +232,8 @@ SELECT throws_ok(format($$SELECT alfred.run_task_now(%L)$$, :'later_task'),
 	'run_task_now of an active task whose tool became admin-only is refused');
 SELECT throws_ok(format($$SELECT alfred.resume_task(%L)$$, (SELECT id FROM alfred.scheduled_tasks WHERE name = 'other')),
 	'42501', NULL, 'and resuming it is refused by the tool''s policy');
+SELECT lives_ok(format('SELECT alfred.cancel_task(%L)', :'ann_task'), 'a user cancels her task with a queued run');
+SELECT is((SELECT status FROM alfred.task_runs WHERE id = :'ann_run'), 'cancelled', 'which cancels the run: that write is hers to make');
 RESET ROLE;
 
 SELECT * FROM finish();
