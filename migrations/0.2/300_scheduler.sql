@@ -286,14 +286,49 @@ $$;
 COMMENT ON FUNCTION @extschema@.scheduled_task_min_gap(text, text, timestamptz, integer) IS
 'The shortest time between two consecutive fire times of a cron expression in timezone, over its next "slots" fire times after "after" (NULL when it fires less than twice): what alfred.min_task_interval is compared with.';
 
+------------------------------------------------------------------------------
+-- Per-user limits: the settings, and a DBA's overrides per user
+------------------------------------------------------------------------------
+CREATE TABLE @extschema@.scheduler_limits (
+	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
+	max_active_tasks	integer,
+	min_task_interval	interval,
+	max_tool_args		integer,
+	updated_at			timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id),
+	CONSTRAINT scheduler_limits_check CHECK (max_active_tasks >= 0 AND min_task_interval >= interval '0'
+											 AND max_tool_args >= 0)
+);
+COMMENT ON TABLE @extschema@.scheduler_limits IS
+'A DBA''s per-user overrides of alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (NULL: the setting; 0: no limit). Users read their own row; only the DBA writes.';
+CREATE TRIGGER touch_updated_at BEFORE UPDATE ON @extschema@.scheduler_limits
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.touch_updated_at();
+-- users read their row (admins and observers all); only the tables' owner writes
+SELECT @extschema@.enable_tenant_rls('@extschema@.scheduler_limits', commands => '{}');
+
+CREATE FUNCTION @extschema@.scheduler_limits_of(user_id uuid, OUT max_active_tasks integer,
+	OUT min_task_interval interval, OUT max_tool_args bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT coalesce(l.max_active_tasks, current_setting('alfred.max_active_tasks')::integer),
+		   coalesce(l.min_task_interval, current_setting('alfred.min_task_interval')::interval),
+		   coalesce(l.max_tool_args, pg_size_bytes(current_setting('alfred.max_tool_args')))
+	  FROM (SELECT @extschema@.current_user_id()) AS loaded (u)		-- defines the settings
+	  LEFT JOIN @extschema@.scheduler_limits l ON l.user_id = $1
+$$;
+COMMENT ON FUNCTION @extschema@.scheduler_limits_of(uuid) IS
+'The scheduler limits of a user: their scheduler_limits row where it sets one, else the settings alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (0: no limit).';
+
 CREATE FUNCTION @extschema@.scheduled_tasks_policy()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	limited boolean;
+	max_active integer;			-- the user's limits; NULL for a caller who is not limited
+	min_interval interval;
+	max_args bigint;
 	gap interval;
-	shortest interval;
 	lim bigint;
 	n bigint;
 BEGIN
@@ -303,6 +338,10 @@ BEGIN
 	END IF;
 	-- tenants are limited; a trusted role without an alfred identity (a DBA, a service) is not
 	limited := NOT (@extschema@.caller_is_service() AND @extschema@.current_user_id() IS NULL);
+	IF limited THEN
+		SELECT l.max_active_tasks, l.min_task_interval, l.max_tool_args INTO max_active, min_interval, max_args
+		  FROM @extschema@.scheduler_limits_of(NEW.user_id) l;
+	END IF;
 
 	IF TG_OP = 'INSERT' OR NEW.tool_name IS DISTINCT FROM OLD.tool_name
 	   OR (NEW.status = 'active' AND OLD.status <> 'active') THEN
@@ -318,25 +357,24 @@ BEGIN
 			RAISE EXCEPTION 'cron expression "%" never fires after now', NEW.schedule_cron
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		shortest := current_setting('alfred.min_task_interval')::interval;
-		IF limited AND shortest > interval '0' THEN
+		IF min_interval > interval '0' THEN
 			gap := @extschema@.scheduled_task_min_gap(NEW.schedule_cron, NEW.timezone, now());
-			IF gap < shortest THEN
+			IF gap < min_interval THEN
 				RAISE EXCEPTION 'scheduled task "%" would run too often', NEW.name
 					USING ERRCODE = 'program_limit_exceeded',
-						  DETAIL = format('Cron expression "%s" fires %s apart; alfred.min_task_interval is %s.',
-										  NEW.schedule_cron, gap, shortest);
+						  DETAIL = format('Cron expression "%s" fires %s apart; the user''s alfred.min_task_interval is %s.',
+										  NEW.schedule_cron, gap, min_interval);
 			END IF;
 		END IF;
 	END IF;
 
-	IF limited AND (TG_OP = 'INSERT' OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
-		lim := pg_size_bytes(current_setting('alfred.max_tool_args'));
+	IF max_args > 0 AND (TG_OP = 'INSERT' OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
+		lim := max_args;
 		n := octet_length(NEW.tool_args::text);
-		IF lim > 0 AND n > lim THEN
+		IF n > lim THEN
 			RAISE EXCEPTION 'tool_args of scheduled task "%" are too large', NEW.name
 				USING ERRCODE = 'program_limit_exceeded',
-					  DETAIL = format('They take %s bytes as JSON text; alfred.max_tool_args is %s bytes.', n, lim);
+					  DETAIL = format('They take %s bytes as JSON text; the user''s alfred.max_tool_args is %s bytes.', n, lim);
 		END IF;
 	END IF;
 
@@ -352,8 +390,8 @@ BEGIN
 			NEW.next_run_at := CASE WHEN NEW.task_type = 'one_time' THEN greatest(NEW.scheduled_at, now())
 									ELSE @extschema@.cron_next(NEW.schedule_cron, now(), NEW.timezone) END;
 		END IF;
-		lim := current_setting('alfred.max_active_tasks')::bigint;
-		IF limited AND lim > 0 THEN
+		IF max_active > 0 THEN
+			lim := max_active;
 			-- one writer per user at a time, so two transactions cannot both take the last place
 			PERFORM pg_advisory_xact_lock(hashtext('alfred.scheduled_tasks'), hashtext(NEW.user_id::text));
 			SELECT count(*) INTO n FROM @extschema@.scheduled_tasks t
@@ -361,7 +399,7 @@ BEGIN
 			IF n >= lim THEN
 				RAISE EXCEPTION 'user "%" has too many active scheduled tasks', NEW.user_id
 					USING ERRCODE = 'program_limit_exceeded',
-						  DETAIL = format('They have %s; alfred.max_active_tasks is %s.', n, lim),
+						  DETAIL = format('They have %s; their alfred.max_active_tasks is %s.', n, lim),
 						  HINT = 'Cancel or pause a task first.';
 			END IF;
 		END IF;
@@ -370,7 +408,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.scheduled_tasks_policy() IS
-'Trigger: every write of a scheduled task is held to what schedule_task checks: the tool''s policy (42501), a cron expression that fires (22023), a prompt_template that renders (22023), a task that becomes active without next_run_at gets its next slot; and, for tenants (callers with an alfred identity or without a trusted role), the limits alfred.min_task_interval, alfred.max_tool_args and alfred.max_active_tasks (54000).';
+'Trigger: every write of a scheduled task is held to what schedule_task checks: the tool''s policy (42501), a cron expression that fires (22023), a prompt_template that renders (22023), a task that becomes active without next_run_at gets its next slot; and, for tenants (callers with an alfred identity or without a trusted role), the limits alfred.min_task_interval, alfred.max_tool_args and alfred.max_active_tasks, or the user''s scheduler_limits row (54000).';
 
 CREATE TRIGGER scheduled_tasks_policy
 	BEFORE INSERT ON @extschema@.scheduled_tasks

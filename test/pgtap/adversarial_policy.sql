@@ -4,7 +4,7 @@
 -- admin, and an agent in alfred_service, all created as README's "App roles
 -- and row-level security" says.  Each refusal is checked to change nothing.
 BEGIN;
-SELECT plan(58);
+SELECT plan(61);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -179,6 +179,15 @@ SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET tool_args = jsonb_bu
 	'54000', 'tool_args of scheduled task "other" are too large', 'tool_args beyond alfred.max_tool_args');
 SELECT is((SELECT (schedule_cron, tool_args) FROM alfred.scheduled_tasks WHERE name = 'other' AND user_id = :'ann'),
 	('*/5 * * * *'::text, '{}'::jsonb), 'the refused writes changed nothing');
+SELECT throws_ok(format($$INSERT INTO alfred.scheduler_limits (user_id, max_active_tasks) VALUES (%L, 0)$$, :'ann'),
+	'42501', NULL, 'a user cannot lift her own limit');
+RESET ROLE;
+INSERT INTO alfred.scheduler_limits (user_id, min_task_interval) VALUES (:'ann', '1min');
+SET LOCAL ROLE tap_policy_app;
+SELECT is((SELECT min_task_interval FROM alfred.scheduler_limits_of(:'ann')), '1min'::interval,
+	'a DBA''s row for her replaces the setting, and she can read it');
+SELECT lives_ok(format($$UPDATE alfred.scheduled_tasks SET schedule_cron = '*/2 * * * *' WHERE name = 'other' AND user_id = %L$$, :'ann'),
+	'so every 2 minutes is now allowed for her');
 
 ------------------------------------------------------------------------------
 -- An observer, an admin and an agent
