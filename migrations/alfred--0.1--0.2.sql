@@ -266,39 +266,6 @@ $$;
 COMMENT ON FUNCTION alfred.scheduled_task_min_gap(text, text, timestamptz, integer) IS
 'The shortest time between two consecutive fire times of a cron expression in timezone, over its next "slots" fire times after "after" (NULL when it fires less than twice): what alfred.min_task_interval is compared with.';
 
-------------------------------------------------------------------------------
--- Per-user limits: the settings, and a DBA's overrides per user
-------------------------------------------------------------------------------
-CREATE TABLE alfred.scheduler_limits (
-	user_id				uuid NOT NULL REFERENCES alfred.users (id) ON DELETE CASCADE,
-	max_active_tasks	integer,
-	min_task_interval	interval,
-	max_tool_args		integer,
-	updated_at			timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (user_id),
-	CONSTRAINT scheduler_limits_check CHECK (max_active_tasks >= 0 AND min_task_interval >= interval '0'
-											 AND max_tool_args >= 0)
-);
-COMMENT ON TABLE alfred.scheduler_limits IS
-'A DBA''s per-user overrides of alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (NULL: the setting; 0: no limit). Users read their own row; only the DBA writes.';
-CREATE TRIGGER touch_updated_at BEFORE UPDATE ON alfred.scheduler_limits
-	FOR EACH ROW EXECUTE FUNCTION alfred.touch_updated_at();
--- users read their row (admins and observers all); only the tables' owner writes
-SELECT alfred.enable_tenant_rls('alfred.scheduler_limits', commands => '{}');
-
-CREATE OR REPLACE FUNCTION alfred.scheduler_limits_of(user_id uuid, OUT max_active_tasks integer,
-	OUT min_task_interval interval, OUT max_tool_args bigint)
-LANGUAGE sql STABLE
-AS $$
-	SELECT coalesce(l.max_active_tasks, current_setting('alfred.max_active_tasks')::integer),
-		   coalesce(l.min_task_interval, current_setting('alfred.min_task_interval')::interval),
-		   coalesce(l.max_tool_args, pg_size_bytes(current_setting('alfred.max_tool_args')))
-	  FROM (SELECT alfred.current_user_id()) AS loaded (u)		-- defines the settings
-	  LEFT JOIN alfred.scheduler_limits l ON l.user_id = $1
-$$;
-COMMENT ON FUNCTION alfred.scheduler_limits_of(uuid) IS
-'The scheduler limits of a user: their scheduler_limits row where it sets one, else the settings alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (0: no limit).';
-
 CREATE OR REPLACE FUNCTION alfred.scheduled_tasks_policy()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -431,7 +398,36 @@ CREATE TRIGGER task_runs_guard
 	BEFORE INSERT OR UPDATE ON alfred.task_runs
 	FOR EACH ROW EXECUTE FUNCTION alfred.task_runs_guard();
 
+CREATE TABLE alfred.scheduler_limits (
+	user_id				uuid NOT NULL REFERENCES alfred.users (id) ON DELETE CASCADE,
+	max_active_tasks	integer,
+	min_task_interval	interval,
+	max_tool_args		integer,
+	updated_at			timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id),
+	CONSTRAINT scheduler_limits_check CHECK (max_active_tasks >= 0 AND min_task_interval >= interval '0'
+											 AND max_tool_args >= 0)
+);
+COMMENT ON TABLE alfred.scheduler_limits IS
+'A DBA''s per-user overrides of alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (NULL: the setting; 0: no limit). Users read their own row; only the DBA writes.';
+CREATE TRIGGER touch_updated_at BEFORE UPDATE ON alfred.scheduler_limits
+	FOR EACH ROW EXECUTE FUNCTION alfred.touch_updated_at();
+-- users read their row (admins and observers all); only the tables' owner writes
+SELECT alfred.enable_tenant_rls('alfred.scheduler_limits', commands => '{}');
 SELECT pg_catalog.pg_extension_config_dump('alfred.scheduler_limits', '');
+
+CREATE OR REPLACE FUNCTION alfred.scheduler_limits_of(user_id uuid, OUT max_active_tasks integer,
+	OUT min_task_interval interval, OUT max_tool_args bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT coalesce(l.max_active_tasks, current_setting('alfred.max_active_tasks')::integer),
+		   coalesce(l.min_task_interval, current_setting('alfred.min_task_interval')::interval),
+		   coalesce(l.max_tool_args, pg_size_bytes(current_setting('alfred.max_tool_args')))
+	  FROM (SELECT alfred.current_user_id()) AS loaded (u)		-- defines the settings
+	  LEFT JOIN alfred.scheduler_limits l ON l.user_id = $1
+$$;
+COMMENT ON FUNCTION alfred.scheduler_limits_of(uuid) IS
+'The scheduler limits of a user: their scheduler_limits row where it sets one, else the settings alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (0: no limit).';
 
 CREATE OR REPLACE FUNCTION alfred.run_task_now(task_id uuid)
 RETURNS alfred.scheduled_tasks
