@@ -127,9 +127,13 @@ SELECT r.status, r.error, r.duration_ms < 2000 AS cut_off FROM alfred.task_runs 
   JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'slow';
 RESET alfred.tool_timeout;
 
--- a template that no longer renders fails its run, naming the key
+-- a template that no longer renders fails its run, naming the key (a direct write that
+-- breaks it is refused; a DBA can still do it with triggers off)
+SELECT try($q$UPDATE alfred.scheduled_tasks SET tool_args = '{}' WHERE name = 'weather'$q$);
+SET session_replication_role = replica;
 UPDATE alfred.scheduled_tasks SET status = 'active', next_run_at = '2100-01-03', tool_args = '{}'
  WHERE name = 'weather';
+RESET session_replication_role;
 SELECT alfred.run_due_tasks('2100-01-03');
 SELECT r.status, r.error FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id
  WHERE s.name = 'weather' AND r.status = 'failed';
@@ -232,15 +236,19 @@ SELECT r.status, r.attempt, r.error, s.status AS task_status, s.fail_count
 SELECT try(format($q$SELECT alfred.complete_run(%L, 'x')$q$,
 	(SELECT r.id FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 2')));
 
--- one broken task cannot stop the tick: a cron expression broken by a direct UPDATE fails
--- its run and pauses the task, a blank title falls back to the task name, the rest runs
+-- one broken task cannot stop the tick: a cron expression broken by a direct UPDATE (refused
+-- unless a DBA turns triggers off) fails its run and pauses the task, a blank title falls back
+-- to the task name, the rest runs
 CREATE FUNCTION tool_blank_title(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE sql AS $$
 	SELECT '{"title": "  ", "message": "untitled"}'::jsonb
 $$;
 SELECT name FROM alfred.register_tool('blank', 'tool_blank_title(uuid, jsonb)');
 SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'broken cron', 'ok', cron => '0 7 * * *') IS NOT NULL;
 SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000a', 'blank', 'blank', at => '2100-05-01') IS NOT NULL;
+SELECT try($q$UPDATE alfred.scheduled_tasks SET schedule_cron = '0 7 * * * *' WHERE name = 'broken cron'$q$);
+SET session_replication_role = replica;
 UPDATE alfred.scheduled_tasks SET schedule_cron = '0 7 * * * *', next_run_at = '2100-05-01' WHERE name = 'broken cron';
+RESET session_replication_role;
 SELECT alfred.run_due_tasks('2100-05-01');
 SELECT s.name, s.status, s.next_run_at, s.fail_count, r.status AS run, r.error
   FROM alfred.scheduled_tasks s JOIN alfred.task_runs r ON r.task_id = s.id

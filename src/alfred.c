@@ -158,6 +158,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("alfred");
 	alfred_json_init();
 	alfred_identity_init();
+	alfred_scheduler_guard_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		alfred_worker_init();

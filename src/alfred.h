@@ -22,11 +22,15 @@ extern int	alfred_password_cost;
 extern int	alfred_tool_timeout;
 extern int	alfred_ai_daily_limit;
 extern int	alfred_mcp_silence_timeout;
+extern int	alfred_max_active_tasks;
+extern int	alfred_min_task_interval;
+extern int	alfred_max_tool_args;
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
 extern void alfred_json_init(void);
 extern void alfred_worker_init(void);
 extern void alfred_identity_init(void);
+extern void alfred_scheduler_guard_init(void);
 
 /*---- Identity (identity.c) ----*/
 extern bool alfred_current_user_id(pg_uuid_t *user_id);

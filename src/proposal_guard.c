@@ -1,17 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * proposal_guard.c
- *		The guard trigger of alfred.proposals: a row's status changes only
- *		along the transition table of src/core/proposal.c, and the columns
- *		that record the machine's history change only with it.
+ *		The guard triggers of status machines: a row's status changes only
+ *		along its machine's transitions (src/core/machine.h), and the
+ *		columns that record the machine's history change only with it.
+ *		Two tables use it: alfred.proposals (the machine of
+ *		src/core/proposal.c) and alfred.scheduled_tasks (the machine of
+ *		src/core/machine.c).
  *
- * BEFORE UPDATE on alfred.proposals.  A status change that the machine does
- * not allow raises 55000 naming both statuses, so neither the SQL API nor a
- * DBA in psql can corrupt a proposal's state.  Entering a status stamps its
- * timestamp (approved_at, rejected_at, executed_at, ...) with the clock and
- * entering executing counts an attempt; callers cannot write those columns,
- * nor change the proposal's action and payload after it was made.  Columns
- * the table does not have are skipped.  updated_at is the schema's
+ * BEFORE UPDATE, FOR EACH ROW.  A status change that the machine does not
+ * allow raises 55000 naming both statuses, so neither the SQL API nor a
+ * DBA in psql can corrupt a row's state.  For proposals, entering a status
+ * stamps its timestamp (approved_at, rejected_at, executed_at, ...) with the
+ * clock and entering executing counts an attempt; callers cannot write those
+ * columns, nor change the proposal's action and payload after it was made.
+ * A scheduled task keeps its id and created_at.  Columns the table does not
+ * have are skipped.  updated_at is the schema's
  * touch_updated_at trigger's, and user_id its tenant_key_immutable's.
  *
  *-------------------------------------------------------------------------
@@ -27,6 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "alfred.h"
+#include "machine.h"
 #include "proposal.h"
 
 /* How the machine treats one column. */
@@ -49,7 +54,7 @@ typedef struct MachineColumn
 	const char *owners_text;	/* for the error detail */
 } MachineColumn;
 
-static const MachineColumn machine_columns[] = {
+static const MachineColumn proposal_columns[] = {
 	{"approved_at", STAMP, ST(APPROVED), 0, "approved"},
 	{"rejected_at", STAMP, ST(REJECTED), 0, "rejected"},
 	{"expired_at", STAMP, ST(EXPIRED), 0, "expired"},
@@ -68,37 +73,68 @@ static const MachineColumn machine_columns[] = {
 	{"created_at", FROZEN, 0, 0, NULL},
 };
 
-#define N_MACHINE_COLUMNS (sizeof(machine_columns) / sizeof(machine_columns[0]))
+/* A scheduled task: its status moves along the machine; id and created_at never change. */
+static const MachineColumn schedule_columns[] = {
+	/* user_id has the schema's tenant_key_immutable trigger */
+	{"id", FROZEN, 0, 0, NULL},
+	{"created_at", FROZEN, 0, 0, NULL},
+};
 
-/* The row's status as the core's number; elog for a value outside the machine. */
+/* A table guarded by a machine. */
+typedef struct GuardedTable
+{
+	const AlfredMachine *machine;
+	const char *Noun;			/* capitalized, for error details */
+	const MachineColumn *columns;
+	int			ncolumns;
+} GuardedTable;
+
+#define MAX_MACHINE_COLUMNS 32
+
+static const GuardedTable proposals_table = {
+	&alfred_proposal_machine, "Proposal",
+	proposal_columns, lengthof(proposal_columns)
+};
+
+static const GuardedTable schedule_table = {
+	&alfred_schedule_machine, "Scheduled task",
+	schedule_columns, lengthof(schedule_columns)
+};
+
+/* The row's status as the machine's number; 23514 for a value outside it. */
 static int
-row_status(HeapTuple tuple, TupleDesc tupdesc, int attnum)
+row_status(const AlfredMachine *m, HeapTuple tuple, TupleDesc tupdesc, int attnum)
 {
 	char	   *name = SPI_getvalue(tuple, tupdesc, attnum);
-	int			status = alfred_proposal_status_parse(name);
+	int			status = alfred_machine_status_parse(m, name);
+	char		all[256];
 
 	if (status < 0)
+	{
+		alfred_machine_all_statuses(m, all, sizeof(all));
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("invalid proposal status \"%s\"", name ? name : "(null)"),
-				 errdetail("A status is one of pending, approved, rejected, expired, executing, executed, failed.")));
+				 errmsg("invalid %s status \"%s\"", m->noun, name ? name : "(null)"),
+				 errdetail("A status is one of %s.", all)));
+	}
 	return status;
 }
 
 static void
-check_transition(int from, int to, const char *id)
+check_transition(const GuardedTable *g, int from, int to, const char *id)
 {
-	char		next[128];
+	const AlfredMachine *m = g->machine;
+	char		next[256];
 
-	if (from == to || alfred_proposal_transition_allowed(from, to))
+	if (from == to || alfred_machine_allowed(m, from, to))
 		return;
-	alfred_proposal_next_statuses(from, next, sizeof(next));
+	alfred_machine_next_statuses(m, from, next, sizeof(next));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("invalid proposal transition from \"%s\" to \"%s\"",
-					alfred_proposal_status_name(from), alfred_proposal_status_name(to)),
-			 errdetail("Proposal %s is %s; it can move to: %s.",
-					   id, alfred_proposal_status_name(from), next)));
+			 errmsg("invalid %s transition from \"%s\" to \"%s\"", m->noun,
+					alfred_machine_status_name(m, from), alfred_machine_status_name(m, to)),
+			 errdetail("%s %s is %s; it can move to: %s.",
+					   g->Noun, id, alfred_machine_status_name(m, from), next)));
 }
 
 static bool
@@ -116,23 +152,38 @@ column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc tupdesc, int attnum
 }
 
 static void
-report_machine_column(const MachineColumn *col, const char *id)
+report_machine_column(const GuardedTable *g, const MachineColumn *col, const char *id)
 {
 	if (col->rule == FROZEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("column \"%s\" of a proposal cannot change", col->name),
-				 errdetail("Proposal %s keeps the %s it was made with.", id, col->name)));
+				 errmsg("column \"%s\" of a %s cannot change", col->name, g->machine->noun),
+				 errdetail("%s %s keeps the %s it was made with.", g->Noun, id, col->name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("column \"%s\" of a proposal is set by its state machine", col->name),
-			 errdetail("Proposal %s: only a change of status to %s sets it.",
-					   id, col->owners_text)));
+			 errmsg("column \"%s\" of a %s is set by its state machine", col->name, g->machine->noun),
+			 errdetail("%s %s: only a change of status to %s sets it.",
+					   g->Noun, id, col->owners_text)));
 }
+
+static Datum guard_row(FunctionCallInfo fcinfo, const GuardedTable *g);
 
 PG_FUNCTION_INFO_V1(alfred_proposals_guard);
 Datum
 alfred_proposals_guard(PG_FUNCTION_ARGS)
+{
+	return guard_row(fcinfo, &proposals_table);
+}
+
+PG_FUNCTION_INFO_V1(alfred_scheduled_tasks_guard);
+Datum
+alfred_scheduled_tasks_guard(PG_FUNCTION_ARGS)
+{
+	return guard_row(fcinfo, &schedule_table);
+}
+
+static Datum
+guard_row(FunctionCallInfo fcinfo, const GuardedTable *g)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	tupdesc;
@@ -143,15 +194,16 @@ alfred_proposals_guard(PG_FUNCTION_ARGS)
 				to;
 	char	   *id;
 	int			ncols = 0;
-	int			colnums[N_MACHINE_COLUMNS];
-	Datum		values[N_MACHINE_COLUMNS];
-	bool		nulls[N_MACHINE_COLUMNS];
+	int			colnums[MAX_MACHINE_COLUMNS];
+	Datum		values[MAX_MACHINE_COLUMNS];
+	bool		nulls[MAX_MACHINE_COLUMNS];
 	Datum		now = TimestampTzGetDatum(GetCurrentTimestamp());
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "alfred_proposals_guard must fire BEFORE UPDATE FOR EACH ROW");
+		elog(ERROR, "the %s guard must fire BEFORE UPDATE FOR EACH ROW", g->machine->noun);
+	Assert(g->ncolumns <= MAX_MACHINE_COLUMNS);
 
 	tupdesc = trigdata->tg_relation->rd_att;
 	oldtup = trigdata->tg_trigtuple;
@@ -161,13 +213,13 @@ alfred_proposals_guard(PG_FUNCTION_ARGS)
 		elog(ERROR, "table \"%s\" has no column \"status\"",
 			 RelationGetRelationName(trigdata->tg_relation));
 	id = SPI_getvalue(oldtup, tupdesc, SPI_fnumber(tupdesc, "id"));
-	from = row_status(oldtup, tupdesc, status_att);
-	to = row_status(newtup, tupdesc, status_att);
-	check_transition(from, to, id ? id : "(unknown)");
+	from = row_status(g->machine, oldtup, tupdesc, status_att);
+	to = row_status(g->machine, newtup, tupdesc, status_att);
+	check_transition(g, from, to, id ? id : "(unknown)");
 
-	for (size_t i = 0; i < N_MACHINE_COLUMNS; i++)
+	for (int i = 0; i < g->ncolumns; i++)
 	{
-		const MachineColumn *col = &machine_columns[i];
+		const MachineColumn *col = &g->columns[i];
 		int			attnum = SPI_fnumber(tupdesc, col->name);
 		bool		entering = from != to;
 
@@ -176,7 +228,7 @@ alfred_proposals_guard(PG_FUNCTION_ARGS)
 		if (entering && (col->owners & (1u << to)) && col->rule == STAMP)
 		{
 			if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != TIMESTAMPTZOID)
-				elog(ERROR, "column \"%s\" of proposals is not timestamptz", col->name);
+				elog(ERROR, "column \"%s\" of a %s is not timestamptz", col->name, g->machine->noun);
 			colnums[ncols] = attnum;
 			values[ncols] = now;
 			nulls[ncols++] = false;
@@ -187,7 +239,7 @@ alfred_proposals_guard(PG_FUNCTION_ARGS)
 			Datum		old = heap_getattr(oldtup, attnum, tupdesc, &isnull);
 
 			if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != INT4OID)
-				elog(ERROR, "column \"%s\" of proposals is not integer", col->name);
+				elog(ERROR, "column \"%s\" of a %s is not integer", col->name, g->machine->noun);
 			colnums[ncols] = attnum;
 			values[ncols] = Int32GetDatum(isnull ? 1 : DatumGetInt32(old) + 1);
 			nulls[ncols++] = false;
@@ -201,7 +253,7 @@ alfred_proposals_guard(PG_FUNCTION_ARGS)
 			nulls[ncols++] = true;
 		}
 		else if (column_changed(oldtup, newtup, tupdesc, attnum))
-			report_machine_column(col, id ? id : "(unknown)");
+			report_machine_column(g, col, id ? id : "(unknown)");
 	}
 
 	if (ncols > 0)

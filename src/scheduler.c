@@ -70,6 +70,7 @@ typedef struct DueRun
 	char	   *prompt_template;
 	Datum		context;		/* jsonb, external tools with a template */
 	bool		has_context;
+	char	   *policy_error;	/* the tool's policy refuses this task's user */
 } DueRun;
 
 /* What happened to one attempt. */
@@ -113,8 +114,16 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	"CASE WHEN tl.kind = 'external' AND t.prompt_template <> '' " \
 	"     THEN alfred.task_prompt_context(t) END "
 
+/*
+ * The tool's policy, checked again at run time (it may have been tightened,
+ * or the user demoted, since the task was scheduled): read by name.
+ */
+#define POLICY_COLUMN \
+	", CASE WHEN tl.admin_only THEN alfred.tool_policy_error(t.tool_name, t.user_id) END " \
+	"  AS policy_error "
+
 static const char *claim_tasks_sql =
-"SELECT " CLAIM_COLUMNS ", t.next_run_at "
+"SELECT " CLAIM_COLUMNS ", t.next_run_at " POLICY_COLUMN
 "  FROM alfred.scheduled_tasks t "
 "  JOIN alfred.tools tl ON tl.name = t.tool_name "
 " WHERE t.status = 'active' AND t.next_run_at <= $1 "
@@ -123,7 +132,7 @@ static const char *claim_tasks_sql =
 "   FOR UPDATE OF t SKIP LOCKED";
 
 static const char *claim_retries_sql =
-"SELECT " CLAIM_COLUMNS ", r.due_at, r.id, r.attempt + 1, r.missed_slots "
+"SELECT " CLAIM_COLUMNS ", r.due_at, r.id, r.attempt + 1, r.missed_slots " POLICY_COLUMN
 "  FROM alfred.task_runs r "
 "  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id "
 "  JOIN alfred.tools tl ON tl.name = t.tool_name "
@@ -256,6 +265,7 @@ read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 	run->context = datum_column(tuple, desc, 12, &isnull);
 	run->has_context = !isnull;
 	run->due = DatumGetTimestampTz(datum_column(tuple, desc, 13, NULL));
+	run->policy_error = text_column(tuple, desc, SPI_fnumber(desc, "policy_error"));
 	if (retry)
 	{
 		run->run_id = datum_column(tuple, desc, 14, NULL);
@@ -564,8 +574,18 @@ batch_record(const Batch *b)
 		types[c] = get_array_type(record_types[c]);
 		args[c] = column_array(b, c);
 	}
-	rc = SPI_execute_plan(prepare(&record_plan, record_sql, RECORD_COLUMNS, types),
-						  args, NULL, false, 0);
+	/* the task_runs guard lets the scheduler's own statement through */
+	alfred_scheduler_recording = true;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(prepare(&record_plan, record_sql, RECORD_COLUMNS, types),
+							  args, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		alfred_scheduler_recording = false;
+	}
+	PG_END_TRY();
 	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) b->n)
 		elog(ERROR, "recording %d runs failed: %s", b->n, SPI_result_code_string(rc));
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -627,6 +647,16 @@ execute(DueRun *run, TimestampTz now, bool real_clock, bool retry, Batch *batch)
 
 	if (run->run_id == (Datum) 0)
 		run->run_id = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
+	if (run->policy_error != NULL)
+	{
+		/* nothing runs; a recurring task is paused, a one-time one ends */
+		out.status = "failed";
+		out.error = run->policy_error;
+		out.started_at = real_clock ? GetCurrentTimestamp() : now;
+		run->missed = 0;
+		batch_add(batch, run, &out, !retry, 0, true);
+		return;
+	}
 	if (!retry && !next_slot_or_error(run, now, &next_run_at, &missed, &out))
 	{
 		/* a schedule that cannot be evaluated fails its run and pauses the task */

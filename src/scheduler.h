@@ -24,6 +24,9 @@ extern int	alfred_scheduler_tick(TimestampTz now, int max);
 /* Earliest time something becomes due (0 when nothing is scheduled). */
 extern TimestampTz alfred_scheduler_next_due(void);
 
+/* True while the scheduler's own statement records runs (scheduler_guard.c). */
+extern bool alfred_scheduler_recording;
+
 /* Settles runs left 'running' by a crash (the worker calls it at start). */
 extern void alfred_scheduler_settle_crashed(void);
 

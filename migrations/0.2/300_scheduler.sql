@@ -76,16 +76,20 @@ CREATE FUNCTION @extschema@.task_prompt_context(task @extschema@.scheduled_tasks
 RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
+	-- the columns grant_usage() lets an application role read: never password_hash
 	SELECT jsonb_build_object(
-			'user', (to_jsonb(u) - 'password_hash') || jsonb_build_object('name',
+			'user', to_jsonb(u) || jsonb_build_object('name',
 				coalesce(u.display_name, nullif(concat_ws(' ', u.first_name, u.last_name), ''),
 						 u.username, u.email)),
 			'task', jsonb_build_object('id', $1.id, 'name', $1.name, 'description', $1.description,
 									   'tool_name', $1.tool_name, 'timezone', $1.timezone,
 									   'source', $1.source, 'schedule_cron', $1.schedule_cron),
 			'args', $1.tool_args)
-	  FROM @extschema@.users u
-	 WHERE u.id = $1.user_id
+	  FROM (SELECT u.id, u.email, u.username, u.display_name, u.first_name, u.last_name, u.role,
+				   u.status, u.timezone, u.location_city, u.location_country, u.profile,
+				   u.last_login_at, u.created_at, u.updated_at
+			  FROM @extschema@.users u
+			 WHERE u.id = $1.user_id) u
 $$;
 COMMENT ON FUNCTION @extschema@.task_prompt_context(@extschema@.scheduled_tasks) IS
 'The context a task''s prompt_template is rendered with: {"user": the users row (no password hash) plus "name", "task": id, name, description, tool_name, timezone, source, schedule_cron, "args": tool_args}.';
@@ -111,10 +115,30 @@ COMMENT ON FUNCTION @extschema@.run_due_tasks(timestamptz, integer) IS
 'One scheduler tick as of "now": runs (sql tools) or queues (external tools) every task and retry due by then, at most max (NULL = all), in the caller''s transaction; returns how many. The background worker calls the same code.';
 
 ------------------------------------------------------------------------------
--- Tools
+-- Tools and their policy
 ------------------------------------------------------------------------------
+-- An sql tool runs with the worker's privileges, for any user_id and args
+-- its task gives it: a tool that acts on every user (maintenance) or on
+-- global state is admin_only, so only the tasks of active admin users run it.
+ALTER TABLE @extschema@.tools ADD COLUMN admin_only boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN @extschema@.tools.admin_only IS
+'Only tasks of an active admin user may run the tool: checked when a task is scheduled, changed by any write, made due by run_task_now, and again when it runs.';
+
+CREATE FUNCTION @extschema@.tool_policy_error(tool_name text, user_id uuid)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	SELECT CASE WHEN t.admin_only AND NOT EXISTS (
+				SELECT FROM @extschema@.users u WHERE u.id = $2 AND u.role = 'admin' AND u.status = 'active')
+			THEN format('tool "%s" is admin-only and user "%s" is not an active admin', t.name, $2) END
+	  FROM @extschema@.tools t
+	 WHERE t.name = $1
+$$;
+COMMENT ON FUNCTION @extschema@.tool_policy_error(text, uuid) IS
+'Why the tool''s policy refuses a task of user_id (an admin_only tool and a user who is not an active admin), or NULL when it allows it. The one rule behind schedule_task, direct writes of scheduled_tasks, run_task_now and the scheduler''s check at run time.';
+
 CREATE FUNCTION @extschema@.register_tool(name text, fn regprocedure DEFAULT NULL,
-	kind text DEFAULT 'sql', description text DEFAULT NULL)
+	kind text DEFAULT 'sql', description text DEFAULT NULL, admin_only boolean DEFAULT NULL)
 RETURNS @extschema@.tools
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -152,16 +176,18 @@ BEGIN
 					  DETAIL = 'An sql tool is a function (user_id uuid, args jsonb) returning jsonb, not a set.';
 		END IF;
 	END IF;
-	INSERT INTO @extschema@.tools AS t (name, kind, fn, description)
-	VALUES (register_tool.name, register_tool.kind, register_tool.fn, register_tool.description)
+	INSERT INTO @extschema@.tools AS t (name, kind, fn, description, admin_only)
+	VALUES (register_tool.name, register_tool.kind, register_tool.fn, register_tool.description,
+			coalesce(register_tool.admin_only, false))
 	ON CONFLICT ON CONSTRAINT tools_pkey DO UPDATE
-		SET kind = excluded.kind, fn = excluded.fn, description = excluded.description
+		SET kind = excluded.kind, fn = excluded.fn, description = excluded.description,
+			admin_only = coalesce(register_tool.admin_only, t.admin_only)
 	RETURNING * INTO row;
 	RETURN row;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.register_tool(text, regprocedure, text, text) IS
-'Registers (or re-registers) a tool scheduled tasks may run: kind sql with fn(user_id uuid, args jsonb) returns jsonb, run inside the database; kind external (no fn), run by an agent through claim_runs. Superusers only. 22023 for a bad name, kind or signature.';
+COMMENT ON FUNCTION @extschema@.register_tool(text, regprocedure, text, text, boolean) IS
+'Registers (or re-registers) a tool scheduled tasks may run: kind sql with fn(user_id uuid, args jsonb) returns jsonb, run inside the database; kind external (no fn), run by an agent through claim_runs. admin_only => true: only tasks of active admin users may run it (NULL: false for a new tool, unchanged for a registered one). Superusers only. 22023 for a bad name, kind or signature.';
 
 ------------------------------------------------------------------------------
 -- Scheduled tasks
@@ -219,16 +245,178 @@ BEGIN
 		schedule_task.cron, schedule_task.at, tz, schedule_task.tool_name, schedule_task.tool_args,
 		coalesce(schedule_task.prompt_template, ''), schedule_task.source, schedule_task.max_retries,
 		coalesce(schedule_task.at, @extschema@.cron_next(schedule_task.cron, now(), tz)))
-	RETURNING * INTO task;
-	IF task.prompt_template <> '' THEN
-		-- a template that cannot render for this user and these args fails now, not at 7 am
-		PERFORM @extschema@.render_template(task.prompt_template, @extschema@.task_prompt_context(task));
-	END IF;
+	RETURNING * INTO task;		-- the scheduled_tasks_policy trigger checks the tool's policy, template and limits
 	RETURN task.id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.schedule_task(uuid, text, text, jsonb, text, timestamptz, text, text, text, text, integer) IS
-'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool; P0002 for an unknown user.';
+'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool; P0002 for an unknown user; 42501 when the tool''s policy refuses the user; 54000 beyond the per-user limits (alfred.max_active_tasks, alfred.min_task_interval, alfred.max_tool_args).';
+
+------------------------------------------------------------------------------
+-- What the API checks, every write checks: scheduled_tasks and task_runs
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.check_tool_policy(tool_name text, user_id uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	why text := @extschema@.tool_policy_error(check_tool_policy.tool_name, check_tool_policy.user_id);
+BEGIN
+	IF why IS NOT NULL THEN
+		RAISE EXCEPTION 'permission denied to schedule tool "%" for user "%"',
+			check_tool_policy.tool_name, check_tool_policy.user_id
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('The tool''s policy refuses it: %s.', why),
+				  HINT = 'A superuser sets a tool''s policy with alfred.register_tool(..., admin_only => ...).';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.check_tool_policy(text, uuid) IS
+'Raises 42501 when the tool''s policy (tool_policy_error) refuses a task of user_id.';
+
+CREATE FUNCTION @extschema@.scheduled_task_min_gap(cron text, timezone text, after timestamptz,
+	slots integer DEFAULT 500)
+RETURNS interval
+LANGUAGE sql STABLE
+AS $$
+	SELECT min(g.next - g.t)
+	  FROM (SELECT t, lead(t) OVER (ORDER BY t) AS next
+			  FROM @extschema@.cron_next_n($1, $3, $2, $4) AS c (t)) g
+$$;
+COMMENT ON FUNCTION @extschema@.scheduled_task_min_gap(text, text, timestamptz, integer) IS
+'The shortest time between two consecutive fire times of a cron expression in timezone, over its next "slots" fire times after "after" (NULL when it fires less than twice): what alfred.min_task_interval is compared with.';
+
+CREATE FUNCTION @extschema@.scheduled_tasks_policy()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	limited boolean;
+	max_active integer;			-- the user's limits; NULL for a caller who is not limited
+	min_interval interval;
+	max_args bigint;
+	gap interval;
+	lim bigint;
+	n bigint;
+BEGIN
+	-- pg_restore (row_security off, as a trusted role) reloads rows as they were
+	IF current_setting('row_security') = 'off' AND @extschema@.caller_is_service() THEN
+		RETURN NEW;
+	END IF;
+	-- tenants are limited; a trusted role without an alfred identity (a DBA, a service) is not
+	limited := NOT (@extschema@.caller_is_service() AND @extschema@.current_user_id() IS NULL);
+	IF limited THEN
+		SELECT l.max_active_tasks, l.min_task_interval, l.max_tool_args INTO max_active, min_interval, max_args
+		  FROM @extschema@.scheduler_limits_of(NEW.user_id) l;
+	END IF;
+
+	IF TG_OP = 'INSERT' OR NEW.tool_name IS DISTINCT FROM OLD.tool_name
+	   OR (NEW.status = 'active' AND OLD.status <> 'active') THEN
+		PERFORM @extschema@.check_tool_policy(NEW.tool_name, NEW.user_id);
+	END IF;
+
+	-- (a missing cron expression or an unknown zone is the table's CHECK constraints' to report)
+	IF NEW.task_type = 'recurring' AND NEW.schedule_cron IS NOT NULL AND @extschema@.is_valid_timezone(NEW.timezone)
+	   AND (TG_OP = 'INSERT' OR NEW.schedule_cron IS DISTINCT FROM OLD.schedule_cron
+			OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.task_type IS DISTINCT FROM OLD.task_type) THEN
+		-- raises 22023 naming the bad field; NULL: it never fires
+		IF @extschema@.cron_next(NEW.schedule_cron, now(), NEW.timezone) IS NULL THEN
+			RAISE EXCEPTION 'cron expression "%" never fires after now', NEW.schedule_cron
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF min_interval > interval '0' THEN
+			gap := @extschema@.scheduled_task_min_gap(NEW.schedule_cron, NEW.timezone, now());
+			IF gap < min_interval THEN
+				RAISE EXCEPTION 'scheduled task "%" would run too often', NEW.name
+					USING ERRCODE = 'program_limit_exceeded',
+						  DETAIL = format('Cron expression "%s" fires %s apart; the user''s alfred.min_task_interval is %s.',
+										  NEW.schedule_cron, gap, min_interval);
+			END IF;
+		END IF;
+	END IF;
+
+	IF max_args > 0 AND (TG_OP = 'INSERT' OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
+		lim := max_args;
+		n := octet_length(NEW.tool_args::text);
+		IF n > lim THEN
+			RAISE EXCEPTION 'tool_args of scheduled task "%" are too large', NEW.name
+				USING ERRCODE = 'program_limit_exceeded',
+					  DETAIL = format('They take %s bytes as JSON text; the user''s alfred.max_tool_args is %s bytes.', n, lim);
+		END IF;
+	END IF;
+
+	IF NEW.prompt_template <> '' AND (TG_OP = 'INSERT' OR NEW.prompt_template IS DISTINCT FROM OLD.prompt_template
+			OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
+		-- a template that cannot render for this user and these args fails now, not at 7 am
+		PERFORM @extschema@.render_template(NEW.prompt_template, @extschema@.task_prompt_context(NEW));
+	END IF;
+
+	IF NEW.status = 'active' AND (TG_OP = 'INSERT' OR OLD.status <> 'active') THEN
+		-- an active task has a next run: the next slot, as schedule_task and resume_task give it
+		IF NEW.next_run_at IS NULL AND @extschema@.is_valid_timezone(NEW.timezone) THEN
+			NEW.next_run_at := CASE WHEN NEW.task_type = 'one_time' THEN greatest(NEW.scheduled_at, now())
+									ELSE @extschema@.cron_next(NEW.schedule_cron, now(), NEW.timezone) END;
+		END IF;
+		IF max_active > 0 THEN
+			lim := max_active;
+			-- one writer per user at a time, so two transactions cannot both take the last place
+			PERFORM pg_advisory_xact_lock(hashtext('alfred.scheduled_tasks'), hashtext(NEW.user_id::text));
+			SELECT count(*) INTO n FROM @extschema@.scheduled_tasks t
+			 WHERE t.user_id = NEW.user_id AND t.status = 'active' AND t.id <> NEW.id;
+			IF n >= lim THEN
+				RAISE EXCEPTION 'user "%" has too many active scheduled tasks', NEW.user_id
+					USING ERRCODE = 'program_limit_exceeded',
+						  DETAIL = format('They have %s; their alfred.max_active_tasks is %s.', n, lim),
+						  HINT = 'Cancel or pause a task first.';
+			END IF;
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.scheduled_tasks_policy() IS
+'Trigger: every write of a scheduled task is held to what schedule_task checks: the tool''s policy (42501), a cron expression that fires (22023), a prompt_template that renders (22023), a task that becomes active without next_run_at gets its next slot; and, for tenants (callers with an alfred identity or without a trusted role), the limits alfred.min_task_interval, alfred.max_tool_args and alfred.max_active_tasks, or the user''s scheduler_limits row (54000).';
+
+CREATE TRIGGER scheduled_tasks_policy
+	BEFORE INSERT ON @extschema@.scheduled_tasks
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.scheduled_tasks_policy();
+-- The scheduler's bookkeeping (next_run_at, counts, active -> paused or
+-- completed) changes none of these: the trigger does not even start for it.
+CREATE TRIGGER scheduled_tasks_policy_update
+	BEFORE UPDATE ON @extschema@.scheduled_tasks
+	FOR EACH ROW
+	WHEN ((OLD.tool_name, OLD.tool_args, OLD.schedule_cron, OLD.timezone, OLD.task_type, OLD.prompt_template)
+		  IS DISTINCT FROM
+		  (NEW.tool_name, NEW.tool_args, NEW.schedule_cron, NEW.timezone, NEW.task_type, NEW.prompt_template)
+		  OR (NEW.status = 'active' AND OLD.status <> 'active'))
+	EXECUTE FUNCTION @extschema@.scheduled_tasks_policy();
+
+-- A due time the worker's arithmetic can take.
+ALTER TABLE @extschema@.scheduled_tasks ADD CONSTRAINT scheduled_tasks_finite_check
+	CHECK (isfinite(next_run_at));
+
+CREATE FUNCTION @extschema@.scheduled_tasks_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'alfred_scheduled_tasks_guard';
+COMMENT ON FUNCTION @extschema@.scheduled_tasks_guard() IS
+'Trigger: a scheduled task''s status moves only active -> paused, cancelled or completed and paused -> active or cancelled (55000 otherwise; cancelled and completed are final), and its id and created_at never change. The machine of proposals_guard.';
+CREATE TRIGGER scheduled_tasks_guard
+	BEFORE UPDATE ON @extschema@.scheduled_tasks
+	FOR EACH ROW
+	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.id IS DISTINCT FROM NEW.id
+		  OR OLD.created_at IS DISTINCT FROM NEW.created_at)
+	EXECUTE FUNCTION @extschema@.scheduled_tasks_guard();
+
+CREATE FUNCTION @extschema@.task_runs_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'alfred_task_runs_guard';
+COMMENT ON FUNCTION @extschema@.task_runs_guard() IS
+'Trigger: runs are recorded and finished only by the scheduler and trusted roles (superusers, alfred_service members: the worker and agents through claim_runs, complete_run, fail_run); anyone else may only cancel a run that has not ended (42501).';
+CREATE TRIGGER task_runs_guard
+	BEFORE INSERT OR UPDATE ON @extschema@.task_runs
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.task_runs_guard();
 
 CREATE FUNCTION @extschema@.task_for_update(task_id uuid)
 RETURNS @extschema@.scheduled_tasks
@@ -333,6 +521,7 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('Task "%s" is %s; resume it first.', task.name, task.status);
 	END IF;
+	PERFORM @extschema@.check_tool_policy(task.tool_name, task.user_id);
 	UPDATE @extschema@.scheduled_tasks t SET next_run_at = now()
 	 WHERE t.user_id = task.user_id AND t.id = task.id
 	RETURNING * INTO task;
@@ -340,7 +529,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_task_now(uuid) IS
-'Makes an active task due now: the worker runs it at once (it is woken on commit); a recurring task then continues from its next slot. 55000 for a task that is not active.';
+'Makes an active task due now: the worker runs it at once (it is woken on commit); a recurring task then continues from its next slot. 55000 for a task that is not active, 42501 when the tool''s policy refuses the task''s user.';
 
 ------------------------------------------------------------------------------
 -- External runs: the agent API
@@ -655,8 +844,9 @@ $$;
 COMMENT ON FUNCTION @extschema@.tool_expire_proposals(uuid, jsonb) IS
 'Built-in tool expire_proposals: runs alfred.expire_proposals() (every user''s proposals past expires_at).';
 
-INSERT INTO @extschema@.tools (name, kind, fn, description) VALUES
-	('daily_briefing', 'sql', '@extschema@.tool_daily_briefing(uuid, jsonb)', 'The day at a glance: alfred.today(user_id).'),
-	('habit_reminder', 'sql', '@extschema@.tool_habit_reminder(uuid, jsonb)', 'Habits whose streak is at risk today.'),
-	('overdue_tasks', 'sql', '@extschema@.tool_overdue_tasks(uuid, jsonb)', 'Open tasks past their due date.'),
-	('expire_proposals', 'sql', '@extschema@.tool_expire_proposals(uuid, jsonb)', 'Expires proposals past expires_at.');
+INSERT INTO @extschema@.tools (name, kind, fn, description, admin_only) VALUES
+	('daily_briefing', 'sql', '@extschema@.tool_daily_briefing(uuid, jsonb)', 'The day at a glance: alfred.today(user_id).', false),
+	('habit_reminder', 'sql', '@extschema@.tool_habit_reminder(uuid, jsonb)', 'Habits whose streak is at risk today.', false),
+	('overdue_tasks', 'sql', '@extschema@.tool_overdue_tasks(uuid, jsonb)', 'Open tasks past their due date.', false),
+	-- every user's proposals: admin-only
+	('expire_proposals', 'sql', '@extschema@.tool_expire_proposals(uuid, jsonb)', 'Expires proposals past expires_at.', true);

@@ -158,6 +158,78 @@ $$;
 COMMENT ON FUNCTION @extschema@.account_for_tokens(uuid) IS
 'Locks and returns a connected account the caller may manage (its user, an admin, or a service role); otherwise raises as if it did not exist.';
 
+-- A token is sealed to its account: the encrypted text starts with the
+-- account's user_id and id, checked when it is opened, so a ciphertext copied
+-- into another account's row does not decrypt there.
+CREATE FUNCTION @extschema@.seal_account_token(user_id uuid, account_id uuid, token text, key text)
+RETURNS bytea
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN token IS NOT NULL
+				THEN pgp_sym_encrypt(user_id::text || account_id::text || token, key) END
+$$;
+COMMENT ON FUNCTION @extschema@.seal_account_token(uuid, uuid, text, text) IS
+'Internal: encrypts an OAuth token for one connected account (its user_id and id are encrypted with it); NULL for NULL.';
+
+CREATE FUNCTION @extschema@.open_account_token(user_id uuid, account_id uuid, sealed bytea, key text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	plain	text;
+	owner	text := user_id::text || account_id::text;
+BEGIN
+	IF sealed IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		plain := pgp_sym_decrypt(sealed, key);
+	EXCEPTION WHEN external_routine_invocation_exception OR data_exception THEN
+		RAISE EXCEPTION 'cannot decrypt the tokens of connected account "%"', account_id
+			USING ERRCODE = 'invalid_password',
+				  DETAIL = 'The key is not the one the tokens were encrypted with.';
+	END;
+	IF left(plain, length(owner)) IS DISTINCT FROM owner THEN
+		RAISE EXCEPTION 'cannot decrypt the tokens of connected account "%"', account_id
+			USING ERRCODE = 'invalid_password',
+				  DETAIL = 'The tokens were not encrypted for this account (copied from another one, or stored before alfred 0.2).',
+				  HINT = 'Store them again with alfred.connect_account() or alfred.set_account_tokens().';
+	END IF;
+	RETURN substr(plain, length(owner) + 1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.open_account_token(uuid, uuid, bytea, text) IS
+'Internal: decrypts a token sealed for the connected account (user_id, account_id); 28P01 for a wrong key or a token sealed for another account.';
+REVOKE ALL ON FUNCTION @extschema@.open_account_token(uuid, uuid, bytea, text) FROM PUBLIC;
+
+-- Tokens are written only by the functions below (SECURITY DEFINER, so the
+-- table's owner is the current user inside them), never by a direct write.
+CREATE FUNCTION @extschema@.connected_accounts_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF (TG_OP = 'INSERT' OR NEW.access_token IS DISTINCT FROM OLD.access_token
+		OR NEW.refresh_token IS DISTINCT FROM OLD.refresh_token)
+	   AND NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to write the tokens of connected account "%"', NEW.id
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'OAuth tokens are written only by alfred.connect_account() and alfred.set_account_tokens().';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.connected_accounts_guard() IS
+'Trigger: a connected account''s tokens are written only through connect_account and set_account_tokens (42501 for a direct INSERT, or an UPDATE of access_token or refresh_token, by anyone but the tables'' owner or a superuser).';
+CREATE TRIGGER connected_accounts_guard
+	BEFORE INSERT OR UPDATE ON @extschema@.connected_accounts
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.connected_accounts_guard();
+
 CREATE FUNCTION @extschema@.connect_account(user_id uuid, provider text, access_token text,
 	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL,
 	provider_account_id text DEFAULT NULL, provider_email text DEFAULT NULL,
@@ -168,8 +240,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	k	text;
-	id	uuid;
+	k		text;
+	acct_id	uuid;
+	new_id	uuid := gen_random_uuid();
 BEGIN
 	IF NOT (connect_account.user_id = @extschema@.current_user_id()
 			OR @extschema@.current_user_role() = 'admin'
@@ -182,18 +255,25 @@ BEGIN
 	END IF;
 	k := @extschema@.token_key(key);
 	INSERT INTO @extschema@.connected_accounts AS a
-		   (user_id, provider, provider_account_id, provider_email, access_token, refresh_token,
+		   (user_id, id, provider, provider_account_id, provider_email, access_token, refresh_token,
 			token_expires_at, scopes, status)
-	VALUES (connect_account.user_id, connect_account.provider, connect_account.provider_account_id,
-			connect_account.provider_email, pgp_sym_encrypt(access_token, k),
-			pgp_sym_encrypt(refresh_token, k), connect_account.token_expires_at,
-			coalesce(connect_account.scopes, '{}'), 'active')
+	VALUES (connect_account.user_id, new_id, connect_account.provider, connect_account.provider_account_id,
+			connect_account.provider_email,
+			@extschema@.seal_account_token(connect_account.user_id, new_id, access_token, k),
+			@extschema@.seal_account_token(connect_account.user_id, new_id, refresh_token, k),
+			connect_account.token_expires_at, coalesce(connect_account.scopes, '{}'), 'active')
 	ON CONFLICT ON CONSTRAINT connected_accounts_account_key DO UPDATE
-		SET access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
-			token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
+		SET token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
 			provider_email = coalesce(EXCLUDED.provider_email, a.provider_email), status = 'active'
-	RETURNING a.id INTO id;
-	RETURN id;
+	RETURNING a.id INTO acct_id;
+	IF acct_id <> new_id THEN
+		-- an existing connection: its tokens are sealed to its own id
+		UPDATE @extschema@.connected_accounts a
+		   SET access_token = @extschema@.seal_account_token(a.user_id, a.id, connect_account.access_token, k),
+			   refresh_token = @extschema@.seal_account_token(a.user_id, a.id, connect_account.refresh_token, k)
+		 WHERE a.user_id = connect_account.user_id AND a.id = acct_id;
+	END IF;
+	RETURN acct_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.connect_account(uuid, text, text, text, timestamptz, text, text, text[], text) IS
@@ -214,9 +294,9 @@ BEGIN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	UPDATE @extschema@.connected_accounts a
-	   SET access_token = pgp_sym_encrypt(set_account_tokens.access_token, k),
+	   SET access_token = @extschema@.seal_account_token(a.user_id, a.id, set_account_tokens.access_token, k),
 		   refresh_token = CASE WHEN set_account_tokens.refresh_token IS NULL THEN a.refresh_token
-								ELSE pgp_sym_encrypt(set_account_tokens.refresh_token, k) END,
+								ELSE @extschema@.seal_account_token(a.user_id, a.id, set_account_tokens.refresh_token, k) END,
 		   token_expires_at = set_account_tokens.token_expires_at,
 		   status = 'active'
 	 WHERE a.user_id = acct.user_id AND a.id = acct.id;
@@ -235,14 +315,8 @@ DECLARE
 	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
 	k		text := @extschema@.token_key(key);
 BEGIN
-	BEGIN
-		access_token := pgp_sym_decrypt(acct.access_token, k);
-		refresh_token := pgp_sym_decrypt(acct.refresh_token, k);
-	EXCEPTION WHEN external_routine_invocation_exception OR data_exception THEN
-		RAISE EXCEPTION 'cannot decrypt the tokens of connected account "%"', account_id
-			USING ERRCODE = 'invalid_password',
-				  DETAIL = 'The key is not the one the tokens were encrypted with.';
-	END;
+	access_token := @extschema@.open_account_token(acct.user_id, acct.id, acct.access_token, k);
+	refresh_token := @extschema@.open_account_token(acct.user_id, acct.id, acct.refresh_token, k);
 	token_expires_at := acct.token_expires_at;
 END
 $$;
@@ -404,9 +478,9 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.tool_run_maintenance(uuid, jsonb) IS
 'Built-in tool run_maintenance: alfred.run_maintenance() as a scheduled task (for alfred''s scheduler; see schedule_maintenance).';
-INSERT INTO @extschema@.tools (name, kind, fn, description) VALUES
+INSERT INTO @extschema@.tools (name, kind, fn, description, admin_only) VALUES
 	('run_maintenance', 'sql', '@extschema@.tool_run_maintenance(uuid, jsonb)',
-	 'Retention and partition maintenance (alfred.run_maintenance()).');
+	 'Retention and partition maintenance (alfred.run_maintenance()).', true);
 
 CREATE FUNCTION @extschema@.schedule_maintenance(schedule text DEFAULT '17 3 * * *', via text DEFAULT NULL,
 	owner uuid DEFAULT NULL)
@@ -519,7 +593,8 @@ BEGIN
 	FOR fn IN
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		 WHERE p.pronamespace = '@extschema@'::regnamespace
-		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens')
+		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens',
+							 'seal_account_token', 'open_account_token')
 	LOOP
 		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
 	END LOOP;

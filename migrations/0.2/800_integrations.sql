@@ -44,6 +44,12 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
+	-- it marks every MCP server: global state, for admins and trusted services
+	IF NOT (@extschema@.caller_is_service() OR @extschema@.current_user_role() = 'admin') THEN
+		RAISE EXCEPTION 'permission denied to check integrations'
+			USING ERRCODE = '42501',
+			      DETAIL = 'check_integrations marks every MCP server; only admins, superusers and members of alfred_service run it.';
+	END IF;
 	IF check_integrations.now IS NULL THEN
 		RAISE EXCEPTION 'argument "now" must not be null' USING ERRCODE = '22004';
 	END IF;
@@ -65,7 +71,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.check_integrations(interval, timestamptz) IS
-'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance.';
+'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance. Admins, superusers and alfred_service members only (42501).';
 
 CREATE FUNCTION @extschema@.watcher_report(watcher_id uuid, ok boolean, error text DEFAULT NULL)
 RETURNS @extschema@.watchers

@@ -26,8 +26,7 @@ static const char *const status_names[ALFRED_PROPOSAL_N_STATUS] = {
 };
 
 /*
- * The machine.  transitions[from][to] is true when a proposal may move from
- * "from" to "to":
+ * The machine (machine.h): a proposal may move
  *
  *	pending   -> approved | rejected | expired
  *	approved  -> executing | rejected
@@ -36,81 +35,44 @@ static const char *const status_names[ALFRED_PROPOSAL_N_STATUS] = {
  *
  * rejected, expired and executed are final.
  */
-#define P ALFRED_PROPOSAL_PENDING
-#define A ALFRED_PROPOSAL_APPROVED
-#define R ALFRED_PROPOSAL_REJECTED
-#define X ALFRED_PROPOSAL_EXPIRED
-#define E ALFRED_PROPOSAL_EXECUTING
-#define D ALFRED_PROPOSAL_EXECUTED
-#define F ALFRED_PROPOSAL_FAILED
+#define ST(x) (1u << ALFRED_PROPOSAL_##x)
 
-static const bool transitions[ALFRED_PROPOSAL_N_STATUS][ALFRED_PROPOSAL_N_STATUS] = {
-	[P] = {[A] = true,[R] = true,[X] = true},
-	[A] = {[E] = true,[R] = true},
-	[E] = {[D] = true,[F] = true},
-	[F] = {[A] = true},
+const AlfredMachine alfred_proposal_machine = {
+	.noun = "proposal",
+	.n_status = ALFRED_PROPOSAL_N_STATUS,
+	.names = status_names,
+	.allowed = {
+		[ALFRED_PROPOSAL_PENDING] = ST(APPROVED) | ST(REJECTED) | ST(EXPIRED),
+		[ALFRED_PROPOSAL_APPROVED] = ST(EXECUTING) | ST(REJECTED),
+		[ALFRED_PROPOSAL_EXECUTING] = ST(EXECUTED) | ST(FAILED),
+		[ALFRED_PROPOSAL_FAILED] = ST(APPROVED),
+	},
 };
 
-#undef P
-#undef A
-#undef R
-#undef X
-#undef E
-#undef D
-#undef F
+#undef ST
 
 const char *
 alfred_proposal_status_name(int status)
 {
-	if (status < 0 || status >= ALFRED_PROPOSAL_N_STATUS)
-		return NULL;
-	return status_names[status];
+	return alfred_machine_status_name(&alfred_proposal_machine, status);
 }
 
 int
 alfred_proposal_status_parse(const char *name)
 {
-	if (name == NULL)
-		return -1;
-	for (int i = 0; i < ALFRED_PROPOSAL_N_STATUS; i++)
-		if (strcmp(name, status_names[i]) == 0)
-			return i;
-	return -1;
+	return alfred_machine_status_parse(&alfred_proposal_machine, name);
 }
 
 bool
 alfred_proposal_transition_allowed(int from, int to)
 {
-	if (from < 0 || from >= ALFRED_PROPOSAL_N_STATUS ||
-		to < 0 || to >= ALFRED_PROPOSAL_N_STATUS)
-		return false;
-	return transitions[from][to];
+	return alfred_machine_allowed(&alfred_proposal_machine, from, to);
 }
 
 void
 alfred_proposal_next_statuses(int from, char *buf, size_t len)
 {
-	size_t		used = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	for (int to = 0; to < ALFRED_PROPOSAL_N_STATUS; to++)
-	{
-		int			n;
-
-		if (!alfred_proposal_transition_allowed(from, to))
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", status_names[to]);
-		if (n < 0 || (size_t) n >= len - used)
-		{
-			buf[used] = '\0';	/* keep whole names only */
-			return;
-		}
-		used += n;
-	}
-	if (used == 0)
-		snprintf(buf, len, "none");
+	alfred_machine_next_statuses(&alfred_proposal_machine, from, buf, len);
 }
 
 /*---- Payload shapes ----*/

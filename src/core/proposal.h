@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "machine.h"
+
 /*---- Statuses and transitions ----*/
 
 typedef enum AlfredProposalStatus
@@ -35,6 +37,9 @@ typedef enum AlfredProposalStatus
 } AlfredProposalStatus;
 
 #define ALFRED_PROPOSAL_N_STATUS 7
+
+/* The machine, for the guard trigger (machine.h). */
+extern const AlfredMachine alfred_proposal_machine;
 
 /* The status's name ("pending" ...); NULL for a value out of range. */
 extern const char *alfred_proposal_status_name(int status);

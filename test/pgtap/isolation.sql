@@ -3,7 +3,7 @@
 -- users, no cross-user reference, a plain SET does not switch identity,
 -- observers only read, admins see all, assignees see their tasks.
 BEGIN;
-SELECT plan(333);
+SELECT plan(337);
 SET LOCAL alfred.password_cost = 4;
 
 CREATE ROLE regress_isolation_app;
@@ -61,6 +61,7 @@ BEGIN
 	INSERT INTO alfred.engagement_events (user_id, suggestion_type, action, source) VALUES (u, 'weather', 'engaged', 'schedule');
 	INSERT INTO alfred.calibration_state (user_id, suggestion_type) VALUES (u, 'weather');
 	INSERT INTO alfred.ai_usage (user_id, day, used) VALUES (u, '2026-01-01', 1);
+	INSERT INTO alfred.scheduler_limits (user_id, max_active_tasks) VALUES (u, 50);
 END
 $$;
 SELECT pg_temp.fixture(:'ann', 'ann');
@@ -70,13 +71,13 @@ SELECT pg_temp.fixture(:'bob', 'bob');
 CREATE TEMP TABLE tenant_tables (name text, commands text[]);
 INSERT INTO tenant_tables
 SELECT c.relname, CASE c.relname WHEN 'sessions' THEN '{DELETE}' WHEN 'system_logs' THEN '{INSERT}'
-								 WHEN 'audit_trail' THEN '{}' WHEN 'ai_usage' THEN '{}' ELSE '{INSERT,UPDATE,DELETE}' END::text[]
+								 WHEN 'audit_trail' THEN '{}' WHEN 'ai_usage' THEN '{}' WHEN 'scheduler_limits' THEN '{}' ELSE '{INSERT,UPDATE,DELETE}' END::text[]
   FROM pg_class c
  WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id');
 GRANT SELECT ON tenant_tables TO regress_isolation_app;
 
-SELECT is((SELECT count(*) FROM tenant_tables), 32::bigint, 'every user-owned table is under test');
+SELECT is((SELECT count(*) FROM tenant_tables), 33::bigint, 'every user-owned table is under test');
 SELECT is_empty($$
 	SELECT t.name FROM tenant_tables t
 	 WHERE (SELECT count(DISTINCT user_id) FROM alfred.sessions) < 2
@@ -161,7 +162,13 @@ BEGIN
 	END IF;
 	IF 'INSERT' = ANY (commands) THEN
 		RETURN NEXT is(insert_other, '42501', tbl || ': inserting a row for another user is refused');
-		RETURN NEXT is(insert_own, '23505', tbl || ': inserting their own row passes the policy');
+		-- runs and OAuth tokens are written only by the scheduler, agents and the token
+		-- functions: their guard triggers refuse even the user's own row
+		IF tbl IN ('task_runs', 'connected_accounts') THEN
+			RETURN NEXT is(insert_own, '42501', tbl || ': inserting their own row is refused by the guard trigger');
+		ELSE
+			RETURN NEXT is(insert_own, '23505', tbl || ': inserting their own row passes the policy');
+		END IF;
 	END IF;
 END
 $$;

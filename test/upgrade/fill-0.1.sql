@@ -19,5 +19,7 @@ SELECT alfred.propose(:'ann', 'planner', 'create_task', '{"title": "Buy seeds"}'
 SELECT alfred.approve(:'proposal') IS NOT NULL AS approved;
 SELECT alfred.record_engagement(:'ann', 'morning_briefing', 'engaged', 'notification') IS NOT NULL AS engaged;
 SELECT alfred.schedule_task(:'ann', 'Morning brief', 'daily_briefing', cron => '0 7 * * *') IS NOT NULL AS scheduled;
+-- 0.1 took an infinite time; 0.2's CHECK does not (the update makes next_run_at NULL)
+SELECT alfred.schedule_task(:'ann', 'Never', 'daily_briefing', at => 'infinity') IS NOT NULL AS scheduled;
 SELECT alfred.connect_account(:'ann', 'gmail', 'ya29.token', key => 'upgrade test key!') IS NOT NULL AS connected;
 INSERT INTO alfred.system_logs (level, module, message) VALUES ('info', 'upgrade', 'filled');
