@@ -32,9 +32,15 @@ static const char *const status_names[ALFRED_PROPOSAL_N_STATUS] = {
  *	pending   -> approved | rejected | expired
  *	approved  -> executing | rejected
  *	executing -> executed | failed
- *	failed    -> approved					(retry)
+ *	failed    -> approved | rejected		(retry, or give up)
  *
- * rejected, expired and executed are final.
+ * rejected, expired and executed are final.  Seed 002 says a proposal "can
+ * be rejected at any stage"; alfred reads that as every stage where the
+ * action has not happened and is not happening: pending, approved and
+ * failed.  An executing proposal cannot be rejected: its action may already
+ * be half done at the provider, a rejection would not undo it, and the
+ * executor's report (executed or failed) must still land.  Once it failed,
+ * the user may reject it instead of retrying.
  */
 #define P ALFRED_PROPOSAL_PENDING
 #define A ALFRED_PROPOSAL_APPROVED
@@ -48,7 +54,7 @@ static const bool transitions[ALFRED_PROPOSAL_N_STATUS][ALFRED_PROPOSAL_N_STATUS
 	[P] = {[A] = true,[R] = true,[X] = true},
 	[A] = {[E] = true,[R] = true},
 	[E] = {[D] = true,[F] = true},
-	[F] = {[A] = true},
+	[F] = {[A] = true,[R] = true},
 };
 
 #undef P
