@@ -217,6 +217,48 @@ $$;
 COMMENT ON FUNCTION alfred.grant_usage(regrole) IS
 'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading.';
 
+CREATE OR REPLACE FUNCTION alfred._proposal_lock(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seen text;
+	owner uuid;
+	locked record;
+BEGIN
+	IF proposal_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
+	END IF;
+	-- what this statement's snapshot shows, then the row as locked: if a
+	-- concurrent transaction changed it in between, the caller decided on a
+	-- stale proposal
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x AS p, x.xmin::text AS xmin INTO locked
+	  FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (alfred.writable_user_ids())
+	   AND EXISTS (SELECT FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+			MESSAGE = format('proposal "%s" does not exist', proposal_id);
+	END IF;
+	IF seen IS DISTINCT FROM locked.xmin THEN
+		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
+			DETAIL = format('It is now %s.', (locked.p).status),
+			HINT = 'Read the proposal again before deciding.';
+	END IF;
+	RETURN locked.p;
+END
+$$;
+COMMENT ON FUNCTION alfred._proposal_lock(uuid) IS
+'Internal: locks a proposal for a state change; P0002 when it does not exist (or the caller cannot see it), 42501 when the caller may read but not change it, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+
 CREATE FUNCTION alfred._proposal_check_task(user_id uuid, task_id uuid, what text)
 RETURNS void
 LANGUAGE plpgsql STABLE

@@ -69,6 +69,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	seen text;
+	owner uuid;
 	locked record;
 BEGIN
 	IF proposal_id IS NULL THEN
@@ -77,9 +78,16 @@ BEGIN
 	-- what this statement's snapshot shows, then the row as locked: if a
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
-	SELECT x.xmin::text INTO seen FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
 	SELECT x AS p, x.xmin::text AS xmin INTO locked
 	  FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (@extschema@.writable_user_ids())
+	   AND EXISTS (SELECT FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
 			MESSAGE = format('proposal "%s" does not exist', proposal_id);
@@ -94,7 +102,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._proposal_lock(uuid) IS
-'Internal: locks a proposal for a state change; P0002 when it does not exist, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+'Internal: locks a proposal for a state change; P0002 when it does not exist (or the caller cannot see it), 42501 when the caller may read but not change it, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
 
 CREATE FUNCTION @extschema@._proposal_signal(p @extschema@.proposals, kind text, extra jsonb DEFAULT NULL)
 RETURNS void
