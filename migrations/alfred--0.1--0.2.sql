@@ -639,6 +639,667 @@ $$;
 
 CREATE OR REPLACE FUNCTION alfred.check_integrations(silent_after interval DEFAULT NULL,
                                                now timestamptz DEFAULT now())
+-- seeds: the seeds' own flows (issue 15): chat sessions closed by maintenance
+-- after 24 idle hours, seed 001's retention of task actions and of the
+-- messages of ended sessions, cleanup_expired_sessions(), an AI context for
+-- every user, enable_proactive_suggestions honoured (and on by default),
+-- writable task_actions and approvals views, failed proposals rejectable,
+-- approved_by kept on rejection, a clean error for an unknown task, rounded
+-- calibration values.
+
+-- Seed 001's switch now silences suggestions; 0.1 ignored it, so a row never
+-- changed since its creation holds the old default, not a choice: it becomes on.
+ALTER TABLE alfred.user_settings ALTER COLUMN enable_proactive_suggestions SET DEFAULT true;
+UPDATE alfred.user_settings SET enable_proactive_suggestions = true
+ WHERE NOT enable_proactive_suggestions AND updated_at = created_at;
+
+COMMENT ON COLUMN alfred.user_settings.enable_proactive_suggestions IS
+'Seed 001''s switch: while off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';
+
+
+-- Every user has an AI context from creation on (seed 001).
+INSERT INTO alfred.ai_contexts (user_id) SELECT u.id FROM alfred.users u ON CONFLICT DO NOTHING;
+
+CREATE OR REPLACE FUNCTION alfred.create_user(
+	email text,
+	password text,
+	username text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	timezone text DEFAULT 'UTC',
+	role text DEFAULT 'user',
+	first_name text DEFAULT NULL,
+	last_name text DEFAULT NULL,
+	location_city text DEFAULT NULL,
+	location_country text DEFAULT NULL,
+	profile jsonb DEFAULT '{}')
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id		uuid;
+	violated	text;
+BEGIN
+	IF create_user.email IS NULL OR create_user.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+		RAISE EXCEPTION 'invalid email address "%"', coalesce(create_user.email, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An email address has one @ and no spaces.';
+	END IF;
+	PERFORM alfred.check_password_strength(create_user.password);
+	IF create_user.timezone IS NULL OR NOT alfred.is_valid_timezone(create_user.timezone) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', coalesce(create_user.timezone, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Use an IANA time zone name such as "Europe/Paris" or "UTC".';
+	END IF;
+	IF create_user.role IS NULL OR create_user.role NOT IN ('admin', 'user', 'observer') THEN
+		RAISE EXCEPTION 'invalid role "%"', coalesce(create_user.role, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A role is admin, user or observer.';
+	END IF;
+	IF create_user.role <> 'user' AND NOT alfred.caller_is_service()
+	   AND alfred.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to create a user with role "%"', create_user.role
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may create admin or observer users.';
+	END IF;
+
+	BEGIN
+		INSERT INTO alfred.users AS u (email, password_hash, username, display_name, first_name, last_name,
+											 role, timezone, location_city, location_country, profile)
+		VALUES (create_user.email, alfred.hash_password(create_user.password), create_user.username,
+				create_user.display_name, create_user.first_name, create_user.last_name, create_user.role,
+				create_user.timezone, create_user.location_city, create_user.location_country,
+				coalesce(create_user.profile, '{}'))
+		RETURNING u.id INTO new_id;
+	EXCEPTION WHEN unique_violation THEN
+		GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+		IF violated = 'users_username_key' THEN
+			RAISE EXCEPTION 'a user with username "%" already exists', create_user.username
+				USING ERRCODE = 'unique_violation';
+		END IF;
+		RAISE EXCEPTION 'a user with email "%" already exists', create_user.email
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = 'Email addresses are unique regardless of case.';
+	END;
+	INSERT INTO alfred.user_settings (user_id) VALUES (new_id);
+	INSERT INTO alfred.proactiveness_settings (user_id) VALUES (new_id);
+	INSERT INTO alfred.ai_contexts (user_id) VALUES (new_id);	-- seed 001: an AI context per user
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION alfred.create_user(text, text, text, text, text, text, text, text, text, text, jsonb) IS
+'Creates a user (bcrypt password hash) with default settings, proactiveness and AI context rows; returns the id. Admin and observer users may only be created by admins, superusers and alfred_service members.';
+
+CREATE OR REPLACE FUNCTION alfred.grant_usage(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			record;
+	privileges	text;
+BEGIN
+	IF grant_usage.role IS NULL THEN
+		RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('GRANT USAGE ON SCHEMA alfred TO %s', grant_usage.role);
+	FOR r IN
+		SELECT c.oid::regclass AS rel, c.relname, c.relkind, c.relrowsecurity
+		  FROM pg_catalog.pg_class c
+		 WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+		   AND NOT c.relispartition
+		 ORDER BY c.relname
+	LOOP
+		-- Tables under row-level security: SELECT and the commands their policies allow.
+		privileges := CASE
+			WHEN r.relname IN ('users', 'mcp_servers') THEN NULL
+			WHEN r.relname = 'tools' THEN 'SELECT'
+			-- views: SELECT, and the commands their INSTEAD OF triggers implement (seeds' task_actions, approvals)
+			WHEN r.relkind = 'v' THEN (SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT unnest(ARRAY[CASE WHEN t.tgtype & 4 <> 0 THEN 'INSERT' END,
+										CASE WHEN t.tgtype & 16 <> 0 THEN 'UPDATE' END])
+					  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.rel AND t.tgtype & 64 <> 0) AS c (cmd)
+				 WHERE cmd IS NOT NULL)
+			WHEN r.relrowsecurity THEN
+				(SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT CASE p.polcmd WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END
+					  FROM pg_catalog.pg_policy p WHERE p.polrelid = r.rel AND p.polcmd IN ('a', 'w', 'd')) AS c (cmd))
+		END;
+		IF privileges IS NOT NULL THEN
+			EXECUTE format('GRANT %s ON %s TO %s', privileges, r.rel, grant_usage.role);
+		END IF;
+	END LOOP;
+	-- Never the password hash; role and status change only through the DBA.
+	EXECUTE format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
+								  timezone, location_city, location_country, profile, last_login_at,
+								  created_at, updated_at),
+						  UPDATE (username, display_name, first_name, last_name, timezone,
+								  location_city, location_country, profile)
+					ON alfred.users TO %s', grant_usage.role);
+END
+$$;
+COMMENT ON FUNCTION alfred.grant_usage(regrole) IS
+'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading.';
+
+CREATE OR REPLACE FUNCTION alfred._proposal_lock(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seen text;
+	owner uuid;
+	locked record;
+BEGIN
+	IF proposal_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
+	END IF;
+	-- what this statement's snapshot shows, then the row as locked: if a
+	-- concurrent transaction changed it in between, the caller decided on a
+	-- stale proposal
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x AS p, x.xmin::text AS xmin INTO locked
+	  FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (alfred.writable_user_ids())
+	   AND EXISTS (SELECT FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+			MESSAGE = format('proposal "%s" does not exist', proposal_id);
+	END IF;
+	IF seen IS DISTINCT FROM locked.xmin THEN
+		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
+			DETAIL = format('It is now %s.', (locked.p).status),
+			HINT = 'Read the proposal again before deciding.';
+	END IF;
+	RETURN locked.p;
+END
+$$;
+COMMENT ON FUNCTION alfred._proposal_lock(uuid) IS
+'Internal: locks a proposal for a state change; P0002 when it does not exist (or the caller cannot see it), 42501 when the caller may read but not change it, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+
+CREATE FUNCTION alfred._proposal_check_task(user_id uuid, task_id uuid, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF task_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM alfred.tasks t
+		 WHERE t.user_id = _proposal_check_task.user_id AND t.id = _proposal_check_task.task_id) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task "%s" does not exist', task_id),
+			DETAIL = format('The %s names no task of user "%s".', what, user_id);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._proposal_check_task(uuid, uuid, text) IS
+'Internal: raises 22023 naming the task when task_id is not NULL and not one of the user''s tasks (what says where the id came from)';
+
+CREATE OR REPLACE FUNCTION alfred.propose(
+	user_id uuid,
+	agent_name text,
+	action_type text,
+	payload jsonb,
+	risk_level text DEFAULT 'low',
+	explanation text DEFAULT NULL,
+	warning_text text DEFAULT NULL,
+	expires_at timestamptz DEFAULT NULL,
+	related_item_id uuid DEFAULT NULL,
+	task_id uuid DEFAULT NULL,
+	session_id uuid DEFAULT NULL,
+	message_id uuid DEFAULT NULL,
+	confidence double precision DEFAULT NULL,
+	requested_by text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals;
+	payload_task uuid;
+BEGIN
+	IF propose.user_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
+	END IF;
+	IF coalesce(btrim(propose.agent_name), '') = '' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
+	END IF;
+	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid action_type "%s"', propose.action_type),
+			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
+	END IF;
+	IF propose.risk_level IS NULL OR propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
+			DETAIL = 'A risk level is low, medium or high.';
+	END IF;
+	IF NOT propose.confidence BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('confidence %s is out of range 0-1', propose.confidence);
+	END IF;
+	IF propose.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'expires_at must be in the future';
+	END IF;
+	PERFORM alfred.check_proposal_payload(propose.action_type, propose.payload);
+	IF alfred._proposal_is_task_action(propose.action_type) THEN
+		payload_task := (propose.payload->>'task_id')::uuid;
+	END IF;
+	IF propose.task_id IS DISTINCT FROM payload_task AND propose.task_id IS NOT NULL AND payload_task IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task_id "%s" does not match the payload''s task_id "%s"', propose.task_id, payload_task);
+	END IF;
+	PERFORM alfred._proposal_check_task(propose.user_id, coalesce(payload_task, propose.task_id),
+		CASE WHEN payload_task IS NOT NULL THEN 'payload''s "task_id"' ELSE 'argument task_id' END);
+
+	INSERT INTO alfred.proposals AS x
+		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
+		 related_item_id, task_id, session_id, message_id, confidence, requested_by)
+	VALUES (propose.user_id, propose.agent_name, propose.action_type, propose.payload, propose.risk_level,
+			propose.explanation, propose.warning_text, propose.expires_at, propose.related_item_id,
+			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence,
+			propose.requested_by)
+	RETURNING * INTO p;
+
+	-- the machine's own decisions (no preference signal: no human decided)
+	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM alfred.user_settings s
+											WHERE s.user_id = p.user_id), true) THEN
+		UPDATE alfred.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
+		 WHERE x.id = p.id;
+	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
+		UPDATE alfred.proposals x SET status = 'approved' WHERE x.id = p.id RETURNING * INTO p;
+		PERFORM alfred._proposal_execute(p);
+	END IF;
+	RETURN p.id;
+END
+$$;
+COMMENT ON FUNCTION alfred.propose(uuid, text, text, jsonb, text, text, text, timestamptz, uuid, uuid, uuid, uuid, double precision, text) IS
+'Records an action an agent proposes (pending); checks the payload for the action type (22023 naming the key); a high-risk proposal is rejected at once when the user''s auto_reject_high_risk is on, a low-risk query task action runs at once; returns the proposal id';
+
+CREATE OR REPLACE FUNCTION alfred.approve(proposal_id uuid, edited_payload jsonb DEFAULT NULL, execute boolean DEFAULT false)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(approve.proposal_id);
+	distance double precision;
+	signal text := 'approved';
+BEGIN
+	IF p.status <> 'pending' THEN
+		PERFORM alfred._proposal_not_in(p, 'pending',
+			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
+	END IF;
+	IF p.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" has expired', p.id),
+			DETAIL = 'Its expires_at has passed; alfred.expire_proposals() marks it expired.';
+	END IF;
+	IF approve.execute AND NOT alfred._proposal_is_task_action(p.action_type) THEN
+		PERFORM alfred._proposal_no_executor(p);
+	END IF;
+	IF approve.edited_payload IS NOT NULL THEN
+		PERFORM alfred.check_proposal_payload(p.action_type, approve.edited_payload, true);
+		IF alfred._proposal_is_task_action(p.action_type) THEN
+			PERFORM alfred._proposal_check_task(p.user_id, (approve.edited_payload->>'task_id')::uuid,
+													 'edited payload''s "task_id"');
+		END IF;
+		distance := alfred.proposal_edit_distance(p.payload, approve.edited_payload);
+		signal := alfred.proposal_edit_signal(distance);
+	END IF;
+
+	UPDATE alfred.proposals x
+	   SET status = 'approved',
+		   approved_by = coalesce(alfred.current_user_id(), p.user_id),
+		   edited_payload = approve.edited_payload,
+		   task_id = CASE WHEN alfred._proposal_is_task_action(p.action_type)
+							   AND approve.edited_payload ? 'task_id'
+						  THEN (approve.edited_payload->>'task_id')::uuid ELSE x.task_id END
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, signal,
+		CASE WHEN distance IS NOT NULL
+			 THEN jsonb_build_object('distance', round(distance::numeric, 4), 'heavy_edit_threshold', 0.25) END);
+	IF approve.execute THEN
+		p := alfred._proposal_execute(p);
+	END IF;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.approve(uuid, jsonb, boolean) IS
+'The user approves a pending proposal, optionally with an edited payload (checked like the original); writes an approved, edited_lightly or edited_heavily signal; execute => true also runs a task action in the same transaction';
+
+CREATE OR REPLACE FUNCTION alfred.reject(proposal_id uuid, reason text DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(reject.proposal_id);
+	was text := p.status;
+BEGIN
+	IF p.status NOT IN ('pending', 'approved', 'failed') THEN
+		PERFORM alfred._proposal_not_in(p, 'pending, approved or failed',
+			CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
+	END IF;
+	UPDATE alfred.proposals x
+	   SET status = 'rejected', rejected_by = coalesce(alfred.current_user_id(), p.user_id), rejection_reason = reject.reason
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, 'rejected',
+		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.reject(uuid, text) IS
+'The user rejects a pending, approved (not yet executing) or failed proposal, with an optional reason; writes a rejected signal (its context says which status it was in); who approved it, if anyone, stays recorded';
+
+CREATE OR REPLACE VIEW alfred.approvals WITH (security_invoker = true) AS
+SELECT p.id, p.user_id, p.task_id, p.action_type,
+	   coalesce(p.edited_payload, p.payload) AS details,
+	   CASE WHEN p.status IN ('pending', 'rejected', 'expired') THEN p.status ELSE 'approved' END AS status,
+	   coalesce(p.requested_by, p.agent_name) AS requested_by,
+	   p.approved_by, p.approved_at,
+	   p.rejected_by, p.rejected_at, p.expires_at, p.created_at, p.updated_at,
+	   coalesce(p.notes, p.rejection_reason, p.explanation) AS notes
+  FROM alfred.proposals p;
+
+COMMENT ON VIEW alfred.approvals IS
+'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
+
+COMMENT ON VIEW alfred.task_actions IS
+'Seed 001''s TaskAction over alfred.proposals (task actions only): confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
+
+CREATE FUNCTION alfred._view_written(new_row jsonb, old_row jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce(array_agg(k ORDER BY k), '{}')
+	  FROM jsonb_object_keys(new_row) k
+	 WHERE CASE WHEN old_row IS NULL THEN new_row->k <> 'null'
+				ELSE new_row->k IS DISTINCT FROM old_row->k END
+$$;
+COMMENT ON FUNCTION alfred._view_written(jsonb, jsonb) IS
+'Internal: the columns a write to a view sets: those that differ from the old row, or for an INSERT (old_row NULL) those that are not NULL';
+
+CREATE FUNCTION alfred._view_not_writable(view_name text, written text[], writable text[], op text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+	col text := (SELECT c FROM unnest(written) c WHERE c <> ALL (array_remove(writable, NULL)) ORDER BY c LIMIT 1);
+BEGIN
+	IF col IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('cannot %s column "%s" of view "%s"', op, col, view_name),
+			DETAIL = format('Through this view a client writes only %s; alfred''s state machine sets the rest.', allowed);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
+'Internal: raises 0A000 naming the first written column that is not writable through a seed view';
+
+CREATE FUNCTION alfred._view_bad_value(col text, value text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+		MESSAGE = format('invalid %s "%s"', col, value),
+		DETAIL = format('It is one of %s.', allowed);
+END
+$$;
+COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
+'Internal: raises 22023 for a value a seed view''s column does not take';
+
+CREATE FUNCTION alfred._view_check_decider(col text, given uuid, proposal_user uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	IF given IS DISTINCT FROM coalesce(alfred.current_user_id(), proposal_user) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('%s "%s" is not the acting user', col, given),
+			DETAIL = 'alfred records who decided: the current alfred user (set_session or act_as), or the proposal''s own user when a service decides without one.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._view_check_decider(text, uuid, uuid) IS
+'Internal: raises 42501 unless given is the user approve/reject record as the decider';
+
+CREATE FUNCTION alfred.task_actions_write()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w text[] := alfred._view_written(to_jsonb(NEW), CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END);
+	pid uuid;
+	confirming boolean;
+BEGIN
+	IF NEW.confirmation_status NOT IN ('pending', 'confirmed', 'rejected') THEN
+		PERFORM alfred._view_bad_value('confirmation_status', NEW.confirmation_status, 'pending, confirmed, rejected');
+	END IF;
+	IF NEW.executed_status NOT IN ('not_executed', 'executing', 'success', 'failed') THEN
+		PERFORM alfred._view_bad_value('executed_status', NEW.executed_status, 'not_executed, executing, success, failed');
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		PERFORM alfred._view_not_writable('task_actions',
+			w, ARRAY['user_id', 'session_id', 'message_id', 'action_type', 'extracted_params', 'confidence_score', 'task_id',
+					 CASE WHEN NEW.confirmation_status = 'pending' THEN 'confirmation_status' END,
+					 CASE WHEN NEW.executed_status = 'not_executed' THEN 'executed_status' END],
+			'insert into', 'user_id, session_id, message_id, action_type, extracted_params, confidence_score and task_id');
+		IF NOT alfred._proposal_is_task_action(NEW.action_type) THEN
+			PERFORM alfred._view_bad_value('task action', NEW.action_type, 'create, update, complete, delete, query');
+		END IF;
+		pid := alfred.propose(user_id => coalesce(NEW.user_id, alfred.current_user_id()),
+			agent_name => 'assistant', action_type => NEW.action_type,
+			payload => coalesce(NEW.extracted_params, '{}'), task_id => NEW.task_id,
+			session_id => NEW.session_id, message_id => NEW.message_id, confidence => NEW.confidence_score);
+	ELSE
+		pid := OLD.id;
+		PERFORM alfred._view_not_writable('task_actions',
+			w, ARRAY['confirmation_status', 'executed_status', 'extracted_params', 'confirmed_at', 'executed_at'],
+			'update', 'confirmation_status, executed_status and, with the confirmation, extracted_params');
+		confirming := OLD.confirmation_status = 'pending' AND NEW.confirmation_status = 'confirmed';
+		IF 'extracted_params' = ANY (w) AND NOT confirming THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the parameters of task action "%s" change only when it is confirmed', pid),
+				DETAIL = format('It is %s; a confirmation may edit them (confirmation_status from pending to confirmed).', OLD.confirmation_status);
+		END IF;
+		IF 'executed_status' = ANY (w) AND NEW.executed_status <> 'executing' THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('executed_status of task action "%s" cannot be set to "%s"', pid, NEW.executed_status),
+				DETAIL = 'alfred executes task actions itself and records success or failed.',
+				HINT = 'Set executed_status to ''executing'' (with or after the confirmation) to run it.';
+		END IF;
+		IF confirming THEN
+			PERFORM alfred.approve(pid,
+				edited_payload => CASE WHEN 'extracted_params' = ANY (w) THEN NEW.extracted_params END,
+				execute => NEW.executed_status = 'executing');
+		ELSIF 'confirmation_status' = ANY (w) AND NEW.confirmation_status = 'rejected' THEN
+			PERFORM alfred.reject(pid);
+		ELSIF 'confirmation_status' = ANY (w) THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('task action "%s" cannot go from %s to %s', pid, OLD.confirmation_status, NEW.confirmation_status),
+				DETAIL = 'A task action is confirmed or rejected once; it never returns to pending.';
+		ELSIF 'executed_status' = ANY (w) THEN
+			IF OLD.executed_status = 'failed' THEN
+				PERFORM alfred.retry_proposal(pid);
+			END IF;
+			PERFORM alfred.execute_proposal(pid);
+		END IF;
+	END IF;
+	SELECT * INTO NEW FROM alfred.task_actions t WHERE t.id = pid;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION alfred.task_actions_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on task_actions (seed 001''s clients): an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
+
+CREATE TRIGGER task_actions_write
+	INSTEAD OF INSERT OR UPDATE ON alfred.task_actions
+	FOR EACH ROW EXECUTE FUNCTION alfred.task_actions_write();
+
+CREATE FUNCTION alfred.approvals_write()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w text[] := alfred._view_written(to_jsonb(NEW), CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END);
+	pid uuid;
+BEGIN
+	IF NEW.status NOT IN ('pending', 'approved', 'rejected', 'expired') THEN
+		PERFORM alfred._view_bad_value('approval status', NEW.status, 'pending, approved, rejected, expired');
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		PERFORM alfred._view_not_writable('approvals',
+			w, ARRAY['user_id', 'task_id', 'action_type', 'details', 'requested_by', 'expires_at', 'notes',
+					 CASE WHEN NEW.status = 'pending' THEN 'status' END],
+			'insert into', 'user_id, task_id, action_type, details, requested_by, expires_at and notes');
+		pid := alfred.propose(user_id => coalesce(NEW.user_id, alfred.current_user_id()),
+			agent_name => coalesce(nullif(btrim(NEW.requested_by), ''), 'approvals'),
+			action_type => NEW.action_type, payload => coalesce(NEW.details, '{}'),
+			expires_at => NEW.expires_at, task_id => NEW.task_id, requested_by => NEW.requested_by);
+		IF NEW.notes IS NOT NULL THEN
+			UPDATE alfred.proposals x SET notes = NEW.notes WHERE x.id = pid;
+		END IF;
+	ELSE
+		pid := OLD.id;
+		PERFORM alfred._view_not_writable('approvals',
+			w, ARRAY['status', 'approved_by', 'rejected_by', 'details', 'notes', 'approved_at', 'rejected_at', 'updated_at'],
+			'update', 'status, approved_by or rejected_by (the acting user), notes and, with the approval, details');
+		IF 'approved_by' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'approved') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('approved_by of approval "%s" is set only by approving it', pid);
+		END IF;
+		IF 'rejected_by' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'rejected') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('rejected_by of approval "%s" is set only by rejecting it', pid);
+		END IF;
+		IF 'details' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'approved') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the details of approval "%s" change only when it is approved', pid),
+				DETAIL = 'An approval may edit them (status from pending to approved).';
+		END IF;
+		IF 'status' = ANY (w) AND NEW.status = 'approved' THEN
+			IF 'approved_by' = ANY (w) THEN
+				PERFORM alfred._view_check_decider('approved_by', NEW.approved_by, OLD.user_id);
+			END IF;
+			PERFORM alfred.approve(pid,
+				edited_payload => CASE WHEN 'details' = ANY (w) THEN NEW.details END);
+		ELSIF 'status' = ANY (w) AND NEW.status = 'rejected' THEN
+			IF 'rejected_by' = ANY (w) THEN
+				PERFORM alfred._view_check_decider('rejected_by', NEW.rejected_by, OLD.user_id);
+			END IF;
+			PERFORM alfred.reject(pid, reason => CASE WHEN 'notes' = ANY (w) THEN NEW.notes END);
+			IF 'notes' = ANY (w) THEN
+				UPDATE alfred.proposals x SET notes = NEW.notes WHERE x.id = pid;
+			END IF;
+		ELSIF 'status' = ANY (w) THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('approval "%s" cannot be set to %s', pid, NEW.status),
+				DETAIL = 'An approval expires when its expires_at passes (alfred.expire_proposals()) and never returns to pending.';
+		ELSIF 'notes' = ANY (w) THEN
+			UPDATE alfred.proposals x SET notes = NEW.notes WHERE x.id = pid;
+		END IF;
+	END IF;
+	SELECT * INTO NEW FROM alfred.approvals a WHERE a.id = pid;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION alfred.approvals_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on approvals (seed 004''s clients): an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
+
+CREATE TRIGGER approvals_write
+	INSTEAD OF INSERT OR UPDATE ON alfred.approvals
+	FOR EACH ROW EXECUTE FUNCTION alfred.approvals_write();
+
+CREATE FUNCTION alfred._calibration_round(value float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT round(value::numeric, 4)::float8 $$;
+COMMENT ON FUNCTION alfred._calibration_round(float8) IS
+'Internal: a calibration value as users read it: rounded to 4 decimal places (the view calibration, global_level of proactiveness()); the state and the scores are computed unrounded';
+
+CREATE OR REPLACE VIEW alfred.calibration WITH (security_invoker = true) AS
+SELECT s.user_id, s.suggestion_type,
+	   alfred._calibration_round(s.engaged) AS engaged,
+	   alfred._calibration_round(s.dismissed) AS dismissed,
+	   alfred._calibration_round((1 + s.engaged) / (2 + s.engaged + s.dismissed)) AS p_hat,
+	   s.consecutive_engagements, s.consecutive_dismissals,
+	   s.suppressed_until IS NOT NULL AS suppressed, s.suppressed_until, s.suppressions,
+	   s.boosted, s.last_event_at
+  FROM alfred.calibration_state c
+	   CROSS JOIN LATERAL alfred.calibration_at(c, now()) s;
+
+COMMENT ON VIEW alfred.calibration IS
+'Each (user, suggestion type) as of now: decayed counts e and d, p_hat = (1 + e) / (2 + e + d) (all three rounded to 4 decimals), whether it is suppressed (and until when) or boosted';
+
+CREATE OR REPLACE FUNCTION alfred.proactiveness(user_id uuid)
+RETURNS alfred.proactiveness_settings
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	WITH live AS (
+		SELECT sum(s.global_engaged) AS ge, sum(s.global_dismissed) AS gd,
+			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+						FILTER (WHERE s.suppressed_until IS NOT NULL), '{}') AS suppressed,
+			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+						FILTER (WHERE s.boosted), '{}') AS boosted
+		  FROM alfred.calibration_state c
+			   CROSS JOIN LATERAL alfred.calibration_at(c, now()) s
+		 WHERE c.user_id = proactiveness.user_id),
+	stored AS (
+		SELECT coalesce((SELECT p FROM alfred.proactiveness_settings p
+						  WHERE p.user_id = proactiveness.user_id),
+						jsonb_populate_record(NULL::alfred.proactiveness_settings,
+											  jsonb_build_object('user_id', proactiveness.user_id,
+																 'is_onboarded', false))) AS p)
+	SELECT jsonb_populate_record(
+			   stored.p,
+			   jsonb_build_object(
+				   'global_level', alfred._calibration_round(
+									   alfred.proactiveness_level(live.ge, live.gd, (stored.p).user_override)),
+				   'suppressed_types', live.suppressed,
+				   'boosted_types', live.boosted))
+	  FROM live, stored
+$$;
+COMMENT ON FUNCTION alfred.proactiveness(uuid) IS
+'The user''s proactiveness settings as of now: the stored row (or the defaults for a user who has none) with global_level (rounded to 4 decimals), suppressed_types and boosted_types computed from the calibration state at this moment, so an expired suppression or a lapsed boost is gone without any job';
+
+COMMENT ON FUNCTION alfred.suggestion_score(uuid, text, float8) IS
+'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off (seed 001). No history, g = 0.7, base 0.8: 0.625.';
+
+COMMENT ON FUNCTION alfred.should_suggest(uuid, text, float8, bigint) IS
+'Whether to make the suggestion now: yes with probability suggestion_score (so never while the user''s enable_proactive_suggestions is off); with a seed the draw is u = calibration_uniform(seed), so the answer is deterministic, without one it is random()';
+
+
+-- Retention: seed 001's task actions and messages of ended sessions; sessions
+-- are removed at expiry by cleanup_expired_sessions() instead.
+DELETE FROM alfred.retention WHERE relation = 'sessions';
+INSERT INTO alfred.retention (relation, keep, rule) VALUES
+	('task_actions', '7 days', 'pending, rejected or expired task actions (seed 001 TaskAction: create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
+	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (seed 001: deleted once the session is inactive); messages without a session follow chat_messages');
+
+UPDATE alfred.retention SET rule = 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002); executed ones are kept at least 30 days whatever keep says (seed 001''s audit minimum)' WHERE relation = 'proposals';
+
+SELECT pg_catalog.pg_extension_config_dump('alfred.retention',
+	'WHERE ROW(relation, NULL)::text NOT IN (''(proposals,)'', ''(execution_logs,)'', ''(agent_run_logs,)'', ''(preference_signals,)'', ''(chat_messages,)'', ''(notifications,)'', ''(task_actions,)'', ''(inactive_session_messages,)'', ''(task_runs,)'', ''(engagement_events,)'', ''(system_logs,)'', ''(audit_trail,)'')');
+
+CREATE FUNCTION alfred.cleanup_expired_sessions(now timestamptz DEFAULT now())
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -667,6 +1328,15 @@ BEGIN
 	SET status = 'error'
 	WHERE is_active AND status = 'active'
 	  AND (last_heartbeat IS NULL OR last_heartbeat < check_integrations.now - silent_after);
+	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin') THEN
+		RAISE EXCEPTION 'permission denied to clean up the sessions of all users'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may call cleanup_expired_sessions().';
+	END IF;
+	IF now IS NULL THEN
+		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	DELETE FROM alfred.sessions s WHERE s.expires_at <= cleanup_expired_sessions.now OR s.is_revoked;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END
@@ -674,3 +1344,83 @@ $$;
 
 COMMENT ON FUNCTION alfred.check_integrations(interval, timestamptz) IS
 'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance. Admins, superusers and alfred_service members only (42501).';
+COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
+'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+
+CREATE OR REPLACE FUNCTION alfred.run_maintenance(now timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	removed		jsonb := '{}';
+	n			bigint;
+	r			record;
+	result		jsonb;
+	closed		bigint;
+BEGIN
+	IF now IS NULL THEN
+		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	-- Seed 001: a chat session ends after 24 hours without a message, whether
+	-- or not the user writes again (chat_sessions_active_idx finds them).
+	UPDATE alfred.chat_sessions s SET is_active = false
+	 WHERE s.is_active AND s.last_activity_at < now - interval '24 hours';
+	GET DIAGNOSTICS closed = ROW_COUNT;
+
+	-- What each retention row removes from its table: the rows matching filter
+	-- whose age (an instant) is before $1 = now - keep ($2 is now).  Constants
+	-- of this function only: nothing here comes from a table or a caller.
+	FOR r IN
+		SELECT v.relation, v.tbl, v.filter, v.age, now - rt.keep AS cutoff
+		  FROM (VALUES
+				('proposals', 'proposals', $f$status IN ('executed', 'rejected', 'expired', 'failed')
+					AND (status <> 'executed' OR executed_at < $2 - interval '30 days')$f$,
+				 'greatest(executed_at, rejected_at, expired_at, failed_at, updated_at)'),
+				('task_actions', 'proposals', $f$status IN ('pending', 'rejected', 'expired')
+					AND action_type IN ('create', 'update', 'complete', 'delete', 'query')$f$,
+				 'greatest(created_at, rejected_at, expired_at)'),
+				('execution_logs', 'execution_logs', 'true', 'created_at'),
+				('agent_run_logs', 'agent_run_logs', 'true', 'created_at'),
+				('preference_signals', 'preference_signals', 'true', 'created_at'),
+				('chat_messages', 'chat_messages', 'true', 'created_at'),
+				('inactive_session_messages', 'chat_messages', $f$session_id IS NOT NULL$f$,
+				 $f$(SELECT s.last_activity_at FROM alfred.chat_sessions s
+					  WHERE s.user_id = chat_messages.user_id AND s.id = chat_messages.session_id AND NOT s.is_active)$f$),
+				('notifications', 'notifications', $f$status IN ('sent', 'read', 'dismissed', 'archived')$f$,
+				 'coalesce(sent_at, read_at, dismissed_at, updated_at)'),
+				('task_runs', 'task_runs', $f$status IN ('succeeded', 'failed', 'cancelled')$f$, 'coalesce(finished_at, updated_at)'),
+				('engagement_events', 'engagement_events', 'true', 'created_at'),
+				('audit_trail', 'audit_trail', 'true', 'created_at')) AS v (relation, tbl, filter, age)
+		  JOIN alfred.retention rt USING (relation)
+		 WHERE rt.keep IS NOT NULL
+		 ORDER BY v.relation
+	LOOP
+		EXECUTE format('DELETE FROM alfred.%I WHERE (%s) AND (%s) < $1', r.tbl, r.filter, r.age)
+			USING r.cutoff, now;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object(r.relation, n);
+	END LOOP;
+	removed := removed || jsonb_build_object('sessions', alfred.cleanup_expired_sessions(now));
+
+	result := jsonb_build_object(
+		'removed', removed,
+		'chat_sessions_closed', closed,
+		'proposals_expired', alfred.expire_proposals(),
+		-- suppressions and boosts that ran out since the user's last event (600_calibration)
+		'proactiveness_refreshed', alfred.refresh_all_proactiveness(),
+		'log_partitions_created', alfred.create_log_partitions(3),
+		'log_partitions_dropped',
+			to_jsonb(alfred.drop_log_partitions(alfred.retention_cutoff('system_logs', now))),
+		-- integrations and attachments (800_integrations, 800_attachments)
+		'mcp_servers_silent', alfred.check_integrations(now => now),
+		'attachments_expired',
+			(SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', e.user_id, 'storage_path', e.storage_path)
+			                           ORDER BY e.storage_path), '[]')
+			   FROM alfred.expire_attachments(now) e));
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
+'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';

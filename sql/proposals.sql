@@ -105,7 +105,7 @@ SELECT proposal_id, signal_type, context FROM alfred.preference_signals
 					   'c0000000-0000-0000-0000-000000000003')
  ORDER BY proposal_id;
 
--- rejecting: pending and approved can be rejected (seed 004: one decision)
+-- rejecting: pending and approved can be rejected; who approved stays recorded
 SELECT status, approved_by, rejected_by, rejection_reason, approved_at IS NOT NULL AS approved_at_kept
   FROM alfred.reject('c0000000-0000-0000-0000-000000000003', reason => 'Wrong week');
 SELECT alfred.reject('c0000000-0000-0000-0000-000000000003');

@@ -368,9 +368,11 @@ alfred_pattern_actionable(PG_FUNCTION_ARGS)
 /*---- suggestion_score: the hot path, one query ----*/
 
 /*
- * The user's override and every calibration state row of the user, each
- * flagged whether it is the asked type; one row with NULL state columns when
- * the user has none.  Columns 3.. are the state columns in StateColumn order.
+ * The user's override, whether the user wants proactive suggestions at all
+ * (user_settings.enable_proactive_suggestions, on without a settings row) and
+ * every calibration state row of the user, each flagged whether it is the
+ * asked type; one row with NULL state columns when the user has none.
+ * Columns 4.. are the state columns in StateColumn order.
  * Prepared once per backend; the plan cache replans it if the tables change.
  */
 static SPIPlanPtr
@@ -384,13 +386,15 @@ prepare_score_plan(Oid fn_oid)
 	int			c;
 
 	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT s.user_override, c.suggestion_type = $2");
+	appendStringInfoString(&sql, "SELECT s.user_override, c.suggestion_type = $2,"
+						   " coalesce(u.enable_proactive_suggestions, true)");
 	for (c = 0; c < NUM_STATE_COLUMNS; c++)
 		appendStringInfo(&sql, ", c.%s", state_column_names[c]);
 	appendStringInfo(&sql,
 					 " FROM (SELECT) AS one"
 					 " LEFT JOIN %s.proactiveness_settings s ON s.user_id = $1"
-					 " LEFT JOIN %s.calibration_state c ON c.user_id = $1", q, q);
+					 " LEFT JOIN %s.user_settings u ON u.user_id = $1"
+					 " LEFT JOIN %s.calibration_state c ON c.user_id = $1", q, q, q);
 	plan = SPI_prepare(sql.data, 2, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "alfred: could not prepare the score query: %s",
@@ -415,7 +419,8 @@ is_blank(text *t)
 /*
  * suggestion_score(user_id uuid, suggestion_type text, base float8) → float8:
  * every state row of the user advanced to now() gives the global counts, the
- * asked type's row (if any) its e, d, suppression and boost.
+ * asked type's row (if any) its e, d, suppression and boost.  0 when the
+ * user turned proactive suggestions off (seed 001's switch).
  */
 PG_FUNCTION_INFO_V1(alfred_suggestion_score);
 Datum
@@ -426,6 +431,7 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 	alfred_cal_override override = ALFRED_CAL_OVERRIDE_NONE;
 	alfred_cal_state type_state;
 	bool		found = false;
+	bool		enabled = true;
 	double		ge = 0.0,
 				gd = 0.0;
 	int			index[NUM_STATE_COLUMNS];
@@ -445,7 +451,7 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
 	for (c = 0; c < NUM_STATE_COLUMNS; c++)
-		index[c] = c + 2;
+		index[c] = c + 3;
 
 	SPI_connect();
 	if (score_plan == NULL)
@@ -464,6 +470,8 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 		if (i == 0 && !nulls[0] &&
 			!alfred_cal_parse_override(TextDatumGetCString(values[0]), &override))
 			elog(ERROR, "alfred: stored override is invalid");
+		if (i == 0)
+			enabled = DatumGetBool(values[2]);
 		if (nulls[1])
 			continue;			/* no state rows */
 		state_from_values(values, nulls, index, &st);
@@ -477,6 +485,8 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 		}
 	}
 	SPI_finish();
+	if (!enabled)
+		PG_RETURN_FLOAT8(0.0);
 	PG_RETURN_FLOAT8(alfred_cal_score(found ? &type_state : NULL,
 									  alfred_cal_global_level(ge, gd, override), base));
 }

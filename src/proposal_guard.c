@@ -62,8 +62,11 @@ static const MachineColumn proposal_columns[] = {
 	{"executed_at", STAMP, ST(EXECUTED), 0, "executed"},
 	{"failed_at", STAMP, ST(FAILED), 0, "failed"},
 	{"attempts", COUNT, ST(EXECUTING), 0, "executing"},
-	/* seed 004: one decision, so rejecting an approved proposal clears approved_by */
-	{"approved_by", DECISION, ST(APPROVED), ST(REJECTED), "approved"},
+	/*
+	 * Rejecting an approved proposal keeps approved_by: both decisions are
+	 * part of its history (seed 004's single-decision CHECK is not copied).
+	 */
+	{"approved_by", DECISION, ST(APPROVED), 0, "approved"},
 	{"rejected_by", DECISION, ST(REJECTED), 0, "rejected"},
 	{"edited_payload", DECISION, ST(APPROVED), 0, "approved"},
 	/* user_id has the schema's tenant_key_immutable trigger */

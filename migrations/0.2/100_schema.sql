@@ -440,7 +440,7 @@ CREATE TABLE @extschema@.user_settings (
 	preferred_language	text NOT NULL DEFAULT 'en',
 	ai_tone				text NOT NULL DEFAULT 'professional',
 	email_tone			text NOT NULL DEFAULT 'professional',
-	enable_proactive_suggestions boolean NOT NULL DEFAULT false,
+	enable_proactive_suggestions boolean NOT NULL DEFAULT true,
 	ai_features_enabled	boolean NOT NULL DEFAULT true,
 	ai_daily_limit		integer,
 	learned_shortcuts	jsonb NOT NULL DEFAULT '{}',

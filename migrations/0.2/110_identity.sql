@@ -151,11 +151,12 @@ BEGIN
 	END;
 	INSERT INTO @extschema@.user_settings (user_id) VALUES (new_id);
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (new_id);
+	INSERT INTO @extschema@.ai_contexts (user_id) VALUES (new_id);	-- seed 001: an AI context per user
 	RETURN new_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_user(text, text, text, text, text, text, text, text, text, text, jsonb) IS
-'Creates a user (bcrypt password hash) with default settings and proactiveness rows; returns the id. Admin and observer users may only be created by admins, superusers and alfred_service members.';
+'Creates a user (bcrypt password hash) with default settings, proactiveness and AI context rows; returns the id. Admin and observer users may only be created by admins, superusers and alfred_service members.';
 
 CREATE FUNCTION @extschema@.login(
 	email text,
@@ -420,7 +421,14 @@ BEGIN
 		-- Tables under row-level security: SELECT and the commands their policies allow.
 		privileges := CASE
 			WHEN r.relname IN ('users', 'mcp_servers') THEN NULL
-			WHEN r.relname = 'tools' OR r.relkind = 'v' THEN 'SELECT'
+			WHEN r.relname = 'tools' THEN 'SELECT'
+			-- views: SELECT, and the commands their INSTEAD OF triggers implement (seeds' task_actions, approvals)
+			WHEN r.relkind = 'v' THEN (SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT unnest(ARRAY[CASE WHEN t.tgtype & 4 <> 0 THEN 'INSERT' END,
+										CASE WHEN t.tgtype & 16 <> 0 THEN 'UPDATE' END])
+					  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.rel AND t.tgtype & 64 <> 0) AS c (cmd)
+				 WHERE cmd IS NOT NULL)
 			WHEN r.relrowsecurity THEN
 				(SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
 					SELECT 'SELECT' UNION

@@ -5,8 +5,12 @@
 --
 --   pending --approve--> approved --start--> executing --finish ok--> executed
 --      |                    |                    '--finish error--> failed --retry--> approved
---      +--reject--> rejected <--reject--'
+--      +--reject--> rejected <--reject--'                                 |
+--      |               ^-------------------------reject-------------------'
 --      '--(expires_at passes)--> expired
+--
+-- A proposal is rejected at any stage where its action has not happened and is
+-- not happening (seed 002): pending, approved, failed; never while executing.
 --
 -- Every API function locks the proposal row; a decision taken on a proposal
 -- that a concurrent transaction changed meanwhile fails with 40001, so of two
@@ -65,6 +69,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	seen text;
+	owner uuid;
 	locked record;
 BEGIN
 	IF proposal_id IS NULL THEN
@@ -73,9 +78,16 @@ BEGIN
 	-- what this statement's snapshot shows, then the row as locked: if a
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
-	SELECT x.xmin::text INTO seen FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
 	SELECT x AS p, x.xmin::text AS xmin INTO locked
 	  FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (@extschema@.writable_user_ids())
+	   AND EXISTS (SELECT FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
 			MESSAGE = format('proposal "%s" does not exist', proposal_id);
@@ -90,7 +102,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._proposal_lock(uuid) IS
-'Internal: locks a proposal for a state change; P0002 when it does not exist, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+'Internal: locks a proposal for a state change; P0002 when it does not exist (or the caller cannot see it), 42501 when the caller may read but not change it, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
 
 CREATE FUNCTION @extschema@._proposal_signal(p @extschema@.proposals, kind text, extra jsonb DEFAULT NULL)
 RETURNS void
@@ -138,6 +150,25 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._proposal_time(text, text) IS
 'Internal: an ISO 8601 time from a payload; without an offset it is wall time in tz';
+
+/* A task a proposal names must be one of its user's tasks (else 22023, not a raw foreign-key error). */
+CREATE FUNCTION @extschema@._proposal_check_task(user_id uuid, task_id uuid, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF task_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM @extschema@.tasks t
+		 WHERE t.user_id = _proposal_check_task.user_id AND t.id = _proposal_check_task.task_id) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task "%s" does not exist', task_id),
+			DETAIL = format('The %s names no task of user "%s".', what, user_id);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._proposal_check_task(uuid, uuid, text) IS
+'Internal: raises 22023 naming the task when task_id is not NULL and not one of the user''s tasks (what says where the id came from)';
 
 /*---- the built-in executor of task actions ----*/
 
@@ -351,6 +382,8 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('task_id "%s" does not match the payload''s task_id "%s"', propose.task_id, payload_task);
 	END IF;
+	PERFORM @extschema@._proposal_check_task(propose.user_id, coalesce(payload_task, propose.task_id),
+		CASE WHEN payload_task IS NOT NULL THEN 'payload''s "task_id"' ELSE 'argument task_id' END);
 
 	INSERT INTO @extschema@.proposals AS x
 		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
@@ -388,7 +421,7 @@ DECLARE
 BEGIN
 	IF p.status <> 'pending' THEN
 		PERFORM @extschema@._proposal_not_in(p, 'pending',
-			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal().' END);
+			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
 	END IF;
 	IF p.expires_at <= now() THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -400,6 +433,10 @@ BEGIN
 	END IF;
 	IF approve.edited_payload IS NOT NULL THEN
 		PERFORM @extschema@.check_proposal_payload(p.action_type, approve.edited_payload, true);
+		IF @extschema@._proposal_is_task_action(p.action_type) THEN
+			PERFORM @extschema@._proposal_check_task(p.user_id, (approve.edited_payload->>'task_id')::uuid,
+													 'edited payload''s "task_id"');
+		END IF;
 		distance := @extschema@.proposal_edit_distance(p.payload, approve.edited_payload);
 		signal := @extschema@.proposal_edit_signal(distance);
 	END IF;
@@ -434,8 +471,9 @@ DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(reject.proposal_id);
 	was text := p.status;
 BEGIN
-	IF p.status NOT IN ('pending', 'approved') THEN
-		PERFORM @extschema@._proposal_not_in(p, 'pending or approved');
+	IF p.status NOT IN ('pending', 'approved', 'failed') THEN
+		PERFORM @extschema@._proposal_not_in(p, 'pending, approved or failed',
+			CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
 	END IF;
 	UPDATE @extschema@.proposals x
 	   SET status = 'rejected', rejected_by = coalesce(@extschema@.current_user_id(), p.user_id), rejection_reason = reject.reason
@@ -447,7 +485,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.reject(uuid, text) IS
-'The user rejects a pending or approved (not yet executing) proposal, with an optional reason; writes a rejected signal';
+'The user rejects a pending, approved (not yet executing) or failed proposal, with an optional reason; writes a rejected signal (its context says which status it was in); who approved it, if anyone, stays recorded';
 
 CREATE FUNCTION @extschema@.start_execution(proposal_id uuid)
 RETURNS @extschema@.proposals
@@ -616,13 +654,12 @@ SELECT p.id, p.user_id, p.task_id, p.action_type,
 	   coalesce(p.edited_payload, p.payload) AS details,
 	   CASE WHEN p.status IN ('pending', 'rejected', 'expired') THEN p.status ELSE 'approved' END AS status,
 	   coalesce(p.requested_by, p.agent_name) AS requested_by,
-	   p.approved_by,
-	   CASE WHEN p.status NOT IN ('pending', 'rejected', 'expired') THEN p.approved_at END AS approved_at,
+	   p.approved_by, p.approved_at,
 	   p.rejected_by, p.rejected_at, p.expires_at, p.created_at, p.updated_at,
 	   coalesce(p.notes, p.rejection_reason, p.explanation) AS notes
   FROM @extschema@.proposals p;
 COMMENT ON VIEW @extschema@.approvals IS
-'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; one decision: approved_by or rejected_by; requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation';
+'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
 
 CREATE VIEW @extschema@.task_actions WITH (security_invoker = true) AS
 SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
@@ -638,4 +675,219 @@ SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
   FROM @extschema@.proposals p
  WHERE p.action_type IN ('create', 'update', 'complete', 'delete', 'query');
 COMMENT ON VIEW @extschema@.task_actions IS
-'Seed 001''s TaskAction over alfred.proposals (task actions only): confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed';
+'Seed 001''s TaskAction over alfred.proposals (task actions only): confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
+
+/*
+ * Writing the views.  The seeds' clients write these views as if they were
+ * tables; each write becomes a call of the API above, so it is checked,
+ * signalled and guarded exactly as the API is (row-level security applies:
+ * the views are security_invoker and so are these triggers).
+ */
+
+/* The columns of a view row that a write changes (INSERT: the non-NULL ones). */
+CREATE FUNCTION @extschema@._view_written(new_row jsonb, old_row jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce(array_agg(k ORDER BY k), '{}')
+	  FROM jsonb_object_keys(new_row) k
+	 WHERE CASE WHEN old_row IS NULL THEN new_row->k <> 'null'
+				ELSE new_row->k IS DISTINCT FROM old_row->k END
+$$;
+COMMENT ON FUNCTION @extschema@._view_written(jsonb, jsonb) IS
+'Internal: the columns a write to a view sets: those that differ from the old row, or for an INSERT (old_row NULL) those that are not NULL';
+
+CREATE FUNCTION @extschema@._view_not_writable(view_name text, written text[], writable text[], op text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+	col text := (SELECT c FROM unnest(written) c WHERE c <> ALL (array_remove(writable, NULL)) ORDER BY c LIMIT 1);
+BEGIN
+	IF col IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = format('cannot %s column "%s" of view "%s"', op, col, view_name),
+			DETAIL = format('Through this view a client writes only %s; alfred''s state machine sets the rest.', allowed);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._view_not_writable(text, text[], text[], text, text) IS
+'Internal: raises 0A000 naming the first written column that is not writable through a seed view';
+
+CREATE FUNCTION @extschema@._view_bad_value(col text, value text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+		MESSAGE = format('invalid %s "%s"', col, value),
+		DETAIL = format('It is one of %s.', allowed);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._view_bad_value(text, text, text) IS
+'Internal: raises 22023 for a value a seed view''s column does not take';
+
+/* The decider recorded by approve/reject must be who the caller says decided. */
+CREATE FUNCTION @extschema@._view_check_decider(col text, given uuid, proposal_user uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	IF given IS DISTINCT FROM coalesce(@extschema@.current_user_id(), proposal_user) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('%s "%s" is not the acting user', col, given),
+			DETAIL = 'alfred records who decided: the current alfred user (set_session or act_as), or the proposal''s own user when a service decides without one.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._view_check_decider(text, uuid, uuid) IS
+'Internal: raises 42501 unless given is the user approve/reject record as the decider';
+
+CREATE FUNCTION @extschema@.task_actions_write()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w text[] := @extschema@._view_written(to_jsonb(NEW), CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END);
+	pid uuid;
+	confirming boolean;
+BEGIN
+	IF NEW.confirmation_status NOT IN ('pending', 'confirmed', 'rejected') THEN
+		PERFORM @extschema@._view_bad_value('confirmation_status', NEW.confirmation_status, 'pending, confirmed, rejected');
+	END IF;
+	IF NEW.executed_status NOT IN ('not_executed', 'executing', 'success', 'failed') THEN
+		PERFORM @extschema@._view_bad_value('executed_status', NEW.executed_status, 'not_executed, executing, success, failed');
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		PERFORM @extschema@._view_not_writable('task_actions',
+			w, ARRAY['user_id', 'session_id', 'message_id', 'action_type', 'extracted_params', 'confidence_score', 'task_id',
+					 CASE WHEN NEW.confirmation_status = 'pending' THEN 'confirmation_status' END,
+					 CASE WHEN NEW.executed_status = 'not_executed' THEN 'executed_status' END],
+			'insert into', 'user_id, session_id, message_id, action_type, extracted_params, confidence_score and task_id');
+		IF NOT @extschema@._proposal_is_task_action(NEW.action_type) THEN
+			PERFORM @extschema@._view_bad_value('task action', NEW.action_type, 'create, update, complete, delete, query');
+		END IF;
+		pid := @extschema@.propose(user_id => coalesce(NEW.user_id, @extschema@.current_user_id()),
+			agent_name => 'assistant', action_type => NEW.action_type,
+			payload => coalesce(NEW.extracted_params, '{}'), task_id => NEW.task_id,
+			session_id => NEW.session_id, message_id => NEW.message_id, confidence => NEW.confidence_score);
+	ELSE
+		pid := OLD.id;
+		PERFORM @extschema@._view_not_writable('task_actions',
+			w, ARRAY['confirmation_status', 'executed_status', 'extracted_params', 'confirmed_at', 'executed_at'],
+			'update', 'confirmation_status, executed_status and, with the confirmation, extracted_params');
+		confirming := OLD.confirmation_status = 'pending' AND NEW.confirmation_status = 'confirmed';
+		IF 'extracted_params' = ANY (w) AND NOT confirming THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the parameters of task action "%s" change only when it is confirmed', pid),
+				DETAIL = format('It is %s; a confirmation may edit them (confirmation_status from pending to confirmed).', OLD.confirmation_status);
+		END IF;
+		IF 'executed_status' = ANY (w) AND NEW.executed_status <> 'executing' THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('executed_status of task action "%s" cannot be set to "%s"', pid, NEW.executed_status),
+				DETAIL = 'alfred executes task actions itself and records success or failed.',
+				HINT = 'Set executed_status to ''executing'' (with or after the confirmation) to run it.';
+		END IF;
+		IF confirming THEN
+			PERFORM @extschema@.approve(pid,
+				edited_payload => CASE WHEN 'extracted_params' = ANY (w) THEN NEW.extracted_params END,
+				execute => NEW.executed_status = 'executing');
+		ELSIF 'confirmation_status' = ANY (w) AND NEW.confirmation_status = 'rejected' THEN
+			PERFORM @extschema@.reject(pid);
+		ELSIF 'confirmation_status' = ANY (w) THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('task action "%s" cannot go from %s to %s', pid, OLD.confirmation_status, NEW.confirmation_status),
+				DETAIL = 'A task action is confirmed or rejected once; it never returns to pending.';
+		ELSIF 'executed_status' = ANY (w) THEN
+			IF OLD.executed_status = 'failed' THEN
+				PERFORM @extschema@.retry_proposal(pid);
+			END IF;
+			PERFORM @extschema@.execute_proposal(pid);
+		END IF;
+	END IF;
+	SELECT * INTO NEW FROM @extschema@.task_actions t WHERE t.id = pid;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.task_actions_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on task_actions (seed 001''s clients): an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
+
+CREATE TRIGGER task_actions_write
+	INSTEAD OF INSERT OR UPDATE ON @extschema@.task_actions
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.task_actions_write();
+
+CREATE FUNCTION @extschema@.approvals_write()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w text[] := @extschema@._view_written(to_jsonb(NEW), CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END);
+	pid uuid;
+BEGIN
+	IF NEW.status NOT IN ('pending', 'approved', 'rejected', 'expired') THEN
+		PERFORM @extschema@._view_bad_value('approval status', NEW.status, 'pending, approved, rejected, expired');
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		PERFORM @extschema@._view_not_writable('approvals',
+			w, ARRAY['user_id', 'task_id', 'action_type', 'details', 'requested_by', 'expires_at', 'notes',
+					 CASE WHEN NEW.status = 'pending' THEN 'status' END],
+			'insert into', 'user_id, task_id, action_type, details, requested_by, expires_at and notes');
+		pid := @extschema@.propose(user_id => coalesce(NEW.user_id, @extschema@.current_user_id()),
+			agent_name => coalesce(nullif(btrim(NEW.requested_by), ''), 'approvals'),
+			action_type => NEW.action_type, payload => coalesce(NEW.details, '{}'),
+			expires_at => NEW.expires_at, task_id => NEW.task_id, requested_by => NEW.requested_by);
+		IF NEW.notes IS NOT NULL THEN
+			UPDATE @extschema@.proposals x SET notes = NEW.notes WHERE x.id = pid;
+		END IF;
+	ELSE
+		pid := OLD.id;
+		PERFORM @extschema@._view_not_writable('approvals',
+			w, ARRAY['status', 'approved_by', 'rejected_by', 'details', 'notes', 'approved_at', 'rejected_at', 'updated_at'],
+			'update', 'status, approved_by or rejected_by (the acting user), notes and, with the approval, details');
+		IF 'approved_by' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'approved') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('approved_by of approval "%s" is set only by approving it', pid);
+		END IF;
+		IF 'rejected_by' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'rejected') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('rejected_by of approval "%s" is set only by rejecting it', pid);
+		END IF;
+		IF 'details' = ANY (w) AND NOT ('status' = ANY (w) AND NEW.status = 'approved') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('the details of approval "%s" change only when it is approved', pid),
+				DETAIL = 'An approval may edit them (status from pending to approved).';
+		END IF;
+		IF 'status' = ANY (w) AND NEW.status = 'approved' THEN
+			IF 'approved_by' = ANY (w) THEN
+				PERFORM @extschema@._view_check_decider('approved_by', NEW.approved_by, OLD.user_id);
+			END IF;
+			PERFORM @extschema@.approve(pid,
+				edited_payload => CASE WHEN 'details' = ANY (w) THEN NEW.details END);
+		ELSIF 'status' = ANY (w) AND NEW.status = 'rejected' THEN
+			IF 'rejected_by' = ANY (w) THEN
+				PERFORM @extschema@._view_check_decider('rejected_by', NEW.rejected_by, OLD.user_id);
+			END IF;
+			PERFORM @extschema@.reject(pid, reason => CASE WHEN 'notes' = ANY (w) THEN NEW.notes END);
+			IF 'notes' = ANY (w) THEN
+				UPDATE @extschema@.proposals x SET notes = NEW.notes WHERE x.id = pid;
+			END IF;
+		ELSIF 'status' = ANY (w) THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('approval "%s" cannot be set to %s', pid, NEW.status),
+				DETAIL = 'An approval expires when its expires_at passes (alfred.expire_proposals()) and never returns to pending.';
+		ELSIF 'notes' = ANY (w) THEN
+			UPDATE @extschema@.proposals x SET notes = NEW.notes WHERE x.id = pid;
+		END IF;
+	END IF;
+	SELECT * INTO NEW FROM @extschema@.approvals a WHERE a.id = pid;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.approvals_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on approvals (seed 004''s clients): an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
+
+CREATE TRIGGER approvals_write
+	INSTEAD OF INSERT OR UPDATE ON @extschema@.approvals
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.approvals_write();

@@ -117,16 +117,27 @@ COMMENT ON FUNCTION @extschema@.pattern_actionable(boolean, integer, timestamptz
 --
 -- Reading the state as of now
 --
+-- What users read is rounded to 4 decimals (a count read seconds after an
+-- event is 2.99999999, not 3); the stored state and every score stay exact.
+CREATE FUNCTION @extschema@._calibration_round(value float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT round(value::numeric, 4)::float8 $$;
+COMMENT ON FUNCTION @extschema@._calibration_round(float8) IS
+'Internal: a calibration value as users read it: rounded to 4 decimal places (the view calibration, global_level of proactiveness()); the state and the scores are computed unrounded';
+
 CREATE VIEW @extschema@.calibration WITH (security_invoker = true) AS
-SELECT s.user_id, s.suggestion_type, s.engaged, s.dismissed,
-	   (1 + s.engaged) / (2 + s.engaged + s.dismissed) AS p_hat,
+SELECT s.user_id, s.suggestion_type,
+	   @extschema@._calibration_round(s.engaged) AS engaged,
+	   @extschema@._calibration_round(s.dismissed) AS dismissed,
+	   @extschema@._calibration_round((1 + s.engaged) / (2 + s.engaged + s.dismissed)) AS p_hat,
 	   s.consecutive_engagements, s.consecutive_dismissals,
 	   s.suppressed_until IS NOT NULL AS suppressed, s.suppressed_until, s.suppressions,
 	   s.boosted, s.last_event_at
   FROM @extschema@.calibration_state c
 	   CROSS JOIN LATERAL @extschema@.calibration_at(c, now()) s;
 COMMENT ON VIEW @extschema@.calibration IS
-'Each (user, suggestion type) as of now: decayed counts e and d, p_hat = (1 + e) / (2 + e + d), whether it is suppressed (and until when) or boosted';
+'Each (user, suggestion type) as of now: decayed counts e and d, p_hat = (1 + e) / (2 + e + d) (all three rounded to 4 decimals), whether it is suppressed (and until when) or boosted';
 
 CREATE FUNCTION @extschema@.proactiveness(user_id uuid)
 RETURNS @extschema@.proactiveness_settings
@@ -150,13 +161,14 @@ AS $$
 	SELECT jsonb_populate_record(
 			   stored.p,
 			   jsonb_build_object(
-				   'global_level', @extschema@.proactiveness_level(live.ge, live.gd, (stored.p).user_override),
+				   'global_level', @extschema@._calibration_round(
+									   @extschema@.proactiveness_level(live.ge, live.gd, (stored.p).user_override)),
 				   'suppressed_types', live.suppressed,
 				   'boosted_types', live.boosted))
 	  FROM live, stored
 $$;
 COMMENT ON FUNCTION @extschema@.proactiveness(uuid) IS
-'The user''s proactiveness settings as of now: the stored row (or the defaults for a user who has none) with global_level, suppressed_types and boosted_types computed from the calibration state at this moment, so an expired suppression or a lapsed boost is gone without any job';
+'The user''s proactiveness settings as of now: the stored row (or the defaults for a user who has none) with global_level (rounded to 4 decimals), suppressed_types and boosted_types computed from the calibration state at this moment, so an expired suppression or a lapsed boost is gone without any job';
 
 CREATE FUNCTION @extschema@.refresh_proactiveness(user_id uuid)
 RETURNS @extschema@.proactiveness_settings
@@ -271,7 +283,7 @@ RETURNS float8
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'alfred_suggestion_score';
 COMMENT ON FUNCTION @extschema@.suggestion_score(uuid, text, float8) IS
-'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed. No history, g = 0.7, base 0.8: 0.625.';
+'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off (seed 001). No history, g = 0.7, base 0.8: 0.625.';
 
 CREATE FUNCTION @extschema@.should_suggest(
 	user_id uuid, suggestion_type text, base float8 DEFAULT 1.0, seed bigint DEFAULT NULL)
@@ -283,7 +295,7 @@ AS $$
 										  should_suggest.base)
 $$;
 COMMENT ON FUNCTION @extschema@.should_suggest(uuid, text, float8, bigint) IS
-'Whether to make the suggestion now: yes with probability suggestion_score; with a seed the draw is u = calibration_uniform(seed), so the answer is deterministic, without one it is random()';
+'Whether to make the suggestion now: yes with probability suggestion_score (so never while the user''s enable_proactive_suggestions is off); with a seed the draw is u = calibration_uniform(seed), so the answer is deterministic, without one it is random()';
 
 CREATE FUNCTION @extschema@.set_proactiveness(user_id uuid, override text)
 RETURNS @extschema@.proactiveness_settings
@@ -455,3 +467,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.accept_pattern(uuid, text, text, timestamptz, jsonb, text, text, text) IS
 'The user accepted what a pattern suggests: schedules an agent-sourced task (schedule_task, source ''agent'', pattern_id set) and marks the pattern acted on; returns the task id. Defaults: the external tool ''assistant'' (register it for your agent), name and prompt from suggested_action (else the description), and with neither cron nor at one run right away. P0002 for an unknown pattern, 55000 if it was already acted on; schedule_task''s own checks apply (22023).';
+
+COMMENT ON COLUMN @extschema@.user_settings.enable_proactive_suggestions IS
+'Seed 001''s switch: while off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';

@@ -336,13 +336,14 @@ CREATE TABLE @extschema@.retention (
 COMMENT ON TABLE @extschema@.retention IS
 'How long run_maintenance() keeps each kind of row (NULL keep = forever). A DBA may change keep; the rule column says what the age is counted from.';
 INSERT INTO @extschema@.retention (relation, keep, rule) VALUES
-	('proposals', '90 days', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002)'),
+	('proposals', '90 days', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002); executed ones are kept at least 30 days whatever keep says (seed 001''s audit minimum)'),
 	('execution_logs', '90 days', 'execution logs older than this (seed 002)'),
 	('agent_run_logs', '30 days', 'agent run logs older than this (seed 002)'),
 	('preference_signals', '1 year', 'preference signals older than this'),
 	('chat_messages', '90 days', 'chat messages older than this (seed 003 chat_history)'),
 	('notifications', '30 days', 'notifications sent, read, dismissed or archived longer ago than this (seed 003)'),
-	('sessions', '1 day', 'sessions expired or revoked longer ago than this (seed 004)'),
+	('task_actions', '7 days', 'pending, rejected or expired task actions (seed 001 TaskAction: create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
+	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (seed 001: deleted once the session is inactive); messages without a session follow chat_messages'),
 	('task_runs', '90 days', 'finished runs (succeeded, failed, cancelled) of scheduled tasks older than this'),
 	('engagement_events', '1 year', 'engagement events older than this (the calibration state keeps their decayed weight)'),
 	('system_logs', '90 days', 'monthly partitions of system_logs whose whole month is older than this are dropped'),
@@ -396,6 +397,32 @@ $$;
 COMMENT ON FUNCTION @extschema@.drop_log_partitions(timestamptz) IS
 'Drops the monthly partitions of system_logs whose month ended before cutoff; returns their names.';
 
+-- Seed 004's cleanup_expired_sessions(), under its name: a session is gone
+-- the moment it expires (or is revoked), not a retention period later.
+CREATE FUNCTION @extschema@.cleanup_expired_sessions(now timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF NOT (@extschema@.caller_is_service() OR @extschema@.current_user_role() IS NOT DISTINCT FROM 'admin') THEN
+		RAISE EXCEPTION 'permission denied to clean up the sessions of all users'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may call cleanup_expired_sessions().';
+	END IF;
+	IF now IS NULL THEN
+		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	DELETE FROM @extschema@.sessions s WHERE s.expires_at <= cleanup_expired_sessions.now OR s.is_revoked;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cleanup_expired_sessions(timestamptz) IS
+'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+
 CREATE FUNCTION @extschema@.run_maintenance(now timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -406,41 +433,56 @@ DECLARE
 	n			bigint;
 	r			record;
 	result		jsonb;
+	closed		bigint;
 BEGIN
 	IF now IS NULL THEN
 		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	-- What each retention row removes: the rows matching filter whose age
-	-- (an instant) is before now - keep.  Constants of this function only:
-	-- nothing here comes from a table or a caller.
+	-- Seed 001: a chat session ends after 24 hours without a message, whether
+	-- or not the user writes again (chat_sessions_active_idx finds them).
+	UPDATE @extschema@.chat_sessions s SET is_active = false
+	 WHERE s.is_active AND s.last_activity_at < now - interval '24 hours';
+	GET DIAGNOSTICS closed = ROW_COUNT;
+
+	-- What each retention row removes from its table: the rows matching filter
+	-- whose age (an instant) is before $1 = now - keep ($2 is now).  Constants
+	-- of this function only: nothing here comes from a table or a caller.
 	FOR r IN
-		SELECT v.relation, v.filter, v.age, now - rt.keep AS cutoff
+		SELECT v.relation, v.tbl, v.filter, v.age, now - rt.keep AS cutoff
 		  FROM (VALUES
-				('proposals', $f$status IN ('executed', 'rejected', 'expired', 'failed')$f$,
+				('proposals', 'proposals', $f$status IN ('executed', 'rejected', 'expired', 'failed')
+					AND (status <> 'executed' OR executed_at < $2 - interval '30 days')$f$,
 				 'greatest(executed_at, rejected_at, expired_at, failed_at, updated_at)'),
-				('execution_logs', 'true', 'created_at'),
-				('agent_run_logs', 'true', 'created_at'),
-				('preference_signals', 'true', 'created_at'),
-				('chat_messages', 'true', 'created_at'),
-				('notifications', $f$status IN ('sent', 'read', 'dismissed', 'archived')$f$,
+				('task_actions', 'proposals', $f$status IN ('pending', 'rejected', 'expired')
+					AND action_type IN ('create', 'update', 'complete', 'delete', 'query')$f$,
+				 'greatest(created_at, rejected_at, expired_at)'),
+				('execution_logs', 'execution_logs', 'true', 'created_at'),
+				('agent_run_logs', 'agent_run_logs', 'true', 'created_at'),
+				('preference_signals', 'preference_signals', 'true', 'created_at'),
+				('chat_messages', 'chat_messages', 'true', 'created_at'),
+				('inactive_session_messages', 'chat_messages', $f$session_id IS NOT NULL$f$,
+				 $f$(SELECT s.last_activity_at FROM @extschema@.chat_sessions s
+					  WHERE s.user_id = chat_messages.user_id AND s.id = chat_messages.session_id AND NOT s.is_active)$f$),
+				('notifications', 'notifications', $f$status IN ('sent', 'read', 'dismissed', 'archived')$f$,
 				 'coalesce(sent_at, read_at, dismissed_at, updated_at)'),
-				('sessions', 'true', 'least(expires_at, CASE WHEN is_revoked THEN revoked_at END)'),
-				('task_runs', $f$status IN ('succeeded', 'failed', 'cancelled')$f$, 'coalesce(finished_at, updated_at)'),
-				('engagement_events', 'true', 'created_at'),
-				('audit_trail', 'true', 'created_at')) AS v (relation, filter, age)
+				('task_runs', 'task_runs', $f$status IN ('succeeded', 'failed', 'cancelled')$f$, 'coalesce(finished_at, updated_at)'),
+				('engagement_events', 'engagement_events', 'true', 'created_at'),
+				('audit_trail', 'audit_trail', 'true', 'created_at')) AS v (relation, tbl, filter, age)
 		  JOIN @extschema@.retention rt USING (relation)
 		 WHERE rt.keep IS NOT NULL
 		 ORDER BY v.relation
 	LOOP
-		EXECUTE format('DELETE FROM @extschema@.%I WHERE (%s) AND (%s) < $1', r.relation, r.filter, r.age)
-			USING r.cutoff;
+		EXECUTE format('DELETE FROM @extschema@.%I WHERE (%s) AND (%s) < $1', r.tbl, r.filter, r.age)
+			USING r.cutoff, now;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		removed := removed || jsonb_build_object(r.relation, n);
 	END LOOP;
+	removed := removed || jsonb_build_object('sessions', @extschema@.cleanup_expired_sessions(now));
 
 	result := jsonb_build_object(
 		'removed', removed,
+		'chat_sessions_closed', closed,
 		'proposals_expired', @extschema@.expire_proposals(),
 		-- suppressions and boosts that ran out since the user's last event (600_calibration)
 		'proactiveness_refreshed', @extschema@.refresh_all_proactiveness(),
@@ -457,7 +499,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
-'Applies the retention table (removes old proposals, logs, signals, chat messages, sent notifications, expired sessions, finished runs, engagement events), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
 REVOKE ALL ON FUNCTION @extschema@.run_maintenance(timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tool_run_maintenance(user_id uuid, args jsonb)

@@ -31,9 +31,15 @@ static const char *const status_names[ALFRED_PROPOSAL_N_STATUS] = {
  *	pending   -> approved | rejected | expired
  *	approved  -> executing | rejected
  *	executing -> executed | failed
- *	failed    -> approved					(retry)
+ *	failed    -> approved | rejected		(retry, or give up)
  *
- * rejected, expired and executed are final.
+ * rejected, expired and executed are final.  Seed 002 says a proposal "can
+ * be rejected at any stage"; alfred reads that as every stage where the
+ * action has not happened and is not happening: pending, approved and
+ * failed.  An executing proposal cannot be rejected: its action may already
+ * be half done at the provider, a rejection would not undo it, and the
+ * executor's report (executed or failed) must still land.  Once it failed,
+ * the user may reject it instead of retrying.
  */
 #define ST(x) (1u << ALFRED_PROPOSAL_##x)
 
@@ -45,7 +51,7 @@ const AlfredMachine alfred_proposal_machine = {
 		[ALFRED_PROPOSAL_PENDING] = ST(APPROVED) | ST(REJECTED) | ST(EXPIRED),
 		[ALFRED_PROPOSAL_APPROVED] = ST(EXECUTING) | ST(REJECTED),
 		[ALFRED_PROPOSAL_EXECUTING] = ST(EXECUTED) | ST(FAILED),
-		[ALFRED_PROPOSAL_FAILED] = ST(APPROVED),
+		[ALFRED_PROPOSAL_FAILED] = ST(APPROVED) | ST(REJECTED),
 	},
 };
 

@@ -38,7 +38,7 @@ SELECT is(alfred.quiet_hours_end_at('2026-07-01 12:00+00', 'Europe/Berlin', NULL
 		  NULL, 'unset quiet hours: NULL');
 
 -- retention_cutoff reads the retention table.
-SELECT is(alfred.retention_cutoff('sessions', '2026-01-15 00:00+00'), '2026-01-14 00:00+00'::timestamptz,
+SELECT is(alfred.retention_cutoff('task_actions', '2026-01-15 00:00+00'), '2026-01-08 00:00+00'::timestamptz,
 		  'retention_cutoff: now minus the relation''s keep');
 SELECT is(alfred.retention_cutoff('audit_trail', '2026-01-15 00:00+00'), NULL,
 		  'retention_cutoff: NULL for a relation kept forever');

@@ -37,7 +37,7 @@ BEGIN
 	INSERT INTO alfred.habit_logs (user_id, habit_id, logged_date) VALUES (u, habit, '2026-01-01');
 	INSERT INTO alfred.chat_sessions (user_id) VALUES (u) RETURNING id INTO chat;
 	INSERT INTO alfred.chat_messages (user_id, session_id, role, content) VALUES (u, chat, 'user', 'hi') RETURNING id INTO msg;
-	INSERT INTO alfred.ai_contexts (user_id) VALUES (u);
+	-- ai_contexts, user_settings, proactiveness_settings: create_user made them
 	INSERT INTO alfred.learnings (user_id, topic, content) VALUES (u, tag, 'something');
 	INSERT INTO alfred.learned_preferences (user_id, key, value) VALUES (u, 'tone', tag);
 	INSERT INTO alfred.items (user_id, source_type, source_provider, source_account_id, source_id)

@@ -9,7 +9,7 @@ SET LOCAL client_min_messages = warning;
 CREATE TEMP TABLE legal (f text, t text);
 INSERT INTO legal VALUES ('pending', 'approved'), ('pending', 'rejected'), ('pending', 'expired'),
 	('approved', 'executing'), ('approved', 'rejected'), ('executing', 'executed'),
-	('executing', 'failed'), ('failed', 'approved');
+	('executing', 'failed'), ('failed', 'approved'), ('failed', 'rejected');
 CREATE TEMP TABLE statuses (s text, n int);
 INSERT INTO statuses VALUES ('pending', 1), ('approved', 2), ('rejected', 3), ('expired', 4),
 	('executing', 5), ('executed', 6), ('failed', 7);

@@ -32,7 +32,7 @@ test_transitions(void)
 		"pending>approved", "pending>rejected", "pending>expired",
 		"approved>executing", "approved>rejected",
 		"executing>executed", "executing>failed",
-		"failed>approved", NULL
+		"failed>approved", "failed>rejected", NULL
 	};
 	int			n_legal = 0;
 	int			mismatches = 0;
@@ -56,7 +56,7 @@ test_transitions(void)
 			}
 		}
 	is_int(mismatches, 0, "all 49 (from, to) pairs match the documented machine");
-	is_int(n_legal, 8, "exactly 8 transitions are legal");
+	is_int(n_legal, 9, "exactly 9 transitions are legal");
 
 	ok(!alfred_proposal_transition_allowed(-1, 0), "from out of range is refused");
 	ok(!alfred_proposal_transition_allowed(0, 7), "to out of range is refused");
@@ -69,6 +69,10 @@ test_transitions(void)
 	is_str(buf, "approved, rejected, expired", "next statuses of pending");
 	alfred_proposal_next_statuses(ALFRED_PROPOSAL_EXECUTED, buf, sizeof(buf));
 	is_str(buf, "none", "executed is final");
+	alfred_proposal_next_statuses(ALFRED_PROPOSAL_FAILED, buf, sizeof(buf));
+	is_str(buf, "approved, rejected", "a failed proposal is retried or rejected");
+	ok(!alfred_proposal_transition_allowed(ALFRED_PROPOSAL_EXECUTING, ALFRED_PROPOSAL_REJECTED),
+	   "an executing proposal cannot be rejected (its action may be half done)");
 	alfred_proposal_next_statuses(ALFRED_PROPOSAL_PENDING, buf, 12);
 	is_str(buf, "approved", "a short buffer keeps whole names");
 }
