@@ -73,6 +73,7 @@ $$;
 -- main: one time-zone rule (timezone.c); leap-second zones are no longer valid.
 COMMENT ON FUNCTION alfred.is_valid_timezone(text) IS
 'Whether a time zone name is usable by every alfred engine: PostgreSQL''s time zone library knows it (IANA names such as Europe/Paris, and UTC) and it does not count leap seconds.';
+
 -- policy: tool policies (admin_only), guards on direct writes of scheduled_tasks,
 -- task_runs and connected_accounts tokens, per-user limits, sealed OAuth tokens,
 -- check_integrations for admins and services only
@@ -639,6 +640,42 @@ $$;
 
 CREATE OR REPLACE FUNCTION alfred.check_integrations(silent_after interval DEFAULT NULL,
                                                now timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	-- it marks every MCP server: global state, for admins and trusted services
+	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() = 'admin') THEN
+		RAISE EXCEPTION 'permission denied to check integrations'
+			USING ERRCODE = '42501',
+			      DETAIL = 'check_integrations marks every MCP server; only admins, superusers and members of alfred_service run it.';
+	END IF;
+	IF check_integrations.now IS NULL THEN
+		RAISE EXCEPTION 'argument "now" must not be null' USING ERRCODE = '22004';
+	END IF;
+	-- the setting exists once the library is loaded (always, when preloaded)
+	silent_after := coalesce(silent_after,
+	                         current_setting('alfred.mcp_silence_timeout', true)::interval,
+	                         interval '5 minutes');
+	IF silent_after <= interval '0' THEN
+		RAISE EXCEPTION 'invalid silence limit "%"', silent_after USING ERRCODE = '22023',
+			DETAIL = 'A server is marked as failed after a positive interval without heartbeat.';
+	END IF;
+	UPDATE alfred.mcp_servers
+	SET status = 'error'
+	WHERE is_active AND status = 'active'
+	  AND (last_heartbeat IS NULL OR last_heartbeat < check_integrations.now - silent_after);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION alfred.check_integrations(interval, timestamptz) IS
+'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance. Admins, superusers and alfred_service members only (42501).';
+
 -- seeds: the seeds' own flows (issue 15): chat sessions closed by maintenance
 -- after 24 idle hours, seed 001's retention of task actions and of the
 -- messages of ended sessions, cleanup_expired_sessions(), an AI context for
@@ -1307,27 +1344,6 @@ AS $$
 DECLARE
 	n integer;
 BEGIN
-	-- it marks every MCP server: global state, for admins and trusted services
-	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() = 'admin') THEN
-		RAISE EXCEPTION 'permission denied to check integrations'
-			USING ERRCODE = '42501',
-			      DETAIL = 'check_integrations marks every MCP server; only admins, superusers and members of alfred_service run it.';
-	END IF;
-	IF check_integrations.now IS NULL THEN
-		RAISE EXCEPTION 'argument "now" must not be null' USING ERRCODE = '22004';
-	END IF;
-	-- the setting exists once the library is loaded (always, when preloaded)
-	silent_after := coalesce(silent_after,
-	                         current_setting('alfred.mcp_silence_timeout', true)::interval,
-	                         interval '5 minutes');
-	IF silent_after <= interval '0' THEN
-		RAISE EXCEPTION 'invalid silence limit "%"', silent_after USING ERRCODE = '22023',
-			DETAIL = 'A server is marked as failed after a positive interval without heartbeat.';
-	END IF;
-	UPDATE alfred.mcp_servers
-	SET status = 'error'
-	WHERE is_active AND status = 'active'
-	  AND (last_heartbeat IS NULL OR last_heartbeat < check_integrations.now - silent_after);
 	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin') THEN
 		RAISE EXCEPTION 'permission denied to clean up the sessions of all users'
 			USING ERRCODE = 'insufficient_privilege',
@@ -1341,9 +1357,6 @@ BEGIN
 	RETURN n;
 END
 $$;
-
-COMMENT ON FUNCTION alfred.check_integrations(interval, timestamptz) IS
-'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance. Admins, superusers and alfred_service members only (42501).';
 COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
 'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
 
