@@ -69,3 +69,23 @@ BEGIN
 	RETURN result;
 END
 $$;
+
+-- identity: set_session and act_as are transaction-local by default (safe
+-- behind a transaction pooler), and a user who is no longer active reads nothing.
+CREATE OR REPLACE FUNCTION alfred.set_session(token text, local boolean DEFAULT true)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'alfred_set_session'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION alfred.set_session(text, boolean) IS
+'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000.';
+CREATE OR REPLACE FUNCTION alfred.act_as(user_id uuid, local boolean DEFAULT true)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'alfred_act_as'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it.';
+COMMENT ON FUNCTION alfred.readable_user_ids() IS
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command).';
+ALTER POLICY tasks_assignee_read ON alfred.tasks
+	USING (assigned_to = (SELECT alfred.current_user_id())
+		   AND (SELECT alfred.current_user_role()) IS NOT NULL);
