@@ -27,24 +27,24 @@ SET ROLE regress_rest_app;
 
 -- the owner assigns her task to bob
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000a1') IS NOT NULL AS ana;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000a1', local => false) IS NOT NULL AS ana;
 SET ROLE regress_rest_app;
 SELECT id, user_id, assigned_to
 FROM alfred.assign_task('00000000-0000-0000-0010-00000000a001', '00000000-0000-0000-0010-0000000000b0');
 
 -- bob (the assignee, not the owner) may not reassign it; observers may not assign
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.assign_task('00000000-0000-0000-0010-00000000a001', '00000000-0000-0000-0010-0000000000b0')$$);
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0') IS NOT NULL AS olga;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0', local => false) IS NOT NULL AS olga;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.assign_task('00000000-0000-0000-0010-00000000a001', '00000000-0000-0000-0010-0000000000c0')$$);
 
 -- an admin assigns anyone's task
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000d0') IS NOT NULL AS adam;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000d0', local => false) IS NOT NULL AS adam;
 SET ROLE regress_rest_app;
 SELECT id, user_id, assigned_to
 FROM alfred.assign_task('00000000-0000-0000-0010-00000000b001', '00000000-0000-0000-0010-0000000000a1');
@@ -66,7 +66,7 @@ SELECT user_id, action, entity_type, entity_id, new_values->>'assigned_to' AS as
 FROM alfred.audit_trail WHERE action = 'task_assigned' ORDER BY created_at, entity_id;
 
 -- under row-level security the assignee sees the task and may update it, not delete it
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT id, user_id, title FROM alfred.tasks ORDER BY id;
 UPDATE alfred.tasks SET status = 'in_progress' WHERE id = '00000000-0000-0000-0010-00000000a001'
@@ -75,16 +75,16 @@ WITH d AS (DELETE FROM alfred.tasks WHERE id = '00000000-0000-0000-0010-00000000
 SELECT count(*) AS deleted FROM d;
 RESET ROLE;
 -- once unassigned it is gone from his view
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000a1') IS NOT NULL AS ana;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000a1', local => false) IS NOT NULL AS ana;
 SELECT assigned_to FROM alfred.assign_task('00000000-0000-0000-0010-00000000a001', NULL);
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT id, user_id, title FROM alfred.tasks ORDER BY id;
 RESET ROLE;
 
 -- the owner unassigns (NULL)
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT id, assigned_to FROM alfred.assign_task('00000000-0000-0000-0010-00000000b001', NULL);
 ROLLBACK;

@@ -75,7 +75,7 @@ CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.set_context_summary('00000000-0000-0000-0010-00000000c001', 'x')$$);
 SELECT pg_temp.err($$SELECT alfred.set_conversation_summary('00000000-0000-0000-0010-0000000000a1', 'x')$$);

@@ -42,8 +42,16 @@ SET alfred.user_id = 'whatever';
 SELECT set_config('alfred.user_id', :'bob', false);
 SELECT alfred.current_user_id() IS NULL AS still_nobody;
 
--- set_session
+-- set_session: by default the identity ends with its transaction (safe
+-- behind a transaction pooler); local => false keeps it for the session.
 SELECT alfred.set_session(:'ann_token') = :'ann' AS set_session_returns_ann;
+SELECT alfred.current_user_id() IS NULL AS default_ends_with_the_statement;
+BEGIN;
+SELECT alfred.set_session(:'ann_token') = :'ann' AS ann_in_a_transaction;
+SELECT alfred.current_user_id() = :'ann' AS still_ann_inside;
+COMMIT;
+SELECT alfred.current_user_id() IS NULL AS default_ends_at_commit;
+SELECT alfred.set_session(:'ann_token', local => false) = :'ann' AS ann_for_the_session;
 SELECT alfred.current_user_id() = :'ann' AS is_ann;
 SELECT alfred.set_session('not a token');
 SELECT alfred.set_session(NULL);
@@ -61,11 +69,49 @@ BEGIN;
 SELECT alfred.act_as(:'bob') = :'bob' AS bob_in_aborted_xact;
 ROLLBACK;
 SELECT alfred.current_user_id() IS NULL AS restored_after_rollback;
-SELECT alfred.act_as(:'bob') = :'bob' AS act_as_bob;
+SELECT alfred.act_as(:'bob') = :'bob' AS act_as_bob_for_a_statement;
+SELECT alfred.current_user_id() IS NULL AS act_as_defaults_to_local;
+SELECT alfred.act_as(:'bob', local => false) = :'bob' AS act_as_bob;
 BEGIN;
 SELECT alfred.act_as(:'ann', local => true) = :'ann' AS ann_for_a_while;
 COMMIT;
 SELECT alfred.current_user_id() = :'bob' AS bob_again;
+
+-- A rolled-back savepoint undoes a change, like SET; a released one keeps it.
+BEGIN;
+SAVEPOINT a;
+SELECT alfred.act_as(:'ann') = :'ann' AS ann_in_savepoint;
+ROLLBACK TO a;
+SELECT alfred.current_user_id() = :'bob' AS bob_after_rollback_to;
+SAVEPOINT b;
+SELECT alfred.set_session(:'ann_token', local => false) = :'ann' AS ann_for_the_session_in_savepoint;
+SAVEPOINT c;
+SELECT alfred.reset_identity(local => false);
+ROLLBACK TO c;
+SELECT alfred.current_user_id() = :'ann' AS ann_after_inner_rollback;
+RELEASE b;
+COMMIT;
+SELECT alfred.current_user_id() = :'ann' AS released_session_change_committed;
+BEGIN;
+SAVEPOINT a;
+SELECT alfred.act_as(:'bob', local => false) = :'bob' AS bob_for_the_session_in_savepoint;
+ROLLBACK TO a;
+COMMIT;
+SELECT alfred.current_user_id() = :'ann' AS rolled_back_change_not_committed;
+-- An exception block is a savepoint too.
+SELECT set_config('regress.bob', :'bob', false) IS NOT NULL AS noted;
+DO $$
+BEGIN
+	BEGIN
+		PERFORM alfred.act_as(current_setting('regress.bob')::uuid, local => false);
+		RAISE EXCEPTION 'undo';
+	EXCEPTION WHEN raise_exception THEN
+		RAISE NOTICE 'identity after the failed block is ann: %',
+			alfred.current_user_id() = (SELECT id FROM alfred.users WHERE email = 'ann@example.com');
+	END;
+END
+$$;
+SELECT alfred.current_user_id() = :'ann' AS ann_after_exception_block;
 DISCARD ALL;
 SELECT alfred.current_user_id() IS NULL AS discard_all_forgets;
 SET alfred.password_cost = 4;
@@ -97,7 +143,7 @@ SELECT alfred.create_user('eve@example.com', 'sneaky-admin', role => 'admin');
 RESET ROLE;
 
 -- current_user_role follows users.role and status, read at each statement.
-SELECT alfred.act_as(:'bob') = :'bob' AS bob;
+SELECT alfred.act_as(:'bob', local => false) = :'bob' AS bob;
 SELECT alfred.current_user_role();
 SELECT alfred.readable_user_ids() = ARRAY[:'bob']::uuid[] AS reads_self,
 	   alfred.writable_user_ids() = ARRAY[:'bob']::uuid[] AS writes_self;
@@ -109,6 +155,7 @@ UPDATE alfred.users SET role = 'admin' WHERE id = :'bob';
 SELECT cardinality(alfred.writable_user_ids()) = (SELECT count(*) FROM alfred.users) AS admin_writes_all;
 UPDATE alfred.users SET role = 'user', status = 'inactive' WHERE id = :'bob';
 SELECT alfred.current_user_role() IS NULL AS inactive_has_no_role;
+SELECT alfred.readable_user_ids() AS inactive_reads, alfred.writable_user_ids() AS inactive_writes;
 UPDATE alfred.users SET status = 'active' WHERE id = :'bob';
 SELECT alfred.reset_identity();
 SELECT alfred.current_user_role() IS NULL AS nobody_has_no_role;
@@ -131,7 +178,7 @@ UPDATE alfred.users SET status = 'active' WHERE id = :'ann';
 
 -- change_password needs the old one; logout revokes the token.
 SELECT alfred.change_password('correct horse', 'new password');
-SELECT alfred.set_session(:'ann_token') = :'ann' AS ann_again;
+SELECT alfred.set_session(:'ann_token', local => false) = :'ann' AS ann_again;
 SELECT alfred.change_password('wrong horse', 'new password');
 SELECT alfred.change_password('correct horse', 'tiny');
 SELECT alfred.change_password('correct horse', 'new password');

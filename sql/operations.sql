@@ -26,7 +26,7 @@ SELECT action, entity_type, entity_id = :'ann' AS is_ann, user_id, db_role = ses
   FROM alfred.audit_trail WHERE entity_id = :'ann';
 
 -- Acting as Ann: her task's insert, update and delete are audited with her as actor.
-SELECT alfred.act_as(:'ann') IS NOT NULL AS acting;
+SELECT alfred.act_as(:'ann', local => false) IS NOT NULL AS acting;
 INSERT INTO alfred.tasks (user_id, title) VALUES (:'ann', 'Write report') RETURNING id AS task \gset
 UPDATE alfred.tasks SET title = 'Write the report', priority = 'high' WHERE id = :'task';
 UPDATE alfred.tasks SET updated_at = updated_at WHERE id = :'task';	-- changes nothing: not audited
@@ -58,7 +58,7 @@ SELECT action, old_values, new_values FROM alfred.audit_trail
 ------------------------------------------------------------------------------
 CREATE ROLE ops_app;
 SELECT alfred.grant_usage('ops_app');
-SELECT alfred.act_as(:'ann') IS NOT NULL AS acting;
+SELECT alfred.act_as(:'ann', local => false) IS NOT NULL AS acting;
 SET ROLE ops_app;
 -- No key anywhere: refused, nothing stored.
 SELECT alfred.connect_account(:'ann', 'gmail', 'ya29.secret-access', 'refresh-1');
@@ -83,7 +83,7 @@ SELECT action, new_values->>'access_token' AS access_token, old_values->>'access
 RESET ROLE;
 -- Another user cannot reach Ann's account, as if it did not exist.
 SELECT alfred.create_user('ops-bob@example.com', 'correct horse', 'opsbob') AS bob \gset
-SELECT alfred.act_as(:'bob') IS NOT NULL AS acting;
+SELECT alfred.act_as(:'bob', local => false) IS NOT NULL AS acting;
 SET ROLE ops_app;
 SELECT pg_temp.try(format('SELECT alfred.account_tokens(%L, ''a key of sixteen chars'')', :'acct'));
 SELECT pg_temp.try(format('SELECT alfred.set_account_tokens(%L, ''stolen'', key => ''a key of sixteen chars'')', :'acct'));

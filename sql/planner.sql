@@ -116,7 +116,7 @@ CREATE ROLE regress_rest_app;
 SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.find_free_slots('00000000-0000-0000-0010-0000000000a1', '2026-03-07', '2026-03-08')$$);
 SELECT count(*) AS own FROM alfred.find_free_slots('00000000-0000-0000-0010-0000000000b0', '2026-03-07', '2026-03-08');

@@ -53,14 +53,14 @@ SELECT alfred.grant_usage('regress_rest_app');
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SET alfred.ai_daily_limit = 1000$$);
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0') IS NOT NULL AS bob;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000b0', local => false) IS NOT NULL AS bob;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.consume_ai_quota('00000000-0000-0000-0010-0000000000a1')$$);
 -- the table is read-only to users
 SELECT pg_temp.err($$UPDATE alfred.ai_usage SET used = 0$$);
 SELECT count(*) AS bobs_rows FROM alfred.ai_usage;
 RESET ROLE;
-SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0') IS NOT NULL AS olga;
+SELECT alfred.act_as('00000000-0000-0000-0010-0000000000c0', local => false) IS NOT NULL AS olga;
 SET ROLE regress_rest_app;
 SELECT pg_temp.err($$SELECT alfred.consume_ai_quota('00000000-0000-0000-0010-0000000000c0')$$);
 SELECT count(*) AS observers_read_all FROM alfred.ai_quota('00000000-0000-0000-0010-0000000000a1');

@@ -36,4 +36,7 @@ extern void alfred_scheduler_guard_init(void);
 extern bool alfred_current_user_id(pg_uuid_t *user_id);
 extern void alfred_identity_swap(bool *valid, pg_uuid_t *user_id);
 
+/*---- Text (text_sql.c) ----*/
+extern bool alfred_text_is_blank(text *t);
+
 #endif							/* ALFRED_H */

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "alfred.h"
 #include "calibrate.h"
 
 static SPIPlanPtr score_plan = NULL;
@@ -403,19 +404,6 @@ prepare_score_plan(Oid fn_oid)
 	return plan;
 }
 
-static bool
-is_blank(text *t)
-{
-	const char *p = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
-	int			i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != ' ')
-			return false;
-	return true;
-}
-
 /*
  * suggestion_score(user_id uuid, suggestion_type text, base float8) → float8:
  * every state row of the user advanced to now() gives the global counts, the
@@ -443,7 +431,7 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("user_id must not be null")));
-	if (PG_ARGISNULL(1) || is_blank(PG_GETARG_TEXT_PP(1)))
+	if (PG_ARGISNULL(1) || alfred_text_is_blank(PG_GETARG_TEXT_PP(1)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("suggestion type must not be empty"),

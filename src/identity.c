@@ -10,9 +10,13 @@
  * forge it: it is established only by presenting a valid session token
  * (set_session) or, for trusted service roles, by naming a user (act_as).
  *
- * Scoping follows SET / SET LOCAL: a plain change lasts for the session
- * once its transaction commits; a change with local => true ends with the
- * transaction; an aborted transaction restores the identity it began with.
+ * Scoping follows SET LOCAL / SET: by default (local => true) a change ends
+ * with its transaction, so a transaction-pooled server connection never
+ * hands an identity to the next client; with local => false it lasts for the
+ * session once its transaction commits.  An aborted transaction restores the
+ * identity it began with, and so does a rolled-back savepoint or PL/pgSQL
+ * exception block (the identity before the subtransaction's first change is
+ * kept on a small stack, like the GUC machinery's nesting levels).
  * DISCARD ALL (a pooler's reset query) clears the identity.
  *
  *-------------------------------------------------------------------------
@@ -34,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
@@ -54,7 +59,63 @@ static Identity commit_identity;	/* what the session keeps at commit */
 static Identity start_identity; /* what it had when the transaction began */
 static bool xact_changed = false;	/* changed in the current transaction? */
 
+/*
+ * The identity as it was when an open subtransaction first changed it, one
+ * entry per such subtransaction, innermost last (subids increase).  Entries
+ * are pushed lazily by change_identity, restored by a subtransaction abort,
+ * and handed to the parent by a subtransaction commit (dropped when the
+ * parent already has one, or is the top-level transaction: start_identity
+ * covers that).
+ */
+typedef struct SavedIdentity
+{
+	SubTransactionId subid;
+	Identity	current;
+	Identity	commit;
+} SavedIdentity;
+
+static SavedIdentity *saved = NULL;
+static int	saved_depth = 0;
+static int	saved_size = 0;
+
+/* The whole state while the scheduler runs a tool as its user. */
+static struct
+{
+	bool		active;
+	Identity	current;
+	Identity	commit;
+	Identity	start;
+	bool		xact_changed;
+	int			saved_depth;
+}			swapped;
+
 static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/* Saves the identity for a rollback of the current subtransaction, once. */
+static void
+remember_for_subxact(void)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+
+	if (GetCurrentTransactionNestLevel() <= 1)
+		return;
+	if (saved_depth > 0 && saved[saved_depth - 1].subid == subid)
+		return;
+	if (saved_depth == saved_size)
+	{
+		int			size = Max(8, saved_size * 2);
+
+		if (saved == NULL)
+			saved = MemoryContextAlloc(TopMemoryContext, size * sizeof(SavedIdentity));
+		else
+			saved = repalloc(saved, size * sizeof(SavedIdentity));
+		saved_size = size;
+	}
+	saved[saved_depth].subid = subid;
+	saved[saved_depth].current = current_identity;
+	saved[saved_depth].commit = commit_identity;
+	saved_depth++;
+}
 
 static void
 change_identity(const Identity *to, bool local)
@@ -65,6 +126,7 @@ change_identity(const Identity *to, bool local)
 		commit_identity = current_identity;
 		xact_changed = true;
 	}
+	remember_for_subxact();
 	current_identity = *to;
 	if (!local)
 		commit_identity = *to;
@@ -74,6 +136,10 @@ static void
 identity_xact_callback(XactEvent event, void *arg)
 {
 	(void) arg;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		saved_depth = 0;
 	if (!xact_changed)
 		return;
 	switch (event)
@@ -88,6 +154,41 @@ identity_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			current_identity = start_identity;
 			xact_changed = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * ROLLBACK TO SAVEPOINT and a failing exception block restore the identity
+ * the subtransaction began with; RELEASE hands the saved identity to the
+ * parent.
+ */
+static void
+identity_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	(void) arg;
+	switch (event)
+	{
+		case SUBXACT_EVENT_ABORT_SUB:
+			while (saved_depth > 0 && saved[saved_depth - 1].subid >= mySubid)
+			{
+				saved_depth--;
+				current_identity = saved[saved_depth].current;
+				commit_identity = saved[saved_depth].commit;
+			}
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			if (saved_depth > 0 && saved[saved_depth - 1].subid == mySubid)
+			{
+				if (parentSubid == TopSubTransactionId ||
+					(saved_depth > 1 && saved[saved_depth - 2].subid == parentSubid))
+					saved_depth--;
+				else
+					saved[saved_depth - 1].subid = parentSubid;
+			}
 			break;
 		default:
 			break;
@@ -124,6 +225,7 @@ void
 alfred_identity_init(void)
 {
 	RegisterXactCallback(identity_xact_callback, NULL);
+	RegisterSubXactCallback(identity_subxact_callback, NULL);
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = identity_process_utility;
 }
@@ -143,16 +245,38 @@ alfred_current_user_id(pg_uuid_t *user_id)
 /*
  * Exchanges the backend's identity with (*valid, *user_id): the scheduler
  * runs a tool as the task's user and swaps back afterwards, on success and
- * on error alike.  No lookup: the caller vouches for the user.
+ * on error alike.  No lookup: the caller vouches for the user.  Calls come
+ * in pairs: the first saves the whole identity state, the second restores
+ * it, so whatever the tool did to the identity (set_session, act_as with
+ * either scope) ends with the tool, and a later rollback of the tool's
+ * subtransaction has nothing left to restore.
  */
 void
 alfred_identity_swap(bool *valid, pg_uuid_t *user_id)
 {
 	Identity	previous = current_identity;
 
-	current_identity.valid = *valid;
-	if (*valid)
-		current_identity.user_id = *user_id;
+	if (!swapped.active)
+	{
+		swapped.current = current_identity;
+		swapped.commit = commit_identity;
+		swapped.start = start_identity;
+		swapped.xact_changed = xact_changed;
+		swapped.saved_depth = saved_depth;
+		swapped.active = true;
+		current_identity.valid = *valid;
+		if (*valid)
+			current_identity.user_id = *user_id;
+	}
+	else
+	{
+		current_identity = swapped.current;
+		commit_identity = swapped.commit;
+		start_identity = swapped.start;
+		xact_changed = swapped.xact_changed;
+		saved_depth = Min(saved_depth, swapped.saved_depth);
+		swapped.active = false;
+	}
 	*valid = previous.valid;
 	if (previous.valid)
 		*user_id = previous.user_id;
@@ -404,7 +528,7 @@ PG_FUNCTION_INFO_V1(alfred_set_session);
 Datum
 alfred_set_session(PG_FUNCTION_ARGS)
 {
-	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool		local = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	Identity	id = {.valid = true};
 
 	if (PG_ARGISNULL(0) ||
@@ -422,7 +546,7 @@ PG_FUNCTION_INFO_V1(alfred_act_as);
 Datum
 alfred_act_as(PG_FUNCTION_ARGS)
 {
-	bool		local = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool		local = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	Identity	id = {.valid = true};
 
 	if (!may_act_as())
@@ -492,7 +616,8 @@ alfred_readable_user_ids(PG_FUNCTION_ARGS)
 
 	if (role != NULL && (strcmp(role, "admin") == 0 || strcmp(role, "observer") == 0))
 		PG_RETURN_DATUM(all_user_ids());
-	if (current_identity.valid)
+	/* No role: no identity, or a user who is no longer active reads nothing. */
+	if (role != NULL)
 		PG_RETURN_DATUM(uuid_array(&current_identity.user_id, 1));
 	PG_RETURN_DATUM(uuid_array(NULL, 0));
 }

@@ -22,7 +22,7 @@ ALFRED_LOG=$ALFRED_TMP/server.log
 ALFRED_WORKER_DB=${ALFRED_WORKER_DB:-alfred_worker}
 SYS_PGBIN=/usr/lib/postgresql/15/bin
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
-libjansson-dev libpq-dev libtap-parser-sourcehandler-pgtap-perl make gcc valgrind"
+libjansson-dev libpq-dev libtap-parser-sourcehandler-pgtap-perl make gcc valgrind pgbouncer"
 
 if [ -n "${ALFRED_PGROOT:-}" ]; then
 	PGBIN=$ALFRED_PGROOT/usr/lib/postgresql/15/bin
@@ -56,6 +56,8 @@ ensure_packages() {
 	fi
 	# The packaged cluster is not used; keep it from holding resources.
 	as_root pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+	# Nor its PgBouncer service: test/integration/pgbouncer.sh starts its own.
+	as_root service pgbouncer stop >/dev/null 2>&1 || true
 }
 
 # A private copy of the PostgreSQL installation (binaries, share, headers): paths

@@ -9,7 +9,9 @@ SELECT extversion AS "alfred version" FROM pg_extension WHERE extname = 'alfred'
 SELECT alfred.create_user('demo@example.com', 'demo password', 'demo', 'Demo User',
 						  timezone => 'Europe/Paris') AS demo \gset
 SELECT alfred.login('demo@example.com', 'demo password') AS token \gset
-SELECT alfred.set_session(:'token') = :'demo' AS "logged in as demo";
+-- (local => false keeps the identity for this psql session; the default ends
+-- it with the transaction, which is what an application behind a pooler wants.)
+SELECT alfred.set_session(:'token', local => false) = :'demo' AS "logged in as demo";
 SELECT email, username, display_name, role, timezone FROM alfred.users;
 
 \echo '== a project and its tasks'
@@ -38,11 +40,14 @@ SELECT name, frequency, days_of_week AS "ISO days", current_streak, best_streak 
 CREATE ROLE alfred_demo_app;
 SELECT alfred.grant_usage('alfred_demo_app');
 SELECT alfred.create_user('other@example.com', 'other password') AS other \gset
+-- An application's request: one transaction, whose identity ends with it.
+BEGIN;
 SELECT alfred.set_session(alfred.login('other@example.com', 'other password')) = :'other' AS "logged in as other";
-SET ROLE alfred_demo_app;
+SET LOCAL ROLE alfred_demo_app;
 SELECT (SELECT count(*) FROM alfred.tasks) AS "tasks other sees",
 	   (SELECT count(*) FROM alfred.habits) AS "habits other sees";
-RESET ROLE;
+COMMIT;
+SELECT alfred.current_user_id() = :'demo' AS "demo again after the request";
 SELECT alfred.reset_identity();
 
 \echo '== the habit is logged three days running: a streak, in the user''s own today'

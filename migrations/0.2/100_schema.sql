@@ -70,7 +70,7 @@ CREATE TABLE @extschema@.users (
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (id),
 	CONSTRAINT users_email_check CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
-	CONSTRAINT users_username_check CHECK (username <> '' AND username !~ '[[:space:]]'),
+	CONSTRAINT users_username_check CHECK (NOT @extschema@.is_blank(username) AND username !~ '[[:space:]]'),
 	CONSTRAINT users_password_hash_check CHECK (password_hash ~ '^\$2[abxy]?\$'),
 	CONSTRAINT users_role_check CHECK (role IN ('admin', 'user', 'observer')),
 	CONSTRAINT users_status_check CHECK (status IN ('active', 'inactive', 'suspended')),
@@ -155,7 +155,7 @@ CREATE TABLE @extschema@.projects (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT projects_name_check CHECK (btrim(name) <> ''),
+	CONSTRAINT projects_name_check CHECK (NOT @extschema@.is_blank(name)),
 	CONSTRAINT projects_role_check CHECK (role IN ('owner', 'member', 'observer')),
 	CONSTRAINT projects_status_check CHECK (status IN ('active', 'on_hold', 'completed', 'archived'))
 );
@@ -175,7 +175,7 @@ CREATE TABLE @extschema@.project_updates (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	FOREIGN KEY (user_id, project_id) REFERENCES @extschema@.projects (user_id, id) ON DELETE CASCADE,
-	CONSTRAINT project_updates_content_check CHECK (btrim(content) <> ''),
+	CONSTRAINT project_updates_content_check CHECK (NOT @extschema@.is_blank(content)),
 	CONSTRAINT project_updates_update_type_check CHECK (update_type IN ('progress', 'blocker', 'decision', 'note')),
 	CONSTRAINT project_updates_blockers_check CHECK (jsonb_typeof(blockers) = 'array')
 );
@@ -206,7 +206,7 @@ CREATE TABLE @extschema@.tasks (
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	FOREIGN KEY (user_id, project_id) REFERENCES @extschema@.projects (user_id, id) ON DELETE SET NULL (project_id),
-	CONSTRAINT tasks_title_check CHECK (btrim(title) <> ''),
+	CONSTRAINT tasks_title_check CHECK (NOT @extschema@.is_blank(title)),
 	CONSTRAINT tasks_priority_check CHECK (priority IN ('low', 'medium', 'high', 'urgent', 'critical')),
 	CONSTRAINT tasks_status_check CHECK (status IN ('pending', 'in_progress', 'blocked', 'completed', 'cancelled', 'failed')),
 	CONSTRAINT tasks_recurrence_check CHECK (recurrence IN ('daily', 'weekly', 'monthly')
@@ -310,7 +310,7 @@ CREATE TABLE @extschema@.habits (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT habits_name_check CHECK (btrim(name) <> ''),
+	CONSTRAINT habits_name_check CHECK (NOT @extschema@.is_blank(name)),
 	CONSTRAINT habits_frequency_check CHECK (frequency IN ('daily', 'weekly', 'custom')),
 	CONSTRAINT habits_days_of_week_check CHECK (days_of_week <@ '{1,2,3,4,5,6,7}'
 												AND array_position(days_of_week, NULL) IS NULL),
@@ -384,7 +384,7 @@ CREATE TABLE @extschema@.chat_messages (
 	PRIMARY KEY (user_id, id),
 	FOREIGN KEY (user_id, session_id) REFERENCES @extschema@.chat_sessions (user_id, id) ON DELETE CASCADE,
 	CONSTRAINT chat_messages_role_check CHECK (role IN ('user', 'assistant', 'system')),
-	CONSTRAINT chat_messages_content_check CHECK (btrim(content) <> ''),
+	CONSTRAINT chat_messages_content_check CHECK (NOT @extschema@.is_blank(content)),
 	CONSTRAINT chat_messages_metadata_check CHECK (jsonb_typeof(metadata) = 'object')
 );
 CREATE INDEX chat_messages_session_idx ON @extschema@.chat_messages (user_id, session_id, created_at);
@@ -423,8 +423,8 @@ CREATE TABLE @extschema@.learnings (
 	original_query		text,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT learnings_topic_check CHECK (btrim(topic) <> ''),
-	CONSTRAINT learnings_content_check CHECK (btrim(content) <> '')
+	CONSTRAINT learnings_topic_check CHECK (NOT @extschema@.is_blank(topic)),
+	CONSTRAINT learnings_content_check CHECK (NOT @extschema@.is_blank(content))
 );
 CREATE INDEX learnings_topic_idx ON @extschema@.learnings (user_id, topic);
 CREATE INDEX learnings_fulltext_idx ON @extschema@.learnings
@@ -484,7 +484,7 @@ CREATE TABLE @extschema@.learned_preferences (
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	CONSTRAINT learned_preferences_key UNIQUE (user_id, key),
-	CONSTRAINT learned_preferences_key_check CHECK (btrim(key) <> ''),
+	CONSTRAINT learned_preferences_key_check CHECK (NOT @extschema@.is_blank(key)),
 	CONSTRAINT learned_preferences_confidence_check CHECK (confidence BETWEEN 0 AND 1)
 );
 CREATE INDEX learned_preferences_confident_idx ON @extschema@.learned_preferences (user_id, confidence DESC);
@@ -521,7 +521,7 @@ CREATE TABLE @extschema@.items (
 	CONSTRAINT items_source_key UNIQUE (user_id, source_provider, source_id),
 	CONSTRAINT items_source_type_check CHECK (source_type IN ('email', 'event')),
 	CONSTRAINT items_source_provider_check CHECK (source_provider IN ('gmail', 'outlook', 'google_calendar')),
-	CONSTRAINT items_source_id_check CHECK (source_id <> ''),
+	CONSTRAINT items_source_id_check CHECK (NOT @extschema@.is_blank(source_id)),
 	CONSTRAINT items_event_span_check CHECK (end_datetime >= start_datetime),
 	CONSTRAINT items_recipients_check CHECK (jsonb_typeof(recipients) = 'array')
 );
@@ -607,7 +607,7 @@ CREATE TABLE @extschema@.proposals (
 	FOREIGN KEY (user_id, task_id) REFERENCES @extschema@.tasks (user_id, id) ON DELETE SET NULL (task_id),
 	FOREIGN KEY (user_id, session_id) REFERENCES @extschema@.chat_sessions (user_id, id) ON DELETE SET NULL (session_id),
 	FOREIGN KEY (user_id, message_id) REFERENCES @extschema@.chat_messages (user_id, id) ON DELETE SET NULL (message_id),
-	CONSTRAINT proposals_agent_name_check CHECK (btrim(agent_name) <> ''),
+	CONSTRAINT proposals_agent_name_check CHECK (NOT @extschema@.is_blank(agent_name)),
 	CONSTRAINT proposals_action_type_check CHECK (action_type ~ '^[a-z][a-z0-9_]*$'),
 	CONSTRAINT proposals_payload_check CHECK (jsonb_typeof(payload) = 'object'),
 	CONSTRAINT proposals_edited_payload_check CHECK (jsonb_typeof(edited_payload) = 'object'),
@@ -804,7 +804,7 @@ CREATE TABLE @extschema@.audit_trail (
 	db_role				text NOT NULL DEFAULT current_user,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (id),
-	CONSTRAINT audit_trail_action_check CHECK (btrim(action) <> '')
+	CONSTRAINT audit_trail_action_check CHECK (NOT @extschema@.is_blank(action))
 );
 CREATE INDEX audit_trail_user_idx ON @extschema@.audit_trail (user_id, created_at DESC);
 CREATE INDEX audit_trail_entity_idx ON @extschema@.audit_trail (entity_type, entity_id);
@@ -832,7 +832,7 @@ CREATE TABLE @extschema@.mcp_servers (
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (id),
 	CONSTRAINT mcp_servers_name_key UNIQUE (name),
-	CONSTRAINT mcp_servers_name_check CHECK (btrim(name) <> ''),
+	CONSTRAINT mcp_servers_name_check CHECK (NOT @extschema@.is_blank(name)),
 	CONSTRAINT mcp_servers_status_check CHECK (status IN ('active', 'inactive', 'error'))
 );
 COMMENT ON TABLE @extschema@.mcp_servers IS
@@ -851,7 +851,7 @@ CREATE TABLE @extschema@.watchers (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT watchers_name_check CHECK (btrim(name) <> ''),
+	CONSTRAINT watchers_name_check CHECK (NOT @extschema@.is_blank(name)),
 	CONSTRAINT watchers_error_count_check CHECK (error_count >= 0)
 );
 CREATE INDEX watchers_active_idx ON @extschema@.watchers (user_id) WHERE is_active;
@@ -872,7 +872,7 @@ CREATE TABLE @extschema@.file_attachments (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	FOREIGN KEY (user_id, task_id) REFERENCES @extschema@.tasks (user_id, id) ON DELETE SET NULL (task_id),
-	CONSTRAINT file_attachments_filename_check CHECK (btrim(filename) <> '' AND btrim(original_filename) <> ''),
+	CONSTRAINT file_attachments_filename_check CHECK (NOT @extschema@.is_blank(filename) AND NOT @extschema@.is_blank(original_filename)),
 	CONSTRAINT file_attachments_size_check CHECK (file_size >= 0),
 	CONSTRAINT file_attachments_checksum_check CHECK (hash_checksum ~ '^[0-9a-f]{64}$')
 );
@@ -905,7 +905,7 @@ CREATE TABLE @extschema@.notifications (
 	CONSTRAINT notifications_type_check CHECK (type IN ('alert', 'approval', 'status', 'error', 'info',
 														'morning_briefing', 'evening_review', 'habit_reminder',
 														'task_due', 'nudge', 'scheduled_task')),
-	CONSTRAINT notifications_title_check CHECK (btrim(title) <> ''),
+	CONSTRAINT notifications_title_check CHECK (NOT @extschema@.is_blank(title)),
 	CONSTRAINT notifications_priority_check CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
 	CONSTRAINT notifications_channel_check CHECK (channel IN ('web', 'email', 'push', 'sms')),
 	CONSTRAINT notifications_status_check CHECK (status IN ('pending', 'sent', 'read', 'dismissed', 'archived'))
@@ -952,8 +952,8 @@ CREATE TABLE @extschema@.observed_patterns (
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT observed_patterns_type_check CHECK (btrim(pattern_type) <> ''),
-	CONSTRAINT observed_patterns_description_check CHECK (btrim(description) <> ''),
+	CONSTRAINT observed_patterns_type_check CHECK (NOT @extschema@.is_blank(pattern_type)),
+	CONSTRAINT observed_patterns_description_check CHECK (NOT @extschema@.is_blank(description)),
 	CONSTRAINT observed_patterns_evidence_check CHECK (jsonb_typeof(evidence) = 'array'),
 	CONSTRAINT observed_patterns_count_check CHECK (occurrence_count >= 1),
 	CONSTRAINT observed_patterns_seen_check CHECK (last_seen_at >= first_seen_at),
@@ -988,7 +988,7 @@ CREATE TABLE @extschema@.scheduled_tasks (
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
 	FOREIGN KEY (user_id, pattern_id) REFERENCES @extschema@.observed_patterns (user_id, id) ON DELETE SET NULL (pattern_id),
-	CONSTRAINT scheduled_tasks_name_check CHECK (btrim(name) <> '' AND char_length(name) <= 200),
+	CONSTRAINT scheduled_tasks_name_check CHECK (NOT @extschema@.is_blank(name) AND char_length(name) <= 200),
 	CONSTRAINT scheduled_tasks_task_type_check CHECK (task_type IN ('one_time', 'recurring')),
 	CONSTRAINT scheduled_tasks_schedule_check CHECK (CASE task_type
 													 WHEN 'recurring' THEN schedule_cron IS NOT NULL
@@ -1066,7 +1066,7 @@ CREATE TABLE @extschema@.engagement_events (
 	context				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, id),
-	CONSTRAINT engagement_events_type_check CHECK (btrim(suggestion_type) <> ''),
+	CONSTRAINT engagement_events_type_check CHECK (NOT @extschema@.is_blank(suggestion_type)),
 	CONSTRAINT engagement_events_action_check CHECK (action IN ('engaged', 'dismissed')),
 	CONSTRAINT engagement_events_source_check CHECK (source IN ('conversation', 'notification', 'schedule'))
 );

@@ -18,19 +18,19 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.current_user_id() IS
 'The alfred user of this connection (set by set_session or act_as), or NULL. Row-level security is keyed to it.';
 
-CREATE FUNCTION @extschema@.set_session(token text, local boolean DEFAULT false)
+CREATE FUNCTION @extschema@.set_session(token text, local boolean DEFAULT true)
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'alfred_set_session'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.set_session(text, boolean) IS
-'Becomes the user of a session token from login(); returns the user id. local => true lasts until the end of the transaction (for transaction pooling). An unknown, revoked or expired token raises 28000.';
+'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000.';
 
-CREATE FUNCTION @extschema@.act_as(user_id uuid, local boolean DEFAULT false)
+CREATE FUNCTION @extschema@.act_as(user_id uuid, local boolean DEFAULT true)
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'alfred_act_as'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.act_as(uuid, boolean) IS
-'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). local => true lasts until the end of the transaction.';
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it.';
 
 CREATE FUNCTION @extschema@.reset_identity(local boolean DEFAULT false)
 RETURNS void
@@ -311,7 +311,7 @@ RETURNS uuid[]
 AS 'MODULE_PATHNAME', 'alfred_readable_user_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.readable_user_ids() IS
-'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves (none without an identity).';
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command).';
 
 CREATE FUNCTION @extschema@.writable_user_ids()
 RETURNS uuid[]
@@ -387,8 +387,10 @@ CREATE POLICY users_update ON @extschema@.users FOR UPDATE
 	WITH CHECK (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]));
 
 -- Seed 004: a task's assignee sees it and may update it (but not hand it on).
+-- Both sides are InitPlans (once per statement); an inactive user has no role.
 CREATE POLICY tasks_assignee_read ON @extschema@.tasks FOR SELECT
-	USING (assigned_to = @extschema@.current_user_id());
+	USING (assigned_to = (SELECT @extschema@.current_user_id())
+		   AND (SELECT @extschema@.current_user_role()) IS NOT NULL);
 CREATE POLICY tasks_assignee_update ON @extschema@.tasks FOR UPDATE
 	USING (assigned_to = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
 	WITH CHECK (assigned_to = @extschema@.current_user_id());

@@ -353,7 +353,7 @@ BEGIN
 	IF propose.user_id IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
 	END IF;
-	IF coalesce(btrim(propose.agent_name), '') = '' THEN
+	IF coalesce(@extschema@.is_blank(propose.agent_name), true) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
 	END IF;
 	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
@@ -531,7 +531,7 @@ BEGIN
 			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
 			DETAIL = 'An execution status is success, partial or failure.';
 	END IF;
-	IF finish_execution.status = 'failure' AND coalesce(finish_execution.error, '') = '' THEN
+	IF finish_execution.status = 'failure' AND coalesce(@extschema@.is_blank(finish_execution.error), true) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = 'error must be given when status is "failure"';
 	END IF;

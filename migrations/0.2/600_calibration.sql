@@ -9,7 +9,7 @@
 --
 CREATE TABLE @extschema@.calibration_state (
 	user_id uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
-	suggestion_type text NOT NULL CHECK (btrim(suggestion_type) <> ''),
+	suggestion_type text NOT NULL CHECK (NOT @extschema@.is_blank(suggestion_type)),
 	engaged float8 NOT NULL DEFAULT 0 CHECK (engaged >= 0),
 	dismissed float8 NOT NULL DEFAULT 0 CHECK (dismissed >= 0),
 	global_engaged float8 NOT NULL DEFAULT 0 CHECK (global_engaged >= 0),
@@ -219,7 +219,7 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-	IF suggestion_type IS NULL OR btrim(suggestion_type) = '' THEN
+	IF coalesce(@extschema@.is_blank(suggestion_type), true) THEN
 		RAISE EXCEPTION 'suggestion type must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Name the kind of suggestion, for example "weather_briefing".';
@@ -371,8 +371,8 @@ BEGIN
 	IF observe_pattern.user_id IS NULL THEN
 		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF observe_pattern.pattern_type IS NULL OR btrim(observe_pattern.pattern_type) = ''
-	   OR observe_pattern.description IS NULL OR btrim(observe_pattern.description) = '' THEN
+	IF coalesce(@extschema@.is_blank(observe_pattern.pattern_type), true)
+	   OR coalesce(@extschema@.is_blank(observe_pattern.description), true) THEN
 		RAISE EXCEPTION 'pattern type and description must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A pattern is identified by its type and description.';

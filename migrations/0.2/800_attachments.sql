@@ -39,7 +39,7 @@ BEGIN
 		RAISE EXCEPTION 'invalid mime type "%"', mime_type USING ERRCODE = '22023',
 			DETAIL = 'A mime type is written type/subtype, such as "application/pdf".';
 	END IF;
-	IF btrim(storage_path) = '' OR btrim(filename) = '' THEN
+	IF @extschema@.is_blank(storage_path) OR @extschema@.is_blank(filename) THEN
 		RAISE EXCEPTION 'storage path and file name must not be empty' USING ERRCODE = '22023';
 	END IF;
 	IF expires_at <= now() THEN

@@ -84,7 +84,7 @@ BEGIN
 	IF watcher_id IS NULL OR ok IS NULL THEN
 		RAISE EXCEPTION 'arguments "watcher_id" and "ok" must not be null' USING ERRCODE = '22004';
 	END IF;
-	IF NOT ok AND coalesce(btrim(error), '') = '' THEN
+	IF NOT ok AND coalesce(@extschema@.is_blank(error), true) THEN
 		RAISE EXCEPTION 'a failed watcher run needs an error message' USING ERRCODE = '22023',
 			DETAIL = 'Pass the error text as "error" when "ok" is false.';
 	END IF;
