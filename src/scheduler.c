@@ -160,6 +160,13 @@ execute_hot(SPIPlanPtr plan, Datum *args, bool read_only, long count)
 	"     THEN alfred.task_prompt_context(t) END AS context "
 
 /*
+ * The key of scheduled_tasks_user_due_idx after user_id: next_run_at, in an
+ * expression that the time-ordered scheduled_tasks_due_idx cannot serve, so
+ * that no statistics can make a user's claim walk every user's due rows.
+ */
+#define DUE_KEY(t) "coalesce(" t ".next_run_at, 'infinity'::timestamptz)"
+
+/*
  * The fair claim ($1 now, $2 max, $3 users to leave out): the users with a
  * due task, found by a loose scan of scheduled_tasks_user_due_idx (one index
  * probe per user with an active task), the $2 with the earliest due tasks;
@@ -171,14 +178,14 @@ execute_hot(SPIPlanPtr plan, Datum *args, bool read_only, long count)
  */
 static const char *claim_tasks_sql =
 "WITH RECURSIVE u (user_id, first) AS ( "
-"  (SELECT s.user_id, s.next_run_at FROM alfred.scheduled_tasks s "
+"  (SELECT s.user_id, " DUE_KEY("s") " FROM alfred.scheduled_tasks s "
 "    WHERE s.status = 'active' AND s.next_run_at IS NOT NULL "
-"    ORDER BY s.user_id, s.next_run_at LIMIT 1) "
+"    ORDER BY s.user_id, " DUE_KEY("s") " LIMIT 1) "
 "  UNION ALL "
-"  SELECT n.user_id, n.next_run_at FROM u CROSS JOIN LATERAL "
-"   (SELECT s.user_id, s.next_run_at FROM alfred.scheduled_tasks s "
+"  SELECT n.user_id, n.first FROM u CROSS JOIN LATERAL "
+"   (SELECT s.user_id, " DUE_KEY("s") " AS first FROM alfred.scheduled_tasks s "
 "     WHERE s.status = 'active' AND s.next_run_at IS NOT NULL AND s.user_id > u.user_id "
-"     ORDER BY s.user_id, s.next_run_at LIMIT 1) n "
+"     ORDER BY s.user_id, " DUE_KEY("s") " LIMIT 1) n "
 "), due AS ( "
 "  SELECT d.user_id, d.first, row_number() OVER (ORDER BY d.first, d.user_id) AS i, "
 "         count(*) OVER () AS users "
@@ -192,8 +199,9 @@ static const char *claim_tasks_sql =
 "   (SELECT " CLAIM_COLUMNS ", t.next_run_at "
 "      FROM alfred.scheduled_tasks t "
 "      JOIN alfred.tools tl ON tl.name = t.tool_name "
-"     WHERE t.user_id = q.user_id AND t.status = 'active' AND t.next_run_at <= $1 "
-"     ORDER BY t.user_id, t.next_run_at "
+"     WHERE t.user_id = q.user_id AND t.status = 'active' AND t.next_run_at IS NOT NULL "
+"       AND " DUE_KEY("t") " <= $1 "
+"     ORDER BY " DUE_KEY("t") " "
 "     LIMIT q.k "
 "       FOR UPDATE OF t SKIP LOCKED) c "
 ") "
@@ -211,13 +219,21 @@ static const char *claim_tasks_in_order_sql =
 " LIMIT $2 "
 "   FOR UPDATE OF t SKIP LOCKED";
 
+/*
+ * Due retries: driven by the claimable runs (task_runs_claimable_idx), each
+ * joined to its task and tool by key in a LATERAL subquery that the planner
+ * cannot turn around (its LIMIT keeps it from being pulled up): statistics of
+ * a near-empty task_runs would otherwise make it scan scheduled_tasks.
+ */
 static const char *claim_retries_sql =
 "SELECT " CLAIM_COLUMNS ", r.due_at, r.id, r.attempt + 1, r.missed_slots "
 "  FROM alfred.task_runs r "
-"  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id "
-"  JOIN alfred.tools tl ON tl.name = t.tool_name "
-" WHERE r.status = 'retrying' AND r.next_attempt_at <= $1 "
-"   AND tl.kind = 'sql' AND t.status = 'active' AND r.user_id <> ALL ($3) "
+"  CROSS JOIN LATERAL (SELECT t.* FROM alfred.scheduled_tasks t "
+"                       WHERE t.user_id = r.user_id AND t.id = r.task_id AND t.status = 'active' "
+"                       LIMIT 1) t "
+"  CROSS JOIN LATERAL (SELECT tl.* FROM alfred.tools tl "
+"                       WHERE tl.name = t.tool_name AND tl.kind = 'sql' LIMIT 1) tl "
+" WHERE r.status = 'retrying' AND r.next_attempt_at <= $1 AND r.user_id <> ALL ($3) "
 " ORDER BY r.next_attempt_at "
 " LIMIT $2 "
 "   FOR UPDATE OF r SKIP LOCKED";
@@ -228,7 +244,8 @@ static const char *claim_retries_sql =
  * attempt, due_at, missed slots, next_attempt_at, prompt, advance the task
  * to a new slot, its next_run_at, final (counts and notification), task
  * name); a final run's notification id is drawn up front, so that no step
- * joins two lists of the batch.  The notification says what alfred.run_notification says for the
+ * joins two lists of the batch, and the user's row and settings are looked
+ * up by key in LATERAL subqueries (whose LIMIT the planner cannot pull up).  The notification says what alfred.run_notification says for the
  * agent API (keep them in step); a batch makes one statement of what would
  * be hundreds.
  */
@@ -248,8 +265,9 @@ static const char *record_sql =
 "         s.quiet_hours_start, s.quiet_hours_end, "
 "         CASE WHEN j.r->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j.r->>'priority' "
 "              WHEN j.status = 'succeeded' THEN 'normal' ELSE 'high' END AS priority "
-"    FROM j JOIN alfred.users u ON u.id = j.user_id "
-"    LEFT JOIN alfred.user_settings s ON s.user_id = j.user_id "
+"    FROM j CROSS JOIN LATERAL (SELECT u.timezone FROM alfred.users u WHERE u.id = j.user_id LIMIT 1) u "
+"    LEFT JOIN LATERAL (SELECT s.quiet_hours_start, s.quiet_hours_end FROM alfred.user_settings s "
+"                        WHERE s.user_id = j.user_id LIMIT 1) s ON true "
 "), note AS ( "
 "  INSERT INTO alfred.notifications (id, user_id, type, title, message, priority, scheduled_for, data) "
 "  SELECT note_id, user_id, 'scheduled_task', "
@@ -296,10 +314,14 @@ static const char *record_sql =
 static const char *next_due_sql =
 "SELECT least((SELECT min(next_run_at) FROM alfred.scheduled_tasks "
 "               WHERE status = 'active' AND next_run_at IS NOT NULL), "
-"             (SELECT min(r.next_attempt_at) FROM alfred.task_runs r "
-"                JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id "
-"                JOIN alfred.tools tl ON tl.name = t.tool_name "
-"               WHERE r.status = 'retrying' AND tl.kind = 'sql' AND t.status = 'active'))";
+"             (SELECT r.next_attempt_at FROM alfred.task_runs r "
+"               WHERE r.status = 'retrying' AND r.next_attempt_at IS NOT NULL "
+"                 AND EXISTS (SELECT FROM alfred.scheduled_tasks t "
+"                               JOIN alfred.tools tl ON tl.name = t.tool_name "
+"                              WHERE t.user_id = r.user_id AND t.id = r.task_id "
+"                                AND tl.kind = 'sql' AND t.status = 'active' "
+"                              OFFSET 0) "
+"               ORDER BY r.next_attempt_at LIMIT 1))";
 
 /*---- reading claimed rows ----*/
 

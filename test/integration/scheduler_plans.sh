@@ -6,7 +6,7 @@
 # tasks of two users, and the next tick's plans, as auto_explain prints them.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/worker_lib.bash"
-echo "1..7"
+echo "1..9"
 DB=alfred_plans
 create_db $DB
 
@@ -43,6 +43,16 @@ is "$(printf '%s\n' "$hot" | grep -Ec 'Seq Scan on (scheduled_tasks|task_runs|no
 is "$(printf '%s\n' "$hot" | grep -Ec 'Hash Join|Merge Join|Hash Right Join|Hash Left Join')" 0 "no hash or merge join"
 ok $(printf '%s\n' "$hot" | grep -q 'Index Scan using scheduled_tasks_user_due_idx on scheduled_tasks t'; echo $?) \
 	"each user's due tasks come from the (user_id, next_run_at) index"
+ok $(printf '%s\n' "$hot" | grep -q 'Index Scan using task_runs_claimable_idx on task_runs r'; echo $?) \
+	"due retries come from the claimable-runs index"
+# a full index scan is as bad as a sequential one, unless a LIMIT stops it at
+# the first entry (the first step of the loose scan over users)
+full=$(printf '%s\n' "$hot" | awk '
+	pending != "" { if ($0 !~ /Index Cond/) print pending; pending = "" }
+	/Index (Only )?Scan (Backward )?using .* on (scheduled_tasks|task_runs|notifications|users|user_settings)/ &&
+		prev !~ /Limit/ { pending = $0 }
+	{ prev = $0 }')
+is "$full" "" "every other index scan has an index condition (no full index scan)"
 ok $(printf '%s\n' "$hot" | grep -A3 'Update on scheduled_tasks' | grep -q 'Nested Loop'; echo $?) \
 	"the batch update is a nested loop"
 ok $(printf '%s\n' "$hot" | sed -n '/Update on scheduled_tasks/,$p' | grep -A1 'Index Scan using scheduled_tasks_\(pkey\|id_key\) on scheduled_tasks t' | grep -q 'Index Cond'; echo $?) \
