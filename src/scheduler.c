@@ -25,7 +25,7 @@
  * Each batch is recorded by one statement (a CTE writing the notifications,
  * the runs and the tasks).  The hot-path statements are prepared once per
  * backend but planned at each execution (custom plans, for the table sizes
- * of the moment) with sequential scans, hash joins and merge joins disabled
+ * of the moment) with sequential and bitmap scans, hash and merge joins disabled
  * (execute_hot): a generic plan cached while the tables were nearly empty,
  * or a plan built from statistics gathered then, would otherwise read the
  * whole table in every batch.  What remains are index nested loops whose
@@ -105,6 +105,7 @@ typedef struct Outcome
 
 static SPIPlanPtr claim_tasks_plan = NULL;
 static SPIPlanPtr claim_tasks_in_order_plan = NULL;
+static SPIPlanPtr more_due_plan = NULL;
 static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
@@ -131,9 +132,11 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 }
 
 /*
- * Executes a hot-path statement with sequential scans, hash joins and merge
- * joins disabled while it is planned and runs, so that its plan is made of
- * index scans and nested loops whatever the statistics say.  Anything
+ * Executes a hot-path statement with sequential scans, bitmap scans, hash
+ * joins and merge joins disabled while it is planned and runs, so that its
+ * plan is made of ordered index scans and nested loops whatever the
+ * statistics say (a bitmap scan reads every due row of a user, in no order,
+ * to take the first hundred).  Anything
  * planned while it runs (triggers, foreign-key checks) sees them too.
  */
 static int
@@ -143,6 +146,8 @@ execute_hot(SPIPlanPtr plan, Datum *args, bool read_only, long count)
 	int			rc;
 
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -209,7 +214,21 @@ static const char *claim_tasks_sql =
 "       external, fn, prompt_template, context, next_run_at, rn = k "
 "  FROM c ORDER BY rn, first, user_id";
 
-/* The claim before fairness (alfred.fair_claim = off): due tasks in next_run_at order. */
+/*
+ * Whether more than $2 tasks are due ($1 now): at most $2 + 1 entries of
+ * scheduled_tasks_due_idx.  When they all fit in the batch, the claim in
+ * next_run_at order takes every user's due tasks, and the fair claim's loose
+ * scan over every user with an active task is not needed.
+ */
+static const char *more_due_sql =
+"SELECT count(*) > $2 FROM (SELECT FROM alfred.scheduled_tasks t "
+"                            WHERE t.status = 'active' AND t.next_run_at <= $1 "
+"                            LIMIT $2 + 1) d";
+
+/*
+ * Due tasks in next_run_at order: the claim when they all fit in the batch,
+ * and the only one with alfred.fair_claim = off (the claim before fairness).
+ */
 static const char *claim_tasks_in_order_sql =
 "SELECT " CLAIM_COLUMNS ", t.next_run_at, false "
 "  FROM alfred.scheduled_tasks t "
@@ -882,10 +901,29 @@ claim_and_execute(Tick *tick, SPIPlanPtr plan, int max, bool retry)
 	return ran;
 }
 
+/* Whether more than max tasks are due as of now (more_due_sql). */
+static bool
+more_due(TimestampTz now, int max)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	Datum		values[2] = {TimestampTzGetDatum(now), Int32GetDatum(max)};
+	bool		isnull;
+	bool		more;
+	int			rc;
+
+	rc = execute_hot(prepare(&more_due_plan, more_due_sql, 2, types), values, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "counting due tasks failed: %s", SPI_result_code_string(rc));
+	more = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return more;
+}
+
 /*
  * One tick: due retries (at most half of max while tasks are due), then due
- * tasks fairly in rounds until max ran or no user has more, then retries
- * again with what is left.
+ * tasks in rounds until max ran or no user has more (fairly across users
+ * when more are due than the round can take, else all of them in
+ * next_run_at order), then retries again with what is left.
  */
 int
 alfred_scheduler_tick(TimestampTz now, int max)
@@ -893,6 +931,7 @@ alfred_scheduler_tick(TimestampTz now, int max)
 	Oid			types[3] = {TIMESTAMPTZOID, INT4OID, UUIDARRAYOID};
 	SPIPlanPtr	retries = prepare(&claim_retries_plan, claim_retries_sql, 3, types);
 	SPIPlanPtr	tasks;
+	SPIPlanPtr	in_order;
 	Tick		tick = {0};
 	int			done;
 	int			retries_max = max - max / 2;
@@ -900,18 +939,22 @@ alfred_scheduler_tick(TimestampTz now, int max)
 	tick.now = now;
 	tick.real_clock = alfred_scheduler_in_worker;
 	tick.budgeted = alfred_scheduler_in_worker && alfred_user_time_budget > 0;
+	in_order = prepare(&claim_tasks_in_order_plan, claim_tasks_in_order_sql, 3, types);
 	if (alfred_fair_claim)
 		tasks = prepare(&claim_tasks_plan, claim_tasks_sql, 3, types);
 	else
 	{
-		tasks = prepare(&claim_tasks_in_order_plan, claim_tasks_in_order_sql, 3, types);
+		tasks = in_order;
 		retries_max = max;
 	}
 
 	done = claim_and_execute(&tick, retries, retries_max, true);
 	while (done < max)
 	{
-		int			ran = claim_and_execute(&tick, tasks, max - done, false);
+		int			ran;
+
+		ran = claim_and_execute(&tick, tasks != in_order && more_due(now, max - done) ? tasks : in_order,
+								max - done, false);
 
 		done += ran;
 		if (!tick.more || ran == 0)
