@@ -193,7 +193,7 @@ fairness_round() {	# fairness_round <label>
 					   WHERE r.user_id = '00000000-0000-0000-0000-000000000002' AND r.due_at <= burst.last)
 	   SELECT '$1: burst ' || round(n / extract(epoch FROM last - '$visible'::timestamptz + interval '200 ms')) || ' tasks/s ('
 			  || n || ' in ' || round(extract(epoch FROM last - '$visible'::timestamptz + interval '200 ms')::numeric, 2)
-			  || ' s; insert lag ' || round(extract(epoch FROM '$visible'::timestamptz - interval '200 ms' - '$t0')::numeric, 2)
+			  || ' s; insert lag ' || round(greatest(0, extract(epoch FROM '$visible'::timestamptz - interval '200 ms' - '$t0'))::numeric, 2)
 			  || ' s); quiet user, ' || (SELECT count(*) FROM quiet) || ' tasks due during the drain: p50 '
 			  || coalesce(round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l) FROM quiet)::numeric, 1) || ' ms, p99 '
 			  || round((SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY l) FROM quiet)::numeric, 1) || ' ms, max '

@@ -130,8 +130,8 @@ define_reloadable_gucs(void)
 
 	DefineCustomIntVariable("alfred.user_time_budget",
 							"Worker time one user's in-database tools may take in one scheduler batch.",
-							"When a user's tools have taken this long, their other due tasks wait for the next batch, "
-							"behind every other user's first due task. Zero disables the budget.",
+							"When a user's tools have taken this long, their other claimed tasks are left due for the next batch "
+							"and the other users' tasks in the batch run first. Zero disables the budget.",
 							&alfred_user_time_budget,
 							100, 0, INT_MAX,
 							PGC_SIGHUP,

@@ -19,8 +19,8 @@
  * ahead of another user's first due task; retries take at most half of a
  * tick while tasks are due.  In the worker, a user whose sql tools have
  * taken alfred.user_time_budget of one tick has their remaining claimed rows
- * left due (not run, not recorded; the next tick claims them again behind
- * the other users' first tasks).
+ * left due (not run, not recorded; the next tick claims them again, one
+ * per round like everyone's).
  *
  * Each batch is recorded by one statement (a CTE writing the notifications,
  * the runs and the tasks).  The hot-path statements are prepared once per
