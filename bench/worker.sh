@@ -15,13 +15,22 @@
 #   idle        CPU time of the worker over 60 s with nothing due
 #   memory      worker RssAnon every 15 s over MEMORY_MINUTES (default 3) minutes
 #               of 300 tasks/s
+#   fairness    one user's 20,000 one-time tasks due at one instant while a quiet
+#               user has a task due every 100 ms for 20 s: the quiet user's p50/p99 firing
+#               latency (start - due) during the drain and the burst's tasks/s,
+#               with alfred.fair_claim off (the claim in next_run_at order, as
+#               before) and on, in the same run; FAIR_ROUNDS (default 3) rounds
+#   stale_stats 10,000 one-time tasks due at once drained after ANALYZE of a
+#               near-empty scheduled_tasks, then after ANALYZE of the full burst:
+#               tasks/s of each and the ratio stale / fresh; STALE_ROUNDS
+#               (default 3) rounds
 # Builds and installs alfred and starts its own throwaway cluster (stopped at
 # the end).
 . "$(dirname "$0")/../test/lib.sh"
 . "$(dirname "$0")/../test/integration/worker_lib.bash"
 cd "$ALFRED_SRC"
 
-parts=${*:-throughput latency scale idle memory}
+parts=${*:-throughput latency scale idle memory fairness stale_stats}
 
 build_and_install
 start_cluster "cron.host = '$ALFRED_TMP'" "cron.max_running_jobs = 32" "log_min_messages = warning"
@@ -152,6 +161,88 @@ bench_memory() {
 	for i in $(seq 0 "$samples"); do
 		echo "memory at $((i * 15)) s: RssAnon $(awk '/RssAnon/ {print $2, $3}' "/proc/$pid/status"), runs $(q "SELECT runs_done FROM alfred.worker_status")"
 		[ "$i" = "$samples" ] || sleep 15
+	done
+}
+
+set_sighup() {	# set_sighup <setting> <value>: ALTER SYSTEM and reload
+	qpg "ALTER SYSTEM SET $1 = '$2'" >/dev/null
+	qpg "SELECT pg_reload_conf()" >/dev/null
+	sleep 0.5
+}
+
+# One drain of a 20,000-task burst of user 1 while user 2 has a task due
+# every 100 ms for 20 s, from the burst's instant (or, when the machine is so
+# loaded that the burst's insert commits after that instant, from just after
+# the commit: the quiet tasks are inserted then, in a few milliseconds).
+# Throughput: from the due instant (or the commit) to the burst's last start.
+fairness_round() {	# fairness_round <label>
+	local n=20000 t0 visible
+	q "TRUNCATE alfred.task_runs, alfred.notifications; DELETE FROM alfred.scheduled_tasks" >/dev/null
+	t0=$(q "SELECT date_trunc('second', now()) + interval '4 s'")
+	q "INSERT INTO alfred.scheduled_tasks (user_id, name, task_type, scheduled_at, tool_name, next_run_at)
+	   SELECT '00000000-0000-0000-0000-000000000001', 'burst ' || i, 'one_time', '$t0', 'noop', '$t0'
+		 FROM generate_series(1, $n) i" >/dev/null
+	visible=$(q "SELECT greatest('$t0'::timestamptz, clock_timestamp() + interval '200 ms')")
+	q "INSERT INTO alfred.scheduled_tasks (user_id, name, task_type, scheduled_at, tool_name, next_run_at)
+	   SELECT '00000000-0000-0000-0000-000000000002', 'quiet ' || i, 'one_time', due, 'noop', due
+		 FROM generate_series(0, 199) i, LATERAL (SELECT '$visible'::timestamptz + i * interval '100 ms' AS due) d" >/dev/null
+	wait_for "SELECT count(*) = 0 FROM alfred.scheduled_tasks WHERE status = 'active'" 300
+	q "WITH burst AS (SELECT max(started_at) AS last, count(*) AS n FROM alfred.task_runs
+					   WHERE user_id = '00000000-0000-0000-0000-000000000001'),
+			quiet AS (SELECT extract(epoch FROM r.started_at - r.due_at) * 1000 AS l FROM alfred.task_runs r, burst
+					   WHERE r.user_id = '00000000-0000-0000-0000-000000000002' AND r.due_at <= burst.last)
+	   SELECT '$1: burst ' || round(n / extract(epoch FROM last - '$visible'::timestamptz + interval '200 ms')) || ' tasks/s ('
+			  || n || ' in ' || round(extract(epoch FROM last - '$visible'::timestamptz + interval '200 ms')::numeric, 2)
+			  || ' s; insert lag ' || round(greatest(0, extract(epoch FROM '$visible'::timestamptz - interval '200 ms' - '$t0'))::numeric, 2)
+			  || ' s); quiet user, ' || (SELECT count(*) FROM quiet) || ' tasks due during the drain: p50 '
+			  || coalesce(round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l) FROM quiet)::numeric, 1) || ' ms, p99 '
+			  || round((SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY l) FROM quiet)::numeric, 1) || ' ms, max '
+			  || round((SELECT max(l) FROM quiet)::numeric, 1) || ' ms', '-')
+		 FROM burst"
+}
+
+bench_fairness() {
+	local i
+	bench_db
+	q "INSERT INTO alfred.users (id, email, password_hash, display_name)
+	   VALUES ('00000000-0000-0000-0000-000000000002', 'quiet@example.com', crypt('x', gen_salt('bf', 4)), 'Quiet')" >/dev/null
+	for i in $(seq 1 "${FAIR_ROUNDS:-3}"); do
+		set_sighup alfred.fair_claim off
+		fairness_round "round $i, fair_claim off (before)"
+		set_sighup alfred.fair_claim on
+		fairness_round "round $i, fair_claim on  (after) "
+	done
+	qpg "ALTER SYSTEM RESET alfred.fair_claim" >/dev/null; qpg "SELECT pg_reload_conf()" >/dev/null
+}
+
+# tasks/s of a 10,000-task burst drained by the worker, due 3 s after the
+# insert; stale: ANALYZE saw 5 rows, fresh: ANALYZE saw the burst
+stale_round() {	# stale_round <stale|fresh>
+	local n=10000
+	q "TRUNCATE alfred.task_runs, alfred.notifications; DELETE FROM alfred.scheduled_tasks" >/dev/null
+	if [ "$1" = stale ]; then
+		insert_tasks 5 "'2100-01-01'::timestamptz"
+		q "ANALYZE alfred.scheduled_tasks; ANALYZE alfred.task_runs; ANALYZE alfred.notifications" >/dev/null
+		q "DELETE FROM alfred.scheduled_tasks" >/dev/null
+		insert_tasks $n "(SELECT date_trunc('second', now()) + interval '3 s')"
+	else
+		insert_tasks $n "(SELECT date_trunc('second', now()) + interval '3 s')"
+		q "ANALYZE alfred.scheduled_tasks; ANALYZE alfred.task_runs; ANALYZE alfred.notifications" >/dev/null
+	fi
+	wait_for "SELECT count(*) = 0 FROM alfred.scheduled_tasks WHERE status = 'active'" 300
+	q "SELECT round($n / extract(epoch FROM max(started_at) - min(due_at))) FROM alfred.task_runs"
+}
+
+bench_stale_stats() {
+	local i stale fresh
+	bench_db
+	q "ALTER TABLE alfred.scheduled_tasks SET (autovacuum_enabled = off);
+	   ALTER TABLE alfred.task_runs SET (autovacuum_enabled = off);
+	   ALTER TABLE alfred.notifications SET (autovacuum_enabled = off)" >/dev/null
+	for i in $(seq 1 "${STALE_ROUNDS:-3}"); do
+		stale=$(stale_round stale)
+		fresh=$(stale_round fresh)
+		echo "round $i: 10000 tasks due at once, statistics of 5 rows: $stale tasks/s; fresh statistics: $fresh tasks/s; ratio stale / fresh $(echo "scale=2; $stale / $fresh" | bc)"
 	done
 }
 

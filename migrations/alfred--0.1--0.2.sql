@@ -1842,3 +1842,10 @@ BEGIN
 	RETURN w;
 END
 $$;
+
+-- fair: the scheduler claims due tasks round-robin across users (src/scheduler.c)
+CREATE INDEX scheduled_tasks_user_due_idx ON alfred.scheduled_tasks
+	(user_id, (coalesce(next_run_at, 'infinity'::timestamptz)))
+	WHERE status = 'active' AND next_run_at IS NOT NULL;
+COMMENT ON INDEX alfred.scheduled_tasks_user_due_idx IS
+'The scheduler claims due tasks round-robin across users through this index: each user''s earliest due task, then their next ones.';

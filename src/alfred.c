@@ -33,6 +33,8 @@ int			alfred_retry_base_delay = 1000;
 int			alfred_password_cost = 10;
 static char *alfred_token_key = NULL;
 int			alfred_tool_timeout = 60000;
+int			alfred_user_time_budget = 100;
+bool		alfred_fair_claim = true;
 int			alfred_ai_daily_limit = 100;
 int			alfred_mcp_silence_timeout = 300000;
 
@@ -125,6 +127,25 @@ define_reloadable_gucs(void)
 							PGC_SUSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.user_time_budget",
+							"Worker time one user's in-database tools may take in one scheduler batch.",
+							"When a user's tools have taken this long, their other claimed tasks are left due for the next batch "
+							"and the other users' tasks in the batch run first. Zero disables the budget.",
+							&alfred_user_time_budget,
+							100, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("alfred.fair_claim",
+							 "Whether the scheduler claims due tasks round-robin across users.",
+							 "Off claims them in next_run_at order, as alfred 0.1 did (for benchmarks).",
+							 &alfred_fair_claim,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("alfred.ai_daily_limit",
 							"AI requests a user may make per day (their own day, in their time zone).",

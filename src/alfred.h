@@ -20,6 +20,8 @@ extern int	alfred_max_naptime;
 extern int	alfred_retry_base_delay;
 extern int	alfred_password_cost;
 extern int	alfred_tool_timeout;
+extern int	alfred_user_time_budget;
+extern bool alfred_fair_claim;
 extern int	alfred_ai_daily_limit;
 extern int	alfred_mcp_silence_timeout;
 extern int	alfred_max_active_tasks;

@@ -14,8 +14,22 @@
  * effects and their record commit together, or neither does.  A failing tool
  * rolls back only its subtransaction.
  *
- * Each run is recorded by one statement (a CTE writing the notification,
- * the run and the task), prepared once per backend.
+ * Fairness: a tick claims due tasks round-robin across users, by each
+ * user's earliest due task (claim_tasks_sql), so that no user's backlog is
+ * ahead of another user's first due task; retries take at most half of a
+ * tick while tasks are due.  In the worker, a user whose sql tools have
+ * taken alfred.user_time_budget of one tick has their remaining claimed rows
+ * left due (not run, not recorded; the next tick claims them again, one
+ * per round like everyone's).
+ *
+ * Each batch is recorded by one statement (a CTE writing the notifications,
+ * the runs and the tasks).  The hot-path statements are prepared once per
+ * backend but planned at each execution (custom plans, for the table sizes
+ * of the moment) with sequential and bitmap scans, hash and merge joins disabled
+ * (execute_hot): a generic plan cached while the tables were nearly empty,
+ * or a plan built from statistics gathered then, would otherwise read the
+ * whole table in every batch.  What remains are index nested loops whose
+ * cost is that of the batch, whatever ANALYZE saw.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +44,8 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/array.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -71,6 +87,7 @@ typedef struct DueRun
 	Datum		context;		/* jsonb, external tools with a template */
 	bool		has_context;
 	char	   *policy_error;	/* the tool's policy refuses this task's user */
+	bool		capped;			/* fair claim: the user's quota was full */
 } DueRun;
 
 /* What happened to one attempt. */
@@ -88,6 +105,8 @@ typedef struct Outcome
 /*---- prepared statements ----*/
 
 static SPIPlanPtr claim_tasks_plan = NULL;
+static SPIPlanPtr claim_tasks_in_order_plan = NULL;
+static SPIPlanPtr more_due_plan = NULL;
 static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
@@ -97,8 +116,13 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*plan == NULL)
 	{
-		/* generic plans: a tick runs each statement once, custom plans would replan it every time */
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+		/*
+		 * Custom plans: planned at each execution for the table sizes of the
+		 * moment.  A generic plan cached while scheduled_tasks was nearly
+		 * empty reads the whole table in every batch once it has grown; the
+		 * planning costs less than the noise of a batch (docs/benchmarks.md).
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -108,11 +132,38 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	return *plan;
 }
 
+/*
+ * Executes a hot-path statement with sequential scans, bitmap scans, hash
+ * joins and merge joins disabled while it is planned and runs, so that its
+ * plan is made of ordered index scans and nested loops whatever the
+ * statistics say (a bitmap scan reads every due row of a user, in no order,
+ * to take the first hundred).  Anything
+ * planned while it runs (triggers, foreign-key checks) sees them too.
+ */
+static int
+execute_hot(SPIPlanPtr plan, Datum *args, bool read_only, long count)
+{
+	int			nestlevel = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_plan(plan, args, NULL, read_only, count);
+	AtEOXact_GUC(true, nestlevel);
+	return rc;
+}
+
 #define CLAIM_COLUMNS \
 	"t.user_id, t.id, t.name, t.tool_name, t.tool_args, t.schedule_cron, t.timezone, " \
-	"t.max_retries, tl.kind = 'external', tl.fn::oid, t.prompt_template, " \
+	"t.max_retries, tl.kind = 'external' AS external, tl.fn::oid AS fn, t.prompt_template, " \
 	"CASE WHEN tl.kind = 'external' AND t.prompt_template <> '' " \
-	"     THEN alfred.task_prompt_context(t) END "
+	"     THEN alfred.task_prompt_context(t) END AS context "
 
 /*
  * The tool's policy, checked again at run time (it may have been tightened,
@@ -122,8 +173,73 @@ prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	", CASE WHEN tl.admin_only THEN alfred.tool_policy_error(t.tool_name, t.user_id) END " \
 	"  AS policy_error "
 
+/*
+ * The key of scheduled_tasks_user_due_idx after user_id: next_run_at, in an
+ * expression that the time-ordered scheduled_tasks_due_idx cannot serve, so
+ * that no statistics can make a user's claim walk every user's due rows.
+ */
+#define DUE_KEY(t) "coalesce(" t ".next_run_at, 'infinity'::timestamptz)"
+
+/*
+ * The fair claim ($1 now, $2 max, $3 users to leave out): the users with a
+ * due task, found by a loose scan of scheduled_tasks_user_due_idx (one index
+ * probe per user with an active task), the $2 with the earliest due tasks;
+ * each user gets a quota (max split evenly, the earliest users one more),
+ * filled from the same index in next_run_at order with FOR UPDATE SKIP
+ * LOCKED; the rows come back round-robin: every user's first task, then
+ * every user's second, ...  The column rn = k says the user's quota was
+ * full (they may have more due: the tick claims another round).
+ */
 static const char *claim_tasks_sql =
-"SELECT " CLAIM_COLUMNS ", t.next_run_at " POLICY_COLUMN
+"WITH RECURSIVE u (user_id, first) AS ( "
+"  (SELECT s.user_id, " DUE_KEY("s") " FROM alfred.scheduled_tasks s "
+"    WHERE s.status = 'active' AND s.next_run_at IS NOT NULL "
+"    ORDER BY s.user_id, " DUE_KEY("s") " LIMIT 1) "
+"  UNION ALL "
+"  SELECT n.user_id, n.first FROM u CROSS JOIN LATERAL "
+"   (SELECT s.user_id, " DUE_KEY("s") " AS first FROM alfred.scheduled_tasks s "
+"     WHERE s.status = 'active' AND s.next_run_at IS NOT NULL AND s.user_id > u.user_id "
+"     ORDER BY s.user_id, " DUE_KEY("s") " LIMIT 1) n "
+"), due AS ( "
+"  SELECT d.user_id, d.first, row_number() OVER (ORDER BY d.first, d.user_id) AS i, "
+"         count(*) OVER () AS users "
+"    FROM (SELECT user_id, first FROM u WHERE first <= $1 AND user_id <> ALL ($3) "
+"           ORDER BY first, user_id LIMIT $2) d "
+"), c AS ( "
+"  SELECT q.first, q.k, c.*, row_number() OVER (PARTITION BY q.user_id ORDER BY c.next_run_at) AS rn "
+"    FROM (SELECT due.user_id, due.first, "
+"                 ($2 / users + CASE WHEN i <= $2 % users THEN 1 ELSE 0 END)::int AS k FROM due) q "
+"    CROSS JOIN LATERAL "
+"   (SELECT " CLAIM_COLUMNS ", t.next_run_at " POLICY_COLUMN
+"      FROM alfred.scheduled_tasks t "
+"      JOIN alfred.tools tl ON tl.name = t.tool_name "
+"     WHERE t.user_id = q.user_id AND t.status = 'active' AND t.next_run_at IS NOT NULL "
+"       AND " DUE_KEY("t") " <= $1 "
+"     ORDER BY " DUE_KEY("t") " "
+"     LIMIT q.k "
+"       FOR UPDATE OF t SKIP LOCKED) c "
+") "
+"SELECT user_id, id, name, tool_name, tool_args, schedule_cron, timezone, max_retries, "
+"       external, fn, prompt_template, context, next_run_at, rn = k, policy_error "
+"  FROM c ORDER BY rn, first, user_id";
+
+/*
+ * Whether more than $2 tasks are due ($1 now): at most $2 + 1 entries of
+ * scheduled_tasks_due_idx.  When they all fit in the batch, the claim in
+ * next_run_at order takes every user's due tasks, and the fair claim's loose
+ * scan over every user with an active task is not needed.
+ */
+static const char *more_due_sql =
+"SELECT count(*) > $2 FROM (SELECT FROM alfred.scheduled_tasks t "
+"                            WHERE t.status = 'active' AND t.next_run_at <= $1 "
+"                            LIMIT $2 + 1) d";
+
+/*
+ * Due tasks in next_run_at order: the claim when they all fit in the batch,
+ * and the only one with alfred.fair_claim = off (the claim before fairness).
+ */
+static const char *claim_tasks_in_order_sql =
+"SELECT " CLAIM_COLUMNS ", t.next_run_at, false " POLICY_COLUMN
 "  FROM alfred.scheduled_tasks t "
 "  JOIN alfred.tools tl ON tl.name = t.tool_name "
 " WHERE t.status = 'active' AND t.next_run_at <= $1 "
@@ -131,13 +247,21 @@ static const char *claim_tasks_sql =
 " LIMIT $2 "
 "   FOR UPDATE OF t SKIP LOCKED";
 
+/*
+ * Due retries: driven by the claimable runs (task_runs_claimable_idx), each
+ * joined to its task and tool by key in a LATERAL subquery that the planner
+ * cannot turn around (its LIMIT keeps it from being pulled up): statistics of
+ * a near-empty task_runs would otherwise make it scan scheduled_tasks.
+ */
 static const char *claim_retries_sql =
 "SELECT " CLAIM_COLUMNS ", r.due_at, r.id, r.attempt + 1, r.missed_slots " POLICY_COLUMN
 "  FROM alfred.task_runs r "
-"  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id "
-"  JOIN alfred.tools tl ON tl.name = t.tool_name "
-" WHERE r.status = 'retrying' AND r.next_attempt_at <= $1 "
-"   AND tl.kind = 'sql' AND t.status = 'active' "
+"  CROSS JOIN LATERAL (SELECT t.* FROM alfred.scheduled_tasks t "
+"                       WHERE t.user_id = r.user_id AND t.id = r.task_id AND t.status = 'active' "
+"                       LIMIT 1) t "
+"  CROSS JOIN LATERAL (SELECT tl.* FROM alfred.tools tl "
+"                       WHERE tl.name = t.tool_name AND tl.kind = 'sql' LIMIT 1) tl "
+" WHERE r.status = 'retrying' AND r.next_attempt_at <= $1 AND r.user_id <> ALL ($3) "
 " ORDER BY r.next_attempt_at "
 " LIMIT $2 "
 "   FOR UPDATE OF r SKIP LOCKED";
@@ -147,16 +271,18 @@ static const char *claim_retries_sql =
  * (user, task, run id, status, result, error, started_at, duration_ms,
  * attempt, due_at, missed slots, next_attempt_at, prompt, advance the task
  * to a new slot, its next_run_at, final (counts and notification), task
- * name).  The notification says what alfred.run_notification says for the
+ * name); a final run's notification id is drawn up front, so that no step
+ * joins two lists of the batch, and the user's row and settings are looked
+ * up by key in LATERAL subqueries (whose LIMIT the planner cannot pull up).  The notification says what alfred.run_notification says for the
  * agent API (keep them in step); a batch makes one statement of what would
  * be hundreds.
  */
 static const char *record_sql =
 "WITH o AS ( "
-"  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], "
+"  SELECT x.*, CASE WHEN x.final THEN gen_random_uuid() END AS note_id FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], "
 "         $7::timestamptz[], $8::int[], $9::int[], $10::timestamptz[], $11::int[], "
 "         $12::timestamptz[], $13::text[], $14::bool[], $15::timestamptz[], $16::bool[], $17::text[]) "
-"    AS o(user_id, task_id, run_id, status, result, error, started_at, duration_ms, attempt, "
+"    AS x(user_id, task_id, run_id, status, result, error, started_at, duration_ms, attempt, "
 "         due_at, missed, next_attempt_at, prompt, advance, next_run_at, final, name) "
 "), j AS ( "
 "  SELECT o.*, CASE WHEN o.status = 'succeeded' AND left(ltrim(o.result), 1) = '{' "
@@ -167,11 +293,12 @@ static const char *record_sql =
 "         s.quiet_hours_start, s.quiet_hours_end, "
 "         CASE WHEN j.r->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j.r->>'priority' "
 "              WHEN j.status = 'succeeded' THEN 'normal' ELSE 'high' END AS priority "
-"    FROM j JOIN alfred.users u ON u.id = j.user_id "
-"    LEFT JOIN alfred.user_settings s ON s.user_id = j.user_id "
+"    FROM j CROSS JOIN LATERAL (SELECT u.timezone FROM alfred.users u WHERE u.id = j.user_id LIMIT 1) u "
+"    LEFT JOIN LATERAL (SELECT s.quiet_hours_start, s.quiet_hours_end FROM alfred.user_settings s "
+"                        WHERE s.user_id = j.user_id LIMIT 1) s ON true "
 "), note AS ( "
-"  INSERT INTO alfred.notifications (user_id, type, title, message, priority, scheduled_for, data) "
-"  SELECT user_id, 'scheduled_task', "
+"  INSERT INTO alfred.notifications (id, user_id, type, title, message, priority, scheduled_for, data) "
+"  SELECT note_id, user_id, 'scheduled_task', "
 "         coalesce(nullif(btrim(r->>'title'), ''), "
 "                  CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
 "         CASE WHEN status = 'succeeded' THEN coalesce(r->>'message', result) ELSE error END, "
@@ -180,7 +307,6 @@ static const char *record_sql =
 "              THEN alfred.quiet_hours_end_at(at, timezone, quiet_hours_start, quiet_hours_end) END, "
 "         jsonb_build_object('task_id', task_id, 'run_id', run_id, 'status', status) "
 "    FROM p "
-"  RETURNING id, (data->>'run_id')::uuid AS run_id "
 "), run AS ( "
 "  INSERT INTO alfred.task_runs AS tr (user_id, id, task_id, status, attempt, due_at, started_at, "
 "         finished_at, duration_ms, missed_slots, prompt, result, error, notification_id, "
@@ -188,8 +314,8 @@ static const char *record_sql =
 "  SELECT o.user_id, o.run_id, o.task_id, o.status, o.attempt, o.due_at, o.started_at, "
 "         CASE WHEN o.final THEN o.started_at + make_interval(secs => o.duration_ms / 1000.0) END, "
 "         CASE WHEN o.status = 'queued' THEN NULL ELSE o.duration_ms END, o.missed, o.prompt, "
-"         o.result, o.error, note.id, o.next_attempt_at "
-"    FROM o LEFT JOIN note ON note.run_id = o.run_id "
+"         o.result, o.error, o.note_id, o.next_attempt_at "
+"    FROM o "
 "  ON CONFLICT (user_id, id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, "
 "         started_at = excluded.started_at, finished_at = excluded.finished_at, "
 "         duration_ms = excluded.duration_ms, result = excluded.result, error = excluded.error, "
@@ -216,10 +342,14 @@ static const char *record_sql =
 static const char *next_due_sql =
 "SELECT least((SELECT min(next_run_at) FROM alfred.scheduled_tasks "
 "               WHERE status = 'active' AND next_run_at IS NOT NULL), "
-"             (SELECT min(r.next_attempt_at) FROM alfred.task_runs r "
-"                JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id "
-"                JOIN alfred.tools tl ON tl.name = t.tool_name "
-"               WHERE r.status = 'retrying' AND tl.kind = 'sql' AND t.status = 'active'))";
+"             (SELECT r.next_attempt_at FROM alfred.task_runs r "
+"               WHERE r.status = 'retrying' AND r.next_attempt_at IS NOT NULL "
+"                 AND EXISTS (SELECT FROM alfred.scheduled_tasks t "
+"                               JOIN alfred.tools tl ON tl.name = t.tool_name "
+"                              WHERE t.user_id = r.user_id AND t.id = r.task_id "
+"                                AND tl.kind = 'sql' AND t.status = 'active' "
+"                              OFFSET 0) "
+"               ORDER BY r.next_attempt_at LIMIT 1))";
 
 /*---- reading claimed rows ----*/
 
@@ -243,7 +373,7 @@ datum_column(HeapTuple tuple, TupleDesc desc, int col, bool *isnull)
 							 TupleDescAttr(desc, col - 1)->attlen);
 }
 
-/* Columns 1..12 are CLAIM_COLUMNS; 13 is the due time; 14.. the retry's. */
+/* Columns 1..12 are CLAIM_COLUMNS; 13 is the due time; 14.. the retry's, or the task's quota flag. */
 static void
 read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 {
@@ -266,7 +396,9 @@ read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 	run->has_context = !isnull;
 	run->due = DatumGetTimestampTz(datum_column(tuple, desc, 13, NULL));
 	run->policy_error = text_column(tuple, desc, SPI_fnumber(desc, "policy_error"));
-	if (retry)
+	if (!retry)
+		run->capped = DatumGetBool(datum_column(tuple, desc, 14, NULL));
+	else
 	{
 		run->run_id = datum_column(tuple, desc, 14, NULL);
 		run->attempt = DatumGetInt32(datum_column(tuple, desc, 15, NULL));
@@ -578,8 +710,8 @@ batch_record(const Batch *b)
 	alfred_scheduler_recording = true;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(prepare(&record_plan, record_sql, RECORD_COLUMNS, types),
-							  args, NULL, false, 0);
+		rc = execute_hot(prepare(&record_plan, record_sql, RECORD_COLUMNS, types),
+						 args, false, 0);
 	}
 	PG_FINALLY();
 	{
@@ -680,46 +812,186 @@ execute(DueRun *run, TimestampTz now, bool real_clock, bool retry, Batch *batch)
 	batch_add(batch, run, &out, !retry, next_run_at, final);
 }
 
-static int
-claim_and_execute(SPIPlanPtr plan, TimestampTz now, int max, bool real_clock, bool retry)
+/*---- one tick: claims, fairness, the per-user time budget ----*/
+
+/* Worker time a user's sql tools took in this tick. */
+typedef struct UserTime
 {
-	Datum		values[2] = {TimestampTzGetDatum(now), Int32GetDatum(max)};
+	pg_uuid_t	user_id;		/* hash key */
+	int64		used_us;
+	bool		over;			/* over alfred.user_time_budget: left out */
+} UserTime;
+
+typedef struct Tick
+{
+	TimestampTz now;
+	bool		real_clock;
+	bool		budgeted;		/* the worker: alfred.user_time_budget applies */
+	HTAB	   *users;			/* UserTime by user, created on first use */
+	List	   *over;			/* user ids (Datum) over the budget */
+	bool		more;			/* the last claim filled some user's quota */
+} Tick;
+
+static UserTime *
+user_time(Tick *tick, Datum user_id)
+{
+	bool		found;
+	UserTime   *ut;
+
+	if (tick->users == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(UserTime);
+		ctl.hcxt = CurrentMemoryContext;
+		tick->users = hash_create("alfred tick users", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	ut = hash_search(tick->users, DatumGetUUIDP(user_id), HASH_ENTER, &found);
+	if (!found)
+	{
+		ut->used_us = 0;
+		ut->over = false;
+	}
+	return ut;
+}
+
+/* The users over the budget, as the uuid[] the fair claim leaves out. */
+static Datum
+over_budget_array(const Tick *tick)
+{
+	int			n = list_length(tick->over);
+	Datum	   *ids = palloc((n + 1) * sizeof(Datum));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, tick->over)
+		ids[i++] = (Datum) lfirst(lc);
+	return PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}
+
+/*
+ * Claims with plan ($1 now, $2 max, $3 users left out), runs what it claimed
+ * in the order claimed and records the batch; returns how many ran.  In the
+ * worker, a user whose sql tools took alfred.user_time_budget in this tick
+ * is left out from then on: their remaining claimed rows stay due.
+ */
+static int
+claim_and_execute(Tick *tick, SPIPlanPtr plan, int max, bool retry)
+{
+	Datum		values[3];
 	SPITupleTable *claimed;
 	uint64		n;
 	int			rc;
+	int			ran = 0;
 	Batch		batch;
 
-	rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	values[0] = TimestampTzGetDatum(tick->now);
+	values[1] = Int32GetDatum(max);
+	values[2] = over_budget_array(tick);
+	rc = execute_hot(plan, values, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "claiming due tasks failed: %s", SPI_result_code_string(rc));
 	claimed = SPI_tuptable;
 	n = SPI_processed;
 	batch_init(&batch, (int) n);
+	tick->more = false;
 	for (uint64 i = 0; i < n; i++)
 	{
 		DueRun		run;
+		UserTime   *ut = NULL;
+		TimestampTz start = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		read_claimed(claimed->vals[i], claimed->tupdesc, retry, &run);
-		execute(&run, now, real_clock, retry, &batch);
+		if (tick->budgeted && !run.external)
+		{
+			ut = user_time(tick, run.user_id);
+			if (ut->over)
+				continue;		/* stays due: claimed again by a later tick */
+			start = GetCurrentTimestamp();
+		}
+		execute(&run, tick->now, tick->real_clock, retry, &batch);
+		ran++;
+		if (ut != NULL)
+		{
+			ut->used_us += GetCurrentTimestamp() - start;
+			if (ut->used_us >= (int64) alfred_user_time_budget * 1000)
+			{
+				ut->over = true;
+				tick->over = lappend(tick->over, (void *) run.user_id);
+			}
+		}
+		if (run.capped && (ut == NULL || !ut->over))
+			tick->more = true;
 	}
 	SPI_freetuptable(claimed);
 	batch_record(&batch);
-	return (int) n;
+	return ran;
 }
 
+/* Whether more than max tasks are due as of now (more_due_sql). */
+static bool
+more_due(TimestampTz now, int max)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	Datum		values[2] = {TimestampTzGetDatum(now), Int32GetDatum(max)};
+	bool		isnull;
+	bool		more;
+	int			rc;
+
+	rc = execute_hot(prepare(&more_due_plan, more_due_sql, 2, types), values, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "counting due tasks failed: %s", SPI_result_code_string(rc));
+	more = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return more;
+}
+
+/*
+ * One tick: due retries (at most half of max while tasks are due), then due
+ * tasks in rounds until max ran or no user has more (fairly across users
+ * when more are due than the round can take, else all of them in
+ * next_run_at order), then retries again with what is left.
+ */
 int
 alfred_scheduler_tick(TimestampTz now, int max)
 {
-	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
-	bool		real_clock = alfred_scheduler_in_worker;
+	Oid			types[3] = {TIMESTAMPTZOID, INT4OID, UUIDARRAYOID};
+	SPIPlanPtr	retries = prepare(&claim_retries_plan, claim_retries_sql, 3, types);
+	SPIPlanPtr	tasks;
+	SPIPlanPtr	in_order;
+	Tick		tick = {0};
 	int			done;
+	int			retries_max = max - max / 2;
 
-	done = claim_and_execute(prepare(&claim_retries_plan, claim_retries_sql, 2, types),
-							 now, max, real_clock, true);
-	if (done < max)
-		done += claim_and_execute(prepare(&claim_tasks_plan, claim_tasks_sql, 2, types),
-								  now, max - done, real_clock, false);
+	tick.now = now;
+	tick.real_clock = alfred_scheduler_in_worker;
+	tick.budgeted = alfred_scheduler_in_worker && alfred_user_time_budget > 0;
+	in_order = prepare(&claim_tasks_in_order_plan, claim_tasks_in_order_sql, 3, types);
+	if (alfred_fair_claim)
+		tasks = prepare(&claim_tasks_plan, claim_tasks_sql, 3, types);
+	else
+	{
+		tasks = in_order;
+		retries_max = max;
+	}
+
+	done = claim_and_execute(&tick, retries, retries_max, true);
+	while (done < max)
+	{
+		int			ran;
+
+		ran = claim_and_execute(&tick, tasks != in_order && more_due(now, max - done) ? tasks : in_order,
+								max - done, false);
+
+		done += ran;
+		if (!tick.more || ran == 0)
+			break;
+	}
+	if (done < max && retries_max < max)
+		done += claim_and_execute(&tick, retries, max - done, true);
 	return done;
 }
 
@@ -728,8 +1000,8 @@ alfred_scheduler_next_due(void)
 {
 	bool		isnull;
 	Datum		d;
-	int			rc = SPI_execute_plan(prepare(&next_due_plan, next_due_sql, 0, NULL),
-									  NULL, NULL, true, 1);
+	int			rc = execute_hot(prepare(&next_due_plan, next_due_sql, 0, NULL),
+								 NULL, true, 1);
 
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "finding the next due task failed: %s", SPI_result_code_string(rc));

@@ -15,6 +15,16 @@ COMMENT ON FUNCTION @extschema@.render_template(text, jsonb) IS
 CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id);
 CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id);
 
+-- The fair claim: the users with a due task (a loose scan, one probe per
+-- user) and each user's due tasks in next_run_at order.  The coalesce (a
+-- no-op on these rows) keeps the planner from serving a user's claim with
+-- scheduled_tasks_due_idx, which would walk every user's due rows.
+CREATE INDEX scheduled_tasks_user_due_idx ON @extschema@.scheduled_tasks
+	(user_id, (coalesce(next_run_at, 'infinity'::timestamptz)))
+	WHERE status = 'active' AND next_run_at IS NOT NULL;
+COMMENT ON INDEX @extschema@.scheduled_tasks_user_due_idx IS
+'The scheduler claims due tasks round-robin across users through this index: each user''s earliest due task, then their next ones.';
+
 ------------------------------------------------------------------------------
 -- Helpers shared by the tick (C) and the agent API
 ------------------------------------------------------------------------------
