@@ -352,11 +352,21 @@ exec_sql(const char *sql, int nparams, const char *const *params,
 {
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
-	const char *state;
+	const char *state,
+			   *primary,
+			   *detail;
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
-	snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+	/* the server's message without "ERROR:  ", with its detail if any */
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	if (primary == NULL)
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+	else if (detail != NULL)
+		snprintf(err, errlen, "%s (%s)", primary, detail);
+	else
+		snprintf(err, errlen, "%s", primary);
 	err[strcspn(err, "\n")] = '\0';
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	snprintf(sqlstate, 6, "%s", state ? state : "");
@@ -1687,6 +1697,7 @@ check_connection(void)
 
 	printf("configuration ok: %d tool(s)%s\n", cfg.ntools,
 		   cfg.claim_all ? ", claims every tool's runs" : "");
+	fflush(stdout);
 	conn = open_connection();
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
