@@ -60,6 +60,8 @@
 #define RETRY_MIN_MS 1000		/* a report or renewal refused for a transient cause */
 #define RETRY_MAX_MS 30000
 #define NEVER INT64_MAX
+#define SHEPHERD_EXEC_FAILED 1	/* messages of a shepherd (see shepherd) */
+#define SHEPHERD_EXITED 2
 
 typedef enum RunState
 {
@@ -82,7 +84,9 @@ typedef struct Run
 	int			in_fd;			/* -1 when closed */
 	int			out_fd;
 	int			err_fd;
-	int			st_fd;			/* the shepherd's report of the command's exit */
+	int			st_fd;			/* the shepherd's reports (see shepherd) */
+	char	   *command;		/* argv[0], for errors */
+	int			exec_errno;		/* the command could not be executed */
 	char	   *input;
 	size_t		input_len;
 	size_t		input_off;
@@ -492,6 +496,9 @@ kill_tree_and_exit(pid_t cmd)
 {
 	int			round;
 
+	/* nothing left (the usual case at the end of a run): no /proc scan */
+	if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+		_exit(0);
 	for (round = 0; round < 500; round++)
 	{
 		pid_t		pid;
@@ -574,18 +581,24 @@ close_other_fds(const int *keep, int nkeep)
  * whatever the agent's fate.  It is a child subreaper (every orphan of the
  * command's tree, even one that called setsid, is reparented to it), it
  * dies with the agent (PR_SET_PDEATHSIG), and it lives as long as anything
- * of the tree does.  It tells the agent the command's exit status on st_fd
- * (whose end, at the shepherd's exit, tells that the tree is gone), passes
+ * of the tree does.  It tells the agent on st_fd (messages of two ints:
+ * SHEPHERD_EXEC_FAILED and the errno, or SHEPHERD_EXITED and the wait
+ * status; the end of the file, at the shepherd's exit, tells that the tree
+ * is gone) whether the command could be executed and how it ended, passes
  * SIGTERM on to the whole tree and, on SIGUSR1 (the agent's hard kill, or
  * the agent's death), SIGKILLs the whole tree and exits.  It never execs:
- * a fork of the agent that closed everything but its pipes.
+ * a fork of the agent that closed everything but its pipes.  The agent does
+ * not wait for it: a slow start of one command delays no other.
  */
 static void
-shepherd(Run *r, int in_fd, int out_fd, int err_fd, int rep_fd, int st_fd)
+shepherd(Run *r, int in_fd, int out_fd, int err_fd, int st_fd)
 {
 	sigset_t	set;
-	int			keep[5] = {in_fd, out_fd, err_fd, rep_fd, st_fd};
+	int			keep[4] = {in_fd, out_fd, err_fd, st_fd};
+	int			rep[2];
+	int			msg[2];
 	pid_t		cmd;
+	ssize_t		n;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -599,15 +612,22 @@ shepherd(Run *r, int in_fd, int out_fd, int err_fd, int rep_fd, int st_fd)
 	prctl(PR_SET_PDEATHSIG, SIGUSR1);
 	if (getppid() != agent_pid)
 		_exit(1);
-	close_other_fds(keep, 5);
+	close_other_fds(keep, 4);
+	msg[0] = SHEPHERD_EXEC_FAILED;
+	if (pipe2(rep, O_CLOEXEC) < 0)
+	{
+		msg[1] = errno;
+		if (write(st_fd, msg, sizeof(msg)) < 0)
+			_exit(1);
+		_exit(1);
+	}
 	cmd = fork();
 	if (cmd == 0)
-		exec_command(r, getppid(), in_fd, out_fd, err_fd, rep_fd);
+		exec_command(r, getppid(), in_fd, out_fd, err_fd, rep[1]);
 	if (cmd < 0)
 	{
-		int			e = errno;
-
-		if (write(rep_fd, &e, sizeof(e)) < 0)
+		msg[1] = errno;
+		if (write(st_fd, msg, sizeof(msg)) < 0)
 			_exit(1);
 		_exit(1);
 	}
@@ -615,7 +635,15 @@ shepherd(Run *r, int in_fd, int out_fd, int err_fd, int rep_fd, int st_fd)
 	close(in_fd);
 	close(out_fd);
 	close(err_fd);
-	close(rep_fd);
+	close(rep[1]);
+	/* the report pipe closes on a successful exec, or carries its errno */
+	do
+		n = read(rep[0], &msg[1], sizeof(msg[1]));
+	while (n < 0 && errno == EINTR);
+	close(rep[0]);
+	if (n == sizeof(msg[1]) && write(st_fd, msg, sizeof(msg)) < 0)
+		kill_tree_and_exit(cmd);
+	msg[0] = SHEPHERD_EXITED;
 	for (;;)
 	{
 		int			sig = sigwaitinfo(&set, NULL);
@@ -623,10 +651,9 @@ shepherd(Run *r, int in_fd, int out_fd, int err_fd, int rep_fd, int st_fd)
 		if (sig == SIGCHLD)
 		{
 			pid_t		pid;
-			int			st;
 
-			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-				if (pid == cmd && write(st_fd, &st, sizeof(st)) < 0)
+			while ((pid = waitpid(-1, &msg[1], WNOHANG)) > 0)
+				if (pid == cmd && write(st_fd, msg, sizeof(msg)) < 0)
 					kill_tree_and_exit(cmd);	/* the agent is gone */
 			if (pid < 0 && errno == ECHILD)
 				_exit(0);		/* the whole tree is gone */
@@ -669,62 +696,38 @@ spawn(Run *r)
 	int			in[2],
 				out[2],
 				err[2],
-				rep[2],
 				st[2];
-	int			e = 0;
-	ssize_t		n;
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-		pipe2(err, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
-		pipe2(st, O_CLOEXEC) < 0)
+		pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
 	{
 		set_outcome(r, false, true, "could not create pipes: %s", strerror(errno));
 		return;
 	}
+	r->command = xstrdup(r->tool.argv[0]);
 	r->pid = fork();
 	if (r->pid == 0)
 	{
 		close(in[1]);
 		close(out[0]);
 		close(err[0]);
-		close(rep[0]);
 		close(st[0]);
-		shepherd(r, in[0], out[1], err[1], rep[1], st[1]);
+		shepherd(r, in[0], out[1], err[1], st[1]);
 	}
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	close(rep[1]);
 	close(st[1]);
 	if (r->pid < 0)
 	{
-		e = errno;
+		int			e = errno;
+
 		close(in[1]);
 		close(out[0]);
 		close(err[0]);
-		close(rep[0]);
 		close(st[0]);
 		r->pid = 0;
 		set_outcome(r, false, true, "could not fork: %s", strerror(e));
-		return;
-	}
-	/* The report pipe closes on a successful exec, or carries its errno. */
-	do
-		n = read(rep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(rep[0]);
-	if (n == sizeof(e))
-	{
-		int			status;
-
-		waitpid(r->pid, &status, 0);
-		r->pid = 0;
-		close(in[1]);
-		close(out[0]);
-		close(err[0]);
-		close(st[0]);
-		set_outcome(r, false, false, "cannot execute \"%s\": %s",
-					r->tool.argv[0], strerror(e));
 		return;
 	}
 	r->in_fd = in[1];
@@ -814,16 +817,21 @@ read_stdout(Run *r)
 static void
 read_status(Run *r)
 {
-	int			st;
+	int			msg[2];
 	ssize_t		n;
 
 	while (r->st_fd >= 0)
 	{
-		n = read(r->st_fd, &st, sizeof(st));
-		if (n == sizeof(st))
+		n = read(r->st_fd, msg, sizeof(msg));
+		if (n == sizeof(msg) && msg[0] == SHEPHERD_EXEC_FAILED)
+		{
+			r->exec_errno = msg[1];
+			continue;
+		}
+		if (n == sizeof(msg))
 		{
 			r->have_status = true;
-			r->wait_status = st;
+			r->wait_status = msg[1];
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -892,7 +900,9 @@ decide(Run *r)
 	nactive--;
 	if (backlog)
 		want_claim = true;
-	if (r->interrupted)
+	if (r->exec_errno != 0)
+		set_outcome(r, false, false, "cannot execute \"%s\": %s", r->command, strerror(r->exec_errno));
+	else if (r->interrupted)
 		set_outcome(r, false, true, "interrupted: alfred-agent shut down before the command finished");
 	else if (r->timed_out)
 		set_outcome(r, false, true, "timed out after %d ms", r->tool.timeout_ms);
@@ -942,6 +952,7 @@ free_run(Run *r)
 	free(r->run_id);
 	free(r->tool_name);
 	free(r->lease_token);
+	free(r->command);
 	free(r->input);
 	free(r->out);
 	free(r->message);
