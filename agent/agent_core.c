@@ -451,8 +451,45 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * What the parser remembers across lines: the settings seen in the current
+ * section (a setting given twice is an error, not "the last one wins") and
+ * the lines of the settings checked against each other at the end.
+ */
+typedef struct ParseState
+{
+	int			lineno;
+	int			nseen;
+	char		seen[16][32];	/* settings of the current section */
+	int			seen_line[16];
+	int			poll_interval_line;
+	int			lease_line;
+} ParseState;
+
+/* Records key in the current section; -1 with a message if it is there. */
 static int
-parse_line(AgentConfig *cfg, char *line, char *err, size_t errlen)
+note_setting(ParseState *ps, const char *key, char *err, size_t errlen)
+{
+	int			i;
+
+	for (i = 0; i < ps->nseen; i++)
+		if (strcmp(ps->seen[i], key) == 0)
+		{
+			set_err(err, errlen, "setting \"%s\" is given twice (first on line %d)",
+					key, ps->seen_line[i]);
+			return -1;
+		}
+	/* an unknown or over-long key fails in set_global/set_tool anyway */
+	if (ps->nseen < 16 && strlen(key) < sizeof(ps->seen[0]))
+	{
+		strcpy(ps->seen[ps->nseen], key);
+		ps->seen_line[ps->nseen++] = ps->lineno;
+	}
+	return 0;
+}
+
+static int
+parse_line(AgentConfig *cfg, ParseState *ps, char *line, char *err, size_t errlen)
 {
 	char	   *eq;
 	char	   *key;
@@ -462,7 +499,13 @@ parse_line(AgentConfig *cfg, char *line, char *err, size_t errlen)
 	if (*line == '\0' || *line == '#')
 		return 0;
 	if (*line == '[')
-		return start_section(cfg, line, err, errlen);
+	{
+		if (start_section(cfg, line, err, errlen) != 0)
+			return -1;
+		cfg->tools[cfg->ntools - 1].line = ps->lineno;
+		ps->nseen = 0;
+		return 0;
+	}
 	eq = strchr(line, '=');
 	if (eq == NULL)
 	{
@@ -477,24 +520,35 @@ parse_line(AgentConfig *cfg, char *line, char *err, size_t errlen)
 		set_err(err, errlen, "setting without a name");
 		return -1;
 	}
+	if (note_setting(ps, key, err, errlen) != 0)
+		return -1;
 	if (cfg->ntools == 0)
+	{
+		if (strcmp(key, "poll_interval") == 0)
+			ps->poll_interval_line = ps->lineno;
+		else if (strcmp(key, "lease") == 0)
+			ps->lease_line = ps->lineno;
 		return set_global(cfg, key, val, err, errlen);
+	}
+	if (strcmp(key, "command") == 0)
+		cfg->tools[cfg->ntools - 1].command_line = ps->lineno;
 	return set_tool(&cfg->tools[cfg->ntools - 1], key, val, err, errlen);
 }
 
 /*
  * Parses a whole configuration file into cfg (which the caller has
- * initialized).  Returns 0, or -1 with "line N: ..." (or a whole-file
- * problem) in err.
+ * initialized).  Returns 0, or -1 with "line N: ..." in err: every error
+ * names the line at fault (the end of the file for a file without tools).
  */
 int
 alfred_agent_config_parse(const char *text, AgentConfig *cfg,
 						  char *err, size_t errlen)
 {
 	const char *p = text;
-	int			lineno = 0;
+	ParseState	ps;
 	int			i;
 
+	memset(&ps, 0, sizeof(ps));
 	while (*p)
 	{
 		const char *nl = strchr(p, '\n');
@@ -503,12 +557,12 @@ alfred_agent_config_parse(const char *text, AgentConfig *cfg,
 		char		lerr[AGENT_ERRLEN];
 		int			rc;
 
-		lineno++;
-		rc = parse_line(cfg, line, lerr, sizeof(lerr));
+		ps.lineno++;
+		rc = parse_line(cfg, &ps, line, lerr, sizeof(lerr));
 		free(line);
 		if (rc != 0)
 		{
-			set_err(err, errlen, "line %d: %s", lineno, lerr);
+			set_err(err, errlen, "line %d: %s", ps.lineno, lerr);
 			return -1;
 		}
 		p += n;
@@ -518,17 +572,21 @@ alfred_agent_config_parse(const char *text, AgentConfig *cfg,
 	for (i = 0; i < cfg->ntools; i++)
 		if (cfg->tools[i].argv == NULL)
 		{
-			set_err(err, errlen, "tool \"%s\" has no command", cfg->tools[i].name);
+			set_err(err, errlen, "line %d: tool \"%s\" has no command",
+					cfg->tools[i].line, cfg->tools[i].name);
 			return -1;
 		}
 	if (cfg->ntools == 0 && !cfg->claim_all)
 	{
-		set_err(err, errlen, "no tools configured (add a [tool NAME] section with a command)");
+		set_err(err, errlen, "line %d (end of file): no tools configured (add a [tool NAME] section with a command)",
+				ps.lineno > 0 ? ps.lineno : 1);
 		return -1;
 	}
 	if (cfg->poll_interval_ms > cfg->lease_ms)
 	{
-		set_err(err, errlen, "poll_interval (%d ms) must not exceed lease (%d ms)",
+		/* one of them was set (the defaults fit): name the later one */
+		set_err(err, errlen, "line %d: poll_interval (%d ms) must not exceed lease (%d ms)",
+				ps.poll_interval_line > ps.lease_line ? ps.poll_interval_line : ps.lease_line,
 				cfg->poll_interval_ms, cfg->lease_ms);
 		return -1;
 	}
@@ -681,20 +739,33 @@ nullable_string(const char *s)
  * The document a tool reads on stdin: one line of JSON with the run's id,
  * task, user, tool name, arguments (the jsonb itself, {} when NULL), the
  * rendered prompt and the attempt number.  malloc'd, ends with a newline.
+ * Arguments that the JSON library cannot parse (nested deeper than its
+ * limit, say) are passed as a JSON string of their text, and warn (if not
+ * NULL) says why; otherwise warn is set to "".
  */
 char *
-alfred_agent_build_input(const AgentRunInput *run)
+alfred_agent_build_input(const AgentRunInput *run, char *warn, size_t warnlen)
 {
 	json_t	   *doc = json_object();
 	json_t	   *args = NULL;
+	json_error_t jerr;
 	char	   *text;
 	char	   *out;
 	size_t		n;
 
+	set_err(warn, warnlen, "%s", "");
 	if (run->tool_args != NULL)
-		args = json_loads(run->tool_args, JSON_DECODE_ANY, NULL);
+	{
+		args = json_loads(run->tool_args, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+		if (args == NULL)
+		{
+			set_err(warn, warnlen, "args passed as a string: %s at position %d",
+					jerr.text, jerr.position);
+			args = json_string(run->tool_args);
+		}
+	}
 	if (args == NULL)
-		args = run->tool_args ? json_string(run->tool_args) : json_object();
+		args = json_object();
 	json_object_set_new(doc, "run_id", nullable_string(run->run_id));
 	json_object_set_new(doc, "task_id", nullable_string(run->task_id));
 	json_object_set_new(doc, "user_id", nullable_string(run->user_id));
@@ -713,6 +784,59 @@ alfred_agent_build_input(const AgentRunInput *run)
 	out[n] = '\n';
 	out[n + 1] = '\0';
 	return out;
+}
+
+/*---- database errors ----*/
+
+/*
+ * Whether a statement that failed with sqlstate may succeed when tried
+ * again as it is: serialization failures and deadlocks (class 40),
+ * insufficient resources (53), operator intervention such as a statement
+ * timeout or a shutdown (57), lock_not_available (55P03), connection
+ * exceptions (08) and system errors (58).  Anything else (a refused value,
+ * a lost lease) fails the same way every time.
+ */
+bool
+alfred_agent_sqlstate_transient(const char *sqlstate)
+{
+	static const char *const classes[] = {"40", "53", "57", "08", "58", NULL};
+	const char *const *c;
+
+	if (sqlstate == NULL || strlen(sqlstate) != 5)
+		return false;
+	if (strcmp(sqlstate, "55P03") == 0)
+		return true;
+	for (c = classes; *c; c++)
+		if (strncmp(sqlstate, *c, 2) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether a connection attempt that failed with message fails the same way
+ * every time: the server refused who we are or where we go (authentication,
+ * an unknown role or database, pg_hba.conf, a role that may not log in), or
+ * libpq refused the connection string.  A server that is down, starting,
+ * shutting down or full is transient.  libpq offers no SQLSTATE for a failed
+ * connection, so this reads the message (the server's messages in English).
+ */
+bool
+alfred_agent_connect_error_fatal(const char *message)
+{
+	static const char *const fatal[] = {
+		"authentication failed", "no password supplied", "password is required",
+		"does not exist", "pg_hba.conf", "is not permitted to log in",
+		"permission denied", "invalid connection option", "invalid URI",
+		"missing \"=\"", "unterminated quoted string", "invalid sslmode",
+		"invalid value for parameter", "invalid integer value", NULL};
+	const char *const *f;
+
+	if (message == NULL)
+		return false;
+	for (f = fatal; *f; f++)
+		if (strstr(message, *f) != NULL)
+			return true;
+	return false;
 }
 
 /*---- output checks ----*/

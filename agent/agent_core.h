@@ -24,6 +24,8 @@ typedef struct AgentTool
 	int			timeout_ms;
 	int			npermanent;
 	int			permanent_codes[32];	/* exit codes that mean "do not retry" */
+	int			line;			/* of its [tool NAME] header */
+	int			command_line;	/* of its command setting */
 } AgentTool;
 
 typedef struct AgentConfig
@@ -67,7 +69,10 @@ extern int	alfred_agent_parse_duration(const char *s, int *ms);
 extern int	alfred_agent_parse_size(const char *s, size_t *bytes);
 
 extern char *alfred_agent_tools_array(const AgentConfig *cfg);
-extern char *alfred_agent_build_input(const AgentRunInput *run);
+extern char *alfred_agent_build_input(const AgentRunInput *run,
+									  char *warn, size_t warnlen);
+extern bool alfred_agent_sqlstate_transient(const char *sqlstate);
+extern bool alfred_agent_connect_error_fatal(const char *message);
 
 extern long alfred_agent_check_output(const char *buf, size_t len);
 extern void alfred_agent_sanitize(char *buf, size_t len);

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE			/* pipe2 */
 #include "agent_core.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -48,13 +49,19 @@
 
 #include <libpq-fe.h>
 
-#define AGENT_VERSION "0.1"
+#ifndef ALFRED_VERSION			/* the Makefile passes alfred.control's default_version */
+#define ALFRED_VERSION "unknown"
+#endif
 #define KILL_GRACE_MS 2000		/* SIGTERM to SIGKILL of a timed-out command */
 #define STDERR_KEEP 2000		/* bytes of a command's stderr kept for errors */
 #define RECONNECT_MIN_MS 250
 #define RECONNECT_MAX_MS 30000
 #define REPORT_GRACE_MS 10000	/* after shutdown, time left to report outcomes */
+#define RETRY_MIN_MS 1000		/* a report or renewal refused for a transient cause */
+#define RETRY_MAX_MS 30000
 #define NEVER INT64_MAX
+#define SHEPHERD_EXEC_FAILED 1	/* messages of a shepherd (see shepherd) */
+#define SHEPHERD_EXITED 2
 
 typedef enum RunState
 {
@@ -68,13 +75,18 @@ typedef struct Run
 	RunState	state;
 	char	   *run_id;
 	char	   *tool_name;
+	char	   *lease_token;	/* from claim_runs; NULL when it has none */
 	int			attempt;
 	AgentTool	tool;			/* a copy; name and argv only until spawn */
-	pid_t		pid;			/* 0 once reaped */
-	int			wait_status;
+	pid_t		pid;			/* the run's shepherd (see spawn); 0 once reaped */
+	bool		have_status;	/* the command has exited ... */
+	int			wait_status;	/* ... with this status */
 	int			in_fd;			/* -1 when closed */
 	int			out_fd;
 	int			err_fd;
+	int			st_fd;			/* the shepherd's reports (see shepherd) */
+	char	   *command;		/* argv[0], for errors */
+	int			exec_errno;		/* the command could not be executed */
 	char	   *input;
 	size_t		input_len;
 	size_t		input_off;
@@ -91,7 +103,10 @@ typedef struct Run
 	bool		too_large;
 	bool		interrupted;	/* killed by shutdown */
 	bool		lease_lost;
+	int			renew_delay;	/* after a renewal failed for a transient cause */
 	/* the outcome, once state = RUN_REPORT */
+	int64_t		report_at;		/* next attempt to report it */
+	int			report_delay;
 	bool		ok;
 	bool		transient;
 	char	   *message;		/* result when ok, else the error */
@@ -111,6 +126,7 @@ static bool backlog;			/* the last claim filled every free slot */
 static int64_t next_poll;
 static bool shutting_down;
 static int64_t shutdown_deadline = NEVER;
+static bool ever_connected;	/* a fatal connection error at start exits */
 static long n_completed;
 static long n_failed;
 
@@ -268,14 +284,37 @@ log_notice(void *arg, const char *message)
 	log_event("warning", "server_message", "message", msg, NULL);
 }
 
+/*
+ * Opens a connection: UTF8 as the client encoding whatever the database's
+ * (a command reads and writes UTF-8, and a value the database cannot store
+ * is then refused, not silently changed), after the connection string so
+ * that it wins over it and over PGCLIENTENCODING.
+ */
+static PGconn *
+open_connection(void)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
+	const char *vals[] = {cfg.conninfo ? cfg.conninfo : "", "alfred-agent", "UTF8", NULL};
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 static void
 try_connect(void)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *vals[] = {cfg.conninfo ? cfg.conninfo : "", "alfred-agent", NULL};
 	char		ms[32];
+	Run		   *r;
 
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = open_connection();
+	if (PQstatus(conn) == CONNECTION_BAD && !ever_connected &&
+		alfred_agent_connect_error_fatal(PQerrorMessage(conn)))
+	{
+		/* retrying cannot help: say why once and stop */
+		log_event("error", "connect_failed", "error", pq_message(),
+				  "detail", "a fatal connection error at start: giving up", NULL);
+		PQfinish(conn);
+		exit(2);
+	}
 	if (PQstatus(conn) != CONNECTION_OK ||
 		!simple_command("LISTEN alfred_runs") ||
 		!simple_command("SET statement_timeout = '60s'"))
@@ -292,7 +331,15 @@ try_connect(void)
 	}
 	PQsetNoticeProcessor(conn, log_notice, NULL);
 	reconnect_delay = 0;
+	ever_connected = true;
 	want_claim = true;
+	/*
+	 * Renew every lease at once: one that ran out while we were away but
+	 * that nobody else took is still ours (renew_leases), and must be taken
+	 * back before our own claim could see the run as free.
+	 */
+	for (r = runs; r; r = r->next)
+		r->renew_at = 0;
 	log_event("info", "connected", "worker", worker_name,
 			  "server_pid", itoa_buf(ms, sizeof(ms), PQbackendPID(conn)), NULL);
 }
@@ -301,19 +348,32 @@ try_connect(void)
  * Runs one statement.  Returns its result when it succeeded; otherwise NULL,
  * with conn set to NULL if the connection is gone (so the caller can tell a
  * lost connection from an error of the statement, whose message is copied
- * to err).
+ * to err and whose SQLSTATE to sqlstate, "" when there is none).
  */
 static PGresult *
 exec_sql(const char *sql, int nparams, const char *const *params,
-		 char *err, size_t errlen)
+		 char *err, size_t errlen, char *sqlstate)
 {
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
+	const char *state,
+			   *primary,
+			   *detail;
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
-	snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+	/* the server's message without "ERROR:  ", with its detail if any */
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	if (primary == NULL)
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+	else if (detail != NULL)
+		snprintf(err, errlen, "%s (%s)", primary, detail);
+	else
+		snprintf(err, errlen, "%s", primary);
 	err[strcspn(err, "\n")] = '\0';
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	snprintf(sqlstate, 6, "%s", state ? state : "");
 	PQclear(res);
 	if (PQstatus(conn) == CONNECTION_BAD)
 		disconnect();
@@ -348,16 +408,114 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * Ends a run's command and everything it started: SIGTERM asks the shepherd
+ * to pass SIGTERM to the whole tree, SIGUSR1 to SIGKILL it (see shepherd).
+ */
 static void
-kill_group(Run *r, int sig)
+stop_tree(Run *r, bool hard)
 {
 	if (r->pid > 0)
-		kill(-r->pid, sig);
+		kill(r->pid, hard ? SIGUSR1 : SIGTERM);
 }
 
-/* The child side of fork: never returns. */
+/*
+ * The processes below the calling one, found through /proc (a process that
+ * called setsid has left the command's process group, not its tree; one
+ * whose parent died is reparented to the shepherd, the subreaper).  Fills
+ * out (at most max) and returns their number.
+ */
+static int
+descendants(pid_t *out, int max)
+{
+	static pid_t pids[32768],
+				ppids[32768];
+	int			n = 0,
+				nout = 0,
+				i,
+				j;
+	DIR		   *d = opendir("/proc");
+	struct dirent *e;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < (int) (sizeof(pids) / sizeof(pids[0])))
+	{
+		char		path[300],
+					buf[512];
+		char	   *p;
+		FILE	   *f;
+		size_t		len;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold blanks and parentheses */
+		if ((p = strrchr(buf, ')')) == NULL)
+			continue;
+		pids[n] = atoi(e->d_name);
+		ppids[n++] = (pid_t) strtol(p + 4, NULL, 10);
+	}
+	closedir(d);
+	/* breadth first from ourselves: out grows while we walk it */
+	for (j = -1; j < nout; j++)
+	{
+		pid_t		parent = j < 0 ? getpid() : out[j];
+
+		for (i = 0; i < n && nout < max; i++)
+			if (ppids[i] == parent)
+				out[nout++] = pids[i];
+	}
+	return nout;
+}
+
 static void
-exec_command(Run *r, int in_fd, int out_fd, int err_fd, int report_fd)
+signal_tree(pid_t cmd, int sig)
+{
+	pid_t		pids[4096];
+	int			n = descendants(pids, 4096),
+				i;
+
+	kill(-cmd, sig);
+	for (i = 0; i < n; i++)
+		kill(pids[i], sig);
+}
+
+/*
+ * SIGKILLs everything below the shepherd until nothing is left (a process
+ * forked meanwhile is reparented to us and found in the next round), then
+ * exits.  Gives up after about 5 s (something unkillable).
+ */
+static void
+kill_tree_and_exit(pid_t cmd)
+{
+	int			round;
+
+	/* nothing left (the usual case at the end of a run): no /proc scan */
+	if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+		_exit(0);
+	for (round = 0; round < 500; round++)
+	{
+		pid_t		pid;
+
+		signal_tree(cmd, SIGKILL);
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			break;
+		usleep(10000);
+	}
+	_exit(0);
+}
+
+/* The command's side of the fork: never returns. */
+static void
+exec_command(Run *r, pid_t shepherd_pid, int in_fd, int out_fd, int err_fd, int report_fd)
 {
 	sigset_t	none;
 	char		attempt[16];
@@ -368,12 +526,13 @@ exec_command(Run *r, int in_fd, int out_fd, int err_fd, int report_fd)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	/* a command does not outlive an agent killed with -9 (its run comes back) */
+	/* the command does not outlive its shepherd, whatever kills it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != agent_pid)
+	if (getppid() != shepherd_pid)
 		_exit(127);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
@@ -386,6 +545,125 @@ exec_command(Run *r, int in_fd, int out_fd, int err_fd, int report_fd)
 	if (write(report_fd, &e, sizeof(e)) < 0)
 		_exit(126);
 	_exit(127);
+}
+
+/* Closes every descriptor of the shepherd but the ones in keep. */
+static void
+close_other_fds(const int *keep, int nkeep)
+{
+	DIR		   *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int			fds[1024];
+	int			n = 0,
+				i,
+				j;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && n < 1024)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+			fds[n++] = atoi(e->d_name);
+	closedir(d);
+	for (i = 0; i < n; i++)
+	{
+		bool		kept = fds[i] <= 2;
+
+		for (j = 0; j < nkeep && !kept; j++)
+			kept = fds[i] == keep[j];
+		if (!kept)
+			close(fds[i]);
+	}
+}
+
+/*
+ * The shepherd: one small process per run between the agent and the
+ * command, so that a command and everything it started end with the run,
+ * whatever the agent's fate.  It is a child subreaper (every orphan of the
+ * command's tree, even one that called setsid, is reparented to it), it
+ * dies with the agent (PR_SET_PDEATHSIG), and it lives as long as anything
+ * of the tree does.  It tells the agent on st_fd (messages of two ints:
+ * SHEPHERD_EXEC_FAILED and the errno, or SHEPHERD_EXITED and the wait
+ * status; the end of the file, at the shepherd's exit, tells that the tree
+ * is gone) whether the command could be executed and how it ended, passes
+ * SIGTERM on to the whole tree and, on SIGUSR1 (the agent's hard kill, or
+ * the agent's death), SIGKILLs the whole tree and exits.  It never execs:
+ * a fork of the agent that closed everything but its pipes.  The agent does
+ * not wait for it: a slow start of one command delays no other.
+ */
+static void
+shepherd(Run *r, int in_fd, int out_fd, int err_fd, int st_fd)
+{
+	sigset_t	set;
+	int			keep[4] = {in_fd, out_fd, err_fd, st_fd};
+	int			rep[2];
+	int			msg[2];
+	pid_t		cmd;
+	ssize_t		n;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	setpgid(0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
+	if (getppid() != agent_pid)
+		_exit(1);
+	close_other_fds(keep, 4);
+	msg[0] = SHEPHERD_EXEC_FAILED;
+	if (pipe2(rep, O_CLOEXEC) < 0)
+	{
+		msg[1] = errno;
+		if (write(st_fd, msg, sizeof(msg)) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	cmd = fork();
+	if (cmd == 0)
+		exec_command(r, getppid(), in_fd, out_fd, err_fd, rep[1]);
+	if (cmd < 0)
+	{
+		msg[1] = errno;
+		if (write(st_fd, msg, sizeof(msg)) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	/* the shepherd holds none of the command's pipes open */
+	close(in_fd);
+	close(out_fd);
+	close(err_fd);
+	close(rep[1]);
+	/* the report pipe closes on a successful exec, or carries its errno */
+	do
+		n = read(rep[0], &msg[1], sizeof(msg[1]));
+	while (n < 0 && errno == EINTR);
+	close(rep[0]);
+	if (n == sizeof(msg[1]) && write(st_fd, msg, sizeof(msg)) < 0)
+		kill_tree_and_exit(cmd);
+	msg[0] = SHEPHERD_EXITED;
+	for (;;)
+	{
+		int			sig = sigwaitinfo(&set, NULL);
+
+		if (sig == SIGCHLD)
+		{
+			pid_t		pid;
+
+			while ((pid = waitpid(-1, &msg[1], WNOHANG)) > 0)
+				if (pid == cmd && write(st_fd, msg, sizeof(msg)) < 0)
+					kill_tree_and_exit(cmd);	/* the agent is gone */
+			if (pid < 0 && errno == ECHILD)
+				_exit(0);		/* the whole tree is gone */
+		}
+		else if (sig == SIGTERM)
+			signal_tree(cmd, SIGTERM);
+		else if (sig == SIGUSR1)
+			kill_tree_and_exit(cmd);
+		/* SIGINT, SIGHUP (a terminal's): the agent decides */
+	}
 }
 
 static void
@@ -408,8 +686,9 @@ set_outcome(Run *r, bool ok, bool transient, const char *fmt,...)
 }
 
 /*
- * Starts the command of a claimed run.  Any failure to start it becomes the
- * run's outcome (the run is then reported, never left hanging).
+ * Starts the command of a claimed run, under its shepherd (see there).  Any
+ * failure to start it becomes the run's outcome (the run is then reported,
+ * never left hanging).
  */
 static void
 spawn(Run *r)
@@ -417,59 +696,48 @@ spawn(Run *r)
 	int			in[2],
 				out[2],
 				err[2],
-				rep[2];
-	int			e = 0;
-	ssize_t		n;
+				st[2];
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-		pipe2(err, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
 	{
 		set_outcome(r, false, true, "could not create pipes: %s", strerror(errno));
 		return;
 	}
+	r->command = xstrdup(r->tool.argv[0]);
 	r->pid = fork();
 	if (r->pid == 0)
-		exec_command(r, in[0], out[1], err[1], rep[1]);
+	{
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		close(st[0]);
+		shepherd(r, in[0], out[1], err[1], st[1]);
+	}
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	close(rep[1]);
+	close(st[1]);
 	if (r->pid < 0)
 	{
-		e = errno;
+		int			e = errno;
+
 		close(in[1]);
 		close(out[0]);
 		close(err[0]);
-		close(rep[0]);
+		close(st[0]);
 		r->pid = 0;
 		set_outcome(r, false, true, "could not fork: %s", strerror(e));
-		return;
-	}
-	setpgid(r->pid, r->pid);
-	/* The report pipe closes on a successful exec, or carries its errno. */
-	do
-		n = read(rep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(rep[0]);
-	if (n == sizeof(e))
-	{
-		int			st;
-
-		waitpid(r->pid, &st, 0);
-		r->pid = 0;
-		close(in[1]);
-		close(out[0]);
-		close(err[0]);
-		set_outcome(r, false, false, "cannot execute \"%s\": %s",
-					r->tool.argv[0], strerror(e));
 		return;
 	}
 	r->in_fd = in[1];
 	r->out_fd = out[0];
 	r->err_fd = err[0];
+	r->st_fd = st[0];
 	set_nonblock(r->in_fd);
 	set_nonblock(r->out_fd);
 	set_nonblock(r->err_fd);
+	set_nonblock(r->st_fd);
 	r->started = now_ms();
 	r->deadline = r->started + r->tool.timeout_ms;
 	r->kill_at = NEVER;
@@ -525,7 +793,7 @@ read_stdout(Run *r)
 		if (r->out_len + n > cfg.max_output)
 		{
 			r->too_large = true;
-			kill_group(r, SIGKILL);
+			stop_tree(r, true);
 			close_fd(&r->out_fd);
 			return;
 		}
@@ -538,6 +806,42 @@ read_stdout(Run *r)
 		}
 		memcpy(r->out + r->out_len, buf, n);
 		r->out_len += n;
+	}
+}
+
+/*
+ * The shepherd's pipe: the command's wait status, then the end of the file
+ * when the shepherd exits (the whole tree is gone).  A shepherd that died
+ * without a word (killed itself) counts as a command killed by SIGKILL.
+ */
+static void
+read_status(Run *r)
+{
+	int			msg[2];
+	ssize_t		n;
+
+	while (r->st_fd >= 0)
+	{
+		n = read(r->st_fd, msg, sizeof(msg));
+		if (n == sizeof(msg) && msg[0] == SHEPHERD_EXEC_FAILED)
+		{
+			r->exec_errno = msg[1];
+			continue;
+		}
+		if (n == sizeof(msg))
+		{
+			r->have_status = true;
+			r->wait_status = msg[1];
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		close_fd(&r->st_fd);
+		if (!r->have_status)
+		{
+			r->have_status = true;
+			r->wait_status = SIGKILL;	/* as waitpid reports a SIGKILL */
+		}
 	}
 }
 
@@ -590,10 +894,15 @@ decide(Run *r)
 	int			st = r->wait_status;
 
 	close_fd(&r->in_fd);
+	close_fd(&r->st_fd);
+	/* what the command left behind (closed stdout, still running) ends now */
+	stop_tree(r, true);
 	nactive--;
 	if (backlog)
 		want_claim = true;
-	if (r->interrupted)
+	if (r->exec_errno != 0)
+		set_outcome(r, false, false, "cannot execute \"%s\": %s", r->command, strerror(r->exec_errno));
+	else if (r->interrupted)
 		set_outcome(r, false, true, "interrupted: alfred-agent shut down before the command finished");
 	else if (r->timed_out)
 		set_outcome(r, false, true, "timed out after %d ms", r->tool.timeout_ms);
@@ -636,8 +945,14 @@ free_run(Run *r)
 			*p = r->next;
 			break;
 		}
+	close_fd(&r->in_fd);
+	close_fd(&r->out_fd);
+	close_fd(&r->err_fd);
+	close_fd(&r->st_fd);
 	free(r->run_id);
 	free(r->tool_name);
+	free(r->lease_token);
+	free(r->command);
 	free(r->input);
 	free(r->out);
 	free(r->message);
@@ -656,10 +971,8 @@ reap_children(void)
 		for (r = runs; r; r = r->next)
 			if (r->pid == pid)
 			{
-				/* whatever the command left behind in its group goes too */
-				kill(-pid, SIGKILL);
+				/* the shepherd: the whole tree is gone (its pipe says so too) */
 				r->pid = 0;
-				r->wait_status = st;
 				break;
 			}
 	}
@@ -667,27 +980,42 @@ reap_children(void)
 
 /*---- claiming and reporting ----*/
 
+/* The value of column name in row, NULL when it is NULL or absent. */
+static const char *
+column(PGresult *res, int row, const char *name)
+{
+	int			col = PQfnumber(res, name);
+
+	if (col < 0 || PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
 static void
 start_run(PGresult *res, int row)
 {
 	Run		   *r = calloc(1, sizeof(Run));
 	const AgentTool *tool;
 	AgentRunInput in;
+	const char *attempt_text = column(res, row, "attempt");
+	const char *token = column(res, row, "lease_token");
 	char		attempt[16];
+	char		warn[AGENT_ERRLEN];
 
 	if (r == NULL)
 		abort();
-	in.run_id = PQgetvalue(res, row, 0);
-	in.task_id = PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1);
-	in.user_id = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
-	in.tool_name = PQgetvalue(res, row, 3);
-	in.tool_args = PQgetisnull(res, row, 4) ? NULL : PQgetvalue(res, row, 4);
-	in.prompt = PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5);
-	in.attempt = PQgetisnull(res, row, 6) ? 1 : atoi(PQgetvalue(res, row, 6));
-	r->run_id = xstrdup(in.run_id);
-	r->tool_name = xstrdup(in.tool_name);
+	in.run_id = column(res, row, "run_id");
+	in.task_id = column(res, row, "task_id");
+	in.user_id = column(res, row, "user_id");
+	in.tool_name = column(res, row, "tool_name");
+	in.tool_args = column(res, row, "tool_args");
+	in.prompt = column(res, row, "prompt");
+	in.attempt = attempt_text ? atoi(attempt_text) : 1;
+	r->run_id = xstrdup(in.run_id ? in.run_id : "");
+	r->tool_name = xstrdup(in.tool_name ? in.tool_name : "");
+	r->lease_token = token ? xstrdup(token) : NULL;
 	r->attempt = in.attempt;
-	r->in_fd = r->out_fd = r->err_fd = -1;
+	r->in_fd = r->out_fd = r->err_fd = r->st_fd = -1;
 	r->state = RUN_ACTIVE;
 	r->next = runs;
 	runs = r;
@@ -701,8 +1029,11 @@ start_run(PGresult *res, int row)
 		return;
 	}
 	r->tool = *tool;
-	r->input = alfred_agent_build_input(&in);
+	r->input = alfred_agent_build_input(&in, warn, sizeof(warn));
 	r->input_len = strlen(r->input);
+	if (warn[0] != '\0')
+		log_event("warning", "args_not_parsed", "run_id", r->run_id, "tool", r->tool_name,
+				  "detail", warn, NULL);
 	spawn(r);
 	/* the configuration may be reloaded while the command runs */
 	r->tool.name = NULL;
@@ -717,7 +1048,8 @@ claim(void)
 	int			free_slots = cfg.concurrency - nactive;
 	char		max[16],
 				lease[32],
-				err[1024];
+				err[1024],
+				state[6];
 	const char *params[4];
 	PGresult   *res;
 	int			i,
@@ -731,9 +1063,9 @@ claim(void)
 	params[1] = tools_array;
 	params[2] = max;
 	params[3] = lease;
-	res = exec_sql("SELECT run_id, task_id, user_id, tool_name, tool_args, prompt, attempt"
-				   "  FROM alfred.claim_runs($1::text, $2::text[], $3::int, $4::interval)",
-				   4, params, err, sizeof(err));
+	/* columns by name: claim_runs may return more (lease_token) */
+	res = exec_sql("SELECT * FROM alfred.claim_runs($1::text, $2::text[], $3::int, $4::interval)",
+				   4, params, err, sizeof(err), state);
 	if (res == NULL)
 	{
 		if (conn != NULL)
@@ -751,37 +1083,61 @@ claim(void)
 	log_event("debug", "claimed", "runs", itoa_buf(max, sizeof(max), n), NULL);
 }
 
-/* Reports every decided run; stops at a lost connection (retried later). */
-static void
-report_runs(void)
+/* The next delay of a backoff: RETRY_MIN_MS doubling up to RETRY_MAX_MS. */
+static int
+next_delay(int *delay)
 {
-	Run		   *r,
-			   *next;
+	*delay = *delay ? *delay * 2 : RETRY_MIN_MS;
+	if (*delay > RETRY_MAX_MS)
+		*delay = RETRY_MAX_MS;
+	return *delay;
+}
 
-	for (r = runs; r && conn; r = next)
+/*
+ * Reports one decided run (complete_run or fail_run, with the lease token
+ * when claim_runs gave one).  Returns true when the run is done with
+ * (reported, or refused for good), false to try again later.
+ *
+ * A report the database refuses is never dropped silently, and never
+ * leads to the command running again: a transient cause (deadlock,
+ * statement timeout, ...) is retried with backoff; a result that cannot be
+ * recorded (say, text that looks like JSON but is not) becomes a permanent
+ * failure of the run with the database's error; a lost lease or an ended
+ * run (55000, P0002) means the run is not ours to report any more.
+ */
+static bool
+report_run(Run *r, int64_t now)
+{
+	const char *params[4];
+	char		err[1024],
+				state[6],
+				ms[32];
+	PGresult   *res;
+
+	params[0] = r->run_id;
+	params[1] = r->message;
+	params[2] = r->transient ? "true" : "false";
+	params[3] = r->lease_token;
+	if (r->ok)
 	{
-		const char *params[3];
-		char		err[1024];
-		char		ms[32];
-		PGresult   *res;
-
-		next = r->next;
-		if (r->state != RUN_REPORT)
-			continue;
-		params[0] = r->run_id;
-		params[1] = r->message;
-		params[2] = r->transient ? "true" : "false";
+		params[2] = r->lease_token;
+		res = exec_sql(r->lease_token
+					   ? "SELECT alfred.complete_run($1::uuid, $2::text, lease_token => $3::uuid)"
+					   : "SELECT alfred.complete_run($1::uuid, $2::text)",
+					   r->lease_token ? 3 : 2, params, err, sizeof(err), state);
+	}
+	else
+		res = exec_sql(r->lease_token
+					   ? "SELECT alfred.fail_run($1::uuid, $2::text, $3::boolean, lease_token => $4::uuid)"
+					   : "SELECT alfred.fail_run($1::uuid, $2::text, $3::boolean)",
+					   r->lease_token ? 4 : 3, params, err, sizeof(err), state);
+	if (res == NULL && conn == NULL)
+		return false;			/* after the reconnection */
+	itoa_buf(ms, sizeof(ms), r->started ? now - r->started : 0);
+	if (res != NULL)
+	{
+		PQclear(res);
 		if (r->ok)
-			res = exec_sql("SELECT alfred.complete_run($1::uuid, $2::text)", 2, params, err, sizeof(err));
-		else
-			res = exec_sql("SELECT alfred.fail_run($1::uuid, $2::text, $3::boolean)", 3, params, err, sizeof(err));
-		if (res == NULL && conn == NULL)
-			return;
-		itoa_buf(ms, sizeof(ms), r->started ? now_ms() - r->started : 0);
-		if (res == NULL)
-			log_event("error", "report_failed", "run_id", r->run_id, "tool", r->tool_name,
-					  "error", err, NULL);
-		else if (r->ok)
 		{
 			n_completed++;
 			log_event("info", "run_completed", "run_id", r->run_id, "tool", r->tool_name,
@@ -794,11 +1150,70 @@ report_runs(void)
 					  "ms", ms, "transient", r->transient ? "true" : "false",
 					  "error", r->message, NULL);
 		}
-		PQclear(res);
-		free_run(r);
+		return true;
+	}
+	if (alfred_agent_sqlstate_transient(state))
+	{
+		char		delay[16];
+
+		r->report_at = now + next_delay(&r->report_delay);
+		log_event("warning", "report_retry", "run_id", r->run_id, "tool", r->tool_name,
+				  "sqlstate", state, "error", err,
+				  "retry_ms", itoa_buf(delay, sizeof(delay), r->report_delay), NULL);
+		return false;
+	}
+	if (r->ok && strcmp(state, "55000") != 0 && strcmp(state, "P0002") != 0)
+	{
+		char		msg[1200];
+
+		/* the command ran; its result cannot be stored: fail, do not re-run */
+		log_event("error", "result_refused", "run_id", r->run_id, "tool", r->tool_name,
+				  "sqlstate", state, "error", err, NULL);
+		snprintf(msg, sizeof(msg), "the result could not be recorded: %s", err);
+		alfred_agent_sanitize(msg, strlen(msg));
+		free(r->message);
+		r->message = xstrdup(msg);
+		r->ok = false;
+		r->transient = false;
+		r->report_at = now;
+		r->report_delay = 0;
+		return false;
+	}
+	log_event("error", "report_refused", "run_id", r->run_id, "tool", r->tool_name,
+			  "sqlstate", state, "error", err,
+			  "detail", strcmp(state, "55000") == 0 || strcmp(state, "P0002") == 0
+			  ? "the run is no longer this agent's to report" : "the outcome is dropped", NULL);
+	return true;
+}
+
+/* Reports every decided run that is due; stops at a lost connection. */
+static void
+report_runs(void)
+{
+	Run		   *r,
+			   *next;
+	int64_t		now = now_ms();
+
+	for (r = runs; r && conn; r = next)
+	{
+		next = r->next;
+		if (r->state != RUN_REPORT || now < r->report_at)
+			continue;
+		if (report_run(r, now))
+			free_run(r);
+		else if (conn != NULL && r->report_at <= now)
+			next = r;			/* turned into a failure: report that now */
 	}
 }
 
+/*
+ * Renews the lease of each running command at half-time (and of all of
+ * them right after a reconnection).  A lease that ran out while the
+ * database was unreachable but that nobody else took is renewed like any
+ * other; only when the database says the run is no longer ours (55000:
+ * another worker holds it, or it ended; P0002: it is gone) is the command
+ * stopped.  Other errors are retried with backoff.
+ */
 static void
 renew_leases(int64_t now)
 {
@@ -806,9 +1221,10 @@ renew_leases(int64_t now)
 
 	for (r = runs; r && conn; r = r->next)
 	{
-		const char *params[3];
+		const char *params[4];
 		char		lease[32],
-					err[1024];
+					err[1024],
+					state[6];
 		PGresult   *res;
 
 		if (r->state != RUN_ACTIVE || r->lease_lost || now < r->renew_at)
@@ -817,28 +1233,51 @@ renew_leases(int64_t now)
 		params[0] = r->run_id;
 		params[1] = worker_name;
 		params[2] = lease;
-		res = exec_sql("SELECT alfred.extend_lease($1::uuid, $2::text, $3::interval)",
-					   3, params, err, sizeof(err));
+		params[3] = r->lease_token;
+		res = exec_sql(r->lease_token
+					   ? "SELECT alfred.extend_lease($1::uuid, $2::text, $3::interval, lease_token => $4::uuid)"
+					   : "SELECT alfred.extend_lease($1::uuid, $2::text, $3::interval)",
+					   r->lease_token ? 4 : 3, params, err, sizeof(err), state);
 		if (res != NULL)
 		{
 			PQclear(res);
 			r->renew_at = now + cfg.lease_ms / 2;
+			r->renew_delay = 0;
 			log_event("debug", "lease_extended", "run_id", r->run_id, NULL);
 		}
-		else if (conn != NULL)
+		else if (conn != NULL &&
+				 (strcmp(state, "55000") == 0 || strcmp(state, "P0002") == 0))
 		{
 			/* someone else owns the run now: stop working on it */
 			r->lease_lost = true;
-			kill_group(r, SIGKILL);
+			stop_tree(r, true);
 			log_event("warning", "lease_lost", "run_id", r->run_id, "tool", r->tool_name,
 					  "error", err, NULL);
+		}
+		else if (conn != NULL)
+		{
+			char		delay[16];
+
+			r->renew_at = now + next_delay(&r->renew_delay);
+			log_event("warning", "lease_extend_failed", "run_id", r->run_id, "tool", r->tool_name,
+					  "sqlstate", state, "error", err,
+					  "retry_ms", itoa_buf(delay, sizeof(delay), r->renew_delay), NULL);
 		}
 	}
 }
 
 /*---- configuration ----*/
 
-/* Whether argv[0] names an executable (searching PATH for a bare name). */
+/* Whether path is a regular file we may execute (a directory is not). */
+static bool
+executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Whether argv[0] names an executable file (searching PATH for a bare name). */
 static bool
 executable(const char *cmd)
 {
@@ -846,13 +1285,13 @@ executable(const char *cmd)
 	char		buf[PATH_MAX];
 
 	if (strchr(cmd, '/') != NULL)
-		return access(cmd, X_OK) == 0;
+		return executable_file(cmd);
 	while (path && *path)
 	{
 		size_t		n = strcspn(path, ":");
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int) n, n ? path : ".", cmd);
-		if (access(buf, X_OK) == 0)
+		if (executable_file(buf))
 			return true;
 		path += n;
 		if (*path == ':')
@@ -922,8 +1361,8 @@ load_config(const char *path, AgentConfig *out, char *err, size_t errlen)
 	for (i = 0; i < out->ntools; i++)
 		if (!executable(out->tools[i].argv[0]))
 		{
-			snprintf(err, errlen, "invalid configuration file \"%s\": command \"%s\" of tool \"%s\" is not an executable file",
-					 path, out->tools[i].argv[0], out->tools[i].name);
+			snprintf(err, errlen, "invalid configuration file \"%s\": line %d: command \"%s\" of tool \"%s\" is not an executable file",
+					 path, out->tools[i].command_line, out->tools[i].argv[0], out->tools[i].name);
 			return -1;
 		}
 	return 0;
@@ -973,6 +1412,10 @@ check_timers(int64_t now)
 		next = r->next;
 		if (r->state != RUN_ACTIVE)
 			continue;
+		/*
+		 * Timeouts apply until the run is decided, not until the command
+		 * exits: a descendant may still hold its stdout open.
+		 */
 		if (r->pid > 0 && !r->timed_out && !r->interrupted &&
 			(now >= r->deadline || now >= shutdown_deadline))
 		{
@@ -980,15 +1423,15 @@ check_timers(int64_t now)
 				r->timed_out = true;
 			else
 				r->interrupted = true;
-			kill_group(r, SIGTERM);
+			stop_tree(r, false);
 			r->kill_at = now + KILL_GRACE_MS;
 		}
 		if (r->pid > 0 && now >= r->kill_at)
 		{
-			kill_group(r, SIGKILL);
+			stop_tree(r, true);
 			r->kill_at = NEVER;
 		}
-		if (r->pid == 0 && r->out_fd < 0 && r->err_fd < 0)
+		if (r->have_status && r->out_fd < 0 && r->err_fd < 0)
 		{
 			decide(r);
 			if (r->lease_lost)
@@ -1025,7 +1468,7 @@ poll_timeout(int64_t now)
 	for (r = runs; r; r = r->next)
 	{
 		if (r->state == RUN_REPORT && conn != NULL)
-			return 0;
+			wake = min64(wake, r->report_at);
 		if (r->state != RUN_ACTIVE || r->pid == 0)
 			continue;
 		if (!r->timed_out && !r->interrupted)
@@ -1153,6 +1596,8 @@ fill_pollfds(struct pollfd *fds, Run **owner)
 			ADD_FD(r, r->out_fd, POLLIN);
 		if (r->err_fd >= 0)
 			ADD_FD(r, r->err_fd, POLLIN);
+		if (r->st_fd >= 0)
+			ADD_FD(r, r->st_fd, POLLIN);
 	}
 #undef ADD_FD
 	return nfds;
@@ -1181,6 +1626,8 @@ handle_events(struct pollfd *fds, Run **owner, int nfds)
 			read_stdout(r);
 		else if (fds[i].fd == r->err_fd)
 			read_stderr(r);
+		else if (fds[i].fd == r->st_fd)
+			read_status(r);
 	}
 }
 
@@ -1200,7 +1647,7 @@ run_loop(void)
 	{
 		int64_t		now = now_ms();
 		int			nfds;
-		size_t		need = 2 + 3 * (size_t) (nactive > cfg.concurrency ? nactive : cfg.concurrency);
+		size_t		need = 2 + 4 * (size_t) (nactive > cfg.concurrency ? nactive : cfg.concurrency);
 
 		database_work(now);
 		if (shutting_down && runs == NULL)
@@ -1248,6 +1695,55 @@ run_loop(void)
 
 /*---- start-up ----*/
 
+/*
+ * --check: the configuration was read; now connect and find alfred's agent
+ * API.  Prints what was found; returns the exit status (0, or 2 with the
+ * cause on stderr).
+ */
+static int
+check_connection(void)
+{
+	PGresult   *res;
+	int			rc = 0;
+
+	printf("configuration ok: %d tool(s)%s\n", cfg.ntools,
+		   cfg.claim_all ? ", claims every tool's runs" : "");
+	fflush(stdout);
+	conn = open_connection();
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		fprintf(stderr, "alfred-agent: could not connect: %s\n", pq_message());
+		PQfinish(conn);
+		return 2;
+	}
+	res = PQexec(conn, "SELECT p IS NOT NULL, p IS NOT NULL AND has_function_privilege(p, 'EXECUTE'),"
+				 "       (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'alfred')"
+				 "  FROM to_regprocedure('alfred.claim_runs(text, text[], integer, interval)') p");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		fprintf(stderr, "alfred-agent: could not check the database: %s", PQresultErrorMessage(res));
+		rc = 2;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+	{
+		fprintf(stderr, "alfred-agent: database \"%s\" has no alfred.claim_runs (is extension alfred installed?)\n",
+				PQdb(conn));
+		rc = 2;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+	{
+		fprintf(stderr, "alfred-agent: role \"%s\" may not execute alfred.claim_runs\n", PQuser(conn));
+		rc = 2;
+	}
+	else
+		printf("connection ok: database \"%s\" as role \"%s\"%s%s\n", PQdb(conn), PQuser(conn),
+			   PQgetisnull(res, 0, 2) ? "" : ", alfred ", PQgetvalue(res, 0, 2));
+	PQclear(res);
+	PQfinish(conn);
+	conn = NULL;
+	return rc;
+}
+
 static void
 usage(FILE *f)
 {
@@ -1259,7 +1755,7 @@ usage(FILE *f)
 			"  -c, --config=FILE     configuration file (tools and settings)\n"
 			"  -d, --dbname=CONNINFO libpq connection string (overrides conninfo)\n"
 			"  -n, --name=NAME       worker name in claim_runs (default host:pid)\n"
-			"      --check           check the configuration and exit\n"
+			"      --check           check the configuration and the connection, and exit\n"
 			"  -V, --version         print the version and exit\n"
 			"  -h, --help            show this help and exit\n");
 }
@@ -1301,7 +1797,7 @@ main(int argc, char **argv)
 				check_only = true;
 				break;
 			case 'V':
-				printf("alfred-agent %s\n", AGENT_VERSION);
+				printf("alfred-agent %s\n", ALFRED_VERSION);
 				return 0;
 			case 'h':
 				usage(stdout);
@@ -1338,11 +1834,7 @@ main(int argc, char **argv)
 		snprintf(worker_name, sizeof(worker_name), "%s:%d", host, (int) getpid());
 	}
 	if (check_only)
-	{
-		printf("configuration ok: %d tool(s)%s\n", cfg.ntools,
-			   cfg.claim_all ? ", claims every tool's runs" : "");
-		return 0;
-	}
+		return check_connection();
 	tools_array = alfred_agent_tools_array(&cfg);
 
 	agent_pid = getpid();

@@ -103,7 +103,9 @@ test_config(void)
 	ok(cfg.conninfo == NULL, "no conninfo by default");
 	alfred_agent_config_free(&cfg);
 
-	bad_config("", "no tools configured (add a [tool NAME] section with a command)");
+	bad_config("", "line 1 (end of file): no tools configured (add a [tool NAME] section with a command)");
+	bad_config("# only\nlease = 1min\n\n",
+			   "line 3 (end of file): no tools configured (add a [tool NAME] section with a command)");
 	bad_config("[tool a]\ncommand = x\nbogus = 1\n", "line 3: unknown setting \"bogus\" in tool \"a\"");
 	bad_config("colour = blue\n", "line 1: unknown setting \"colour\"");
 	bad_config("just words\n", "line 1: expected \"key = value\" or \"[tool NAME]\", found \"just words\"");
@@ -126,7 +128,21 @@ test_config(void)
 	bad_config("[tool a b]\n",
 			   "line 1: tool name \"a b\" is invalid (1-100 letters, digits, \"_\", \".\", \":\" or \"-\")");
 	bad_config("[tool a]\ncommand = x\n[tool a]\n", "line 3: tool \"a\" is configured twice");
-	bad_config("[tool a]\ntimeout = 1s\n", "tool \"a\" has no command");
+	bad_config("[tool a]\ntimeout = 1s\n", "line 1: tool \"a\" has no command");
+	bad_config("[tool a]\ncommand = x\n\n[tool b]\ntimeout = 1s\n", "line 4: tool \"b\" has no command");
+	/* a setting given twice is refused, not "the last one wins" */
+	bad_config("lease = 1min\nconcurrency = 2\n lease=2min\n[tool a]\ncommand = x\n",
+			   "line 3: setting \"lease\" is given twice (first on line 1)");
+	bad_config("[tool a]\ncommand = x\ntimeout = 1s\ncommand = y\n",
+			   "line 4: setting \"command\" is given twice (first on line 2)");
+	rc = parse("timeout = 1s\n", &cfg);
+	is_str(err, "line 1: unknown setting \"timeout\"", "a tool setting before any section is unknown");
+	alfred_agent_config_free(&cfg);
+	rc = parse("lease = 1min\n[tool a]\ncommand = x\ntimeout = 1s\n[tool b]\ncommand = y\ntimeout = 2s\n", &cfg);
+	is_int(rc, 0, "the same setting in two sections is fine");
+	is_int(cfg.ntools == 2 ? cfg.tools[0].line * 100 + cfg.tools[1].command_line : -1, 206,
+		   "a tool knows the lines of its header and its command");
+	alfred_agent_config_free(&cfg);
 	bad_config("[tool a]\ncommand =   \n", "line 2: command of tool \"a\" is empty");
 	bad_config("[tool a]\ncommand = 'x\n", "line 2: command of tool \"a\": unterminated quote");
 	bad_config("[tool a]\ncommand = x\ntimeout = 5ms\n",
@@ -136,7 +152,9 @@ test_config(void)
 	bad_config("[tool a]\ncommand = x\npermanent_exit_codes = two\n",
 			   "line 3: permanent_exit_codes of tool \"a\": exit code \"two\" is not an integer between 1 and 255");
 	bad_config("lease = 1s\npoll_interval = 2s\n[tool a]\ncommand = x\n",
-			   "poll_interval (2000 ms) must not exceed lease (1000 ms)");
+			   "line 2: poll_interval (2000 ms) must not exceed lease (1000 ms)");
+	bad_config("poll_interval = 20min\n\nlease = 10min\n[tool a]\ncommand = x\n",
+			   "line 3: poll_interval (1200000 ms) must not exceed lease (600000 ms)");
 }
 
 static void
@@ -203,18 +221,22 @@ test_input(void)
 {
 	AgentRunInput in = {"11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222",
 		NULL, "get_weather", "{\"city\": \"Zürich\", \"days\": [1, 2]}", "Weather for \"Zürich\"?", 2};
-	char	   *s = alfred_agent_build_input(&in);
+	char		warn[AGENT_ERRLEN];
+	char	   *s = alfred_agent_build_input(&in, warn, sizeof(warn));
 	json_t	   *doc;
+	char	   *deep;
+	int			i;
 
 	is_str(s, "{\"run_id\":\"11111111-1111-1111-1111-111111111111\","
 		   "\"task_id\":\"22222222-2222-2222-2222-222222222222\",\"user_id\":null,"
 		   "\"tool\":\"get_weather\",\"args\":{\"city\":\"Zürich\",\"days\":[1,2]},"
 		   "\"prompt\":\"Weather for \\\"Zürich\\\"?\",\"attempt\":2}\n",
 		   "stdin document: args embedded as JSON, prompt escaped, one line");
+	is_str(warn, "", "  without a warning");
 	free(s);
 	in.tool_args = NULL;
 	in.prompt = NULL;
-	s = alfred_agent_build_input(&in);
+	s = alfred_agent_build_input(&in, NULL, 0);
 	doc = json_loads(s, 0, NULL);
 	ok(doc && json_is_object(json_object_get(doc, "args")) &&
 	   json_object_size(json_object_get(doc, "args")) == 0, "NULL args become {}");
@@ -222,12 +244,30 @@ test_input(void)
 	json_decref(doc);
 	free(s);
 	in.tool_args = "not json";
-	s = alfred_agent_build_input(&in);
+	s = alfred_agent_build_input(&in, warn, sizeof(warn));
 	doc = json_loads(s, 0, NULL);
 	is_str(doc ? json_string_value(json_object_get(doc, "args")) : NULL, "not json",
 		   "args that are not JSON are passed as a string");
+	ok(strncmp(warn, "args passed as a string: ", 25) == 0, "  with a warning to log");
 	json_decref(doc);
 	free(s);
+	/* jsonb nests deeper than jansson parses (2048 levels) */
+	deep = malloc(2 * 3000 + 1);
+	for (i = 0; i < 3000; i++)
+	{
+		deep[i] = '[';
+		deep[3000 + i] = ']';
+	}
+	deep[6000] = '\0';
+	in.tool_args = deep;
+	s = alfred_agent_build_input(&in, warn, sizeof(warn));
+	doc = json_loads(s, 0, NULL);
+	is_str(doc ? json_string_value(json_object_get(doc, "args")) : NULL, deep,
+		   "args nested 3000 deep arrive as their text");
+	ok(strstr(warn, "maximum parsing depth") != NULL, "  and the warning says why: %s", warn);
+	json_decref(doc);
+	free(s);
+	free(deep);
 }
 
 static void
@@ -249,6 +289,38 @@ test_output(void)
 	is_int(alfred_agent_trim_newlines("x\r\n\n", 4), 1, "trailing newlines trimmed");
 	is_int(alfred_agent_trim_newlines("\n", 1), 0, "a lone newline");
 	is_int(alfred_agent_trim_newlines("a\nb", 3), 3, "inner newline kept");
+}
+
+static void
+test_sqlstate(void)
+{
+	ok(alfred_agent_sqlstate_transient("40001"), "serialization_failure is transient");
+	ok(alfred_agent_sqlstate_transient("40P01"), "deadlock_detected is transient");
+	ok(alfred_agent_sqlstate_transient("57014"), "query_canceled (statement timeout) is transient");
+	ok(alfred_agent_sqlstate_transient("53300"), "too_many_connections is transient");
+	ok(alfred_agent_sqlstate_transient("55P03"), "lock_not_available is transient");
+	ok(alfred_agent_sqlstate_transient("08006"), "connection_failure is transient");
+	ok(!alfred_agent_sqlstate_transient("22P02"), "invalid_text_representation (a bad JSON result) is not");
+	ok(!alfred_agent_sqlstate_transient("22P05"), "untranslatable_character is not");
+	ok(!alfred_agent_sqlstate_transient("55000"), "object_not_in_prerequisite_state (lost lease) is not");
+	ok(!alfred_agent_sqlstate_transient("42883"), "undefined_function is not");
+	ok(!alfred_agent_sqlstate_transient(""), "no SQLSTATE is not");
+	ok(!alfred_agent_sqlstate_transient(NULL), "NULL is not");
+	ok(alfred_agent_connect_error_fatal("connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: "
+										"FATAL:  role \"root\" does not exist"), "an unknown role is fatal");
+	ok(alfred_agent_connect_error_fatal("FATAL:  database \"nope\" does not exist"), "an unknown database is fatal");
+	ok(alfred_agent_connect_error_fatal("FATAL:  password authentication failed for user \"x\""),
+	   "a wrong password is fatal");
+	ok(alfred_agent_connect_error_fatal("invalid connection option \"colour\""), "a bad conninfo is fatal");
+	ok(alfred_agent_connect_error_fatal("missing \"=\" after \"x\" in connection info string"),
+	   "a malformed conninfo is fatal");
+	ok(!alfred_agent_connect_error_fatal("connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: "
+										 "No such file or directory"), "a server that is not up is not");
+	ok(!alfred_agent_connect_error_fatal("connection to server at \"localhost\" (::1), port 5432 failed: "
+										 "Connection refused"), "a refused connection is not");
+	ok(!alfred_agent_connect_error_fatal("FATAL:  the database system is starting up"), "a starting server is not");
+	ok(!alfred_agent_connect_error_fatal("FATAL:  sorry, too many clients already"), "a full server is not");
+	ok(!alfred_agent_connect_error_fatal(NULL), "NULL is not");
 }
 
 static void
@@ -276,6 +348,7 @@ main(void)
 	test_tools_array();
 	test_input();
 	test_output();
+	test_sqlstate();
 	test_kv();
 	return done_testing();
 }

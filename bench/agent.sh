@@ -13,7 +13,9 @@
 #              a process: claim_runs(max 1), then complete_run (2 round trips)
 #   agent -j1  alfred-agent, concurrency 1 (claim, fork/exec cat, report)
 #   agent -j4  alfred-agent, concurrency 4
-# and prints runs/s and each ratio to the baseline.
+# and prints runs/s and each ratio to the baseline.  With AGENT_OTHER=PATH
+# (another build of alfred-agent, e.g. one without the per-run shepherd) the
+# same two agent runs are made with it too, in the same run of the script.
 . "$(dirname "$0")/../test/lib.sh"
 cd "$ALFRED_SRC"
 
@@ -59,8 +61,8 @@ t0=$(queue_runs)
 psql_q -d $DB -f "$B/baseline.sql" >/dev/null
 base=$(finish "$t0")
 
-agent_rate() {	# agent_rate CONCURRENCY
-	local pid t0
+agent_rate() {	# agent_rate CONCURRENCY [BINARY]
+	local pid t0 bin=${2:-$PGBIN/alfred-agent}
 	cat >"$B/agent.conf" <<EOF
 conninfo = host=$PGHOST port=$PGPORT user=postgres dbname=$DB
 concurrency = $1
@@ -69,7 +71,7 @@ poll_interval = 100ms
 command = cat
 EOF
 	t0=$(queue_runs)
-	"$PGBIN/alfred-agent" -c "$B/agent.conf" 2>"$B/agent-$1.log" &
+	"$bin" -c "$B/agent.conf" 2>"$B/agent-$1.log" &
 	pid=$!
 	finish "$t0"
 	kill -TERM $pid
@@ -77,8 +79,16 @@ EOF
 }
 j1=$(agent_rate 1)
 j4=$(agent_rate 4)
+if [ -n "${AGENT_OTHER:-}" ]; then
+	o1=$(agent_rate 1 "$AGENT_OTHER")
+	o4=$(agent_rate 4 "$AGENT_OTHER")
+fi
 
 printf '%-12s %10s %8s\n' "" "runs/s" "ratio"
 printf '%-12s %10s %8s\n' baseline "$base" 1.00
 printf '%-12s %10s %8s\n' "agent -j1" "$j1" "$(awk "BEGIN {printf \"%.2f\", $j1 / $base}")"
 printf '%-12s %10s %8s\n' "agent -j4" "$j4" "$(awk "BEGIN {printf \"%.2f\", $j4 / $base}")"
+if [ -n "${AGENT_OTHER:-}" ]; then
+	printf '%-12s %10s %8s\n' "other -j1" "$o1" "$(awk "BEGIN {printf \"%.2f\", $o1 / $base}")"
+	printf '%-12s %10s %8s\n' "other -j4" "$o4" "$(awk "BEGIN {printf \"%.2f\", $o4 / $base}")"
+fi

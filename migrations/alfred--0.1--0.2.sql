@@ -1849,3 +1849,33 @@ CREATE INDEX scheduled_tasks_user_due_idx ON alfred.scheduled_tasks
 	WHERE status = 'active' AND next_run_at IS NOT NULL;
 COMMENT ON INDEX alfred.scheduled_tasks_user_due_idx IS
 'The scheduler claims due tasks round-robin across users through this index: each user''s earliest due task, then their next ones.';
+
+-- agent: extend_lease keeps a lease that expired but that nobody claimed since
+CREATE OR REPLACE FUNCTION alfred.extend_lease(run_id uuid, worker text, lease interval DEFAULT '5 minutes')
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run alfred.task_runs := alfred.run_for_update(extend_lease.run_id);
+BEGIN
+	IF extend_lease.lease IS NULL OR extend_lease.lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- a lease that ran out but that nobody took since (a claim changes
+	-- claimed_by) is still the worker's: an outage does not cost its run
+	IF run.status <> 'running' OR run.claimed_by IS DISTINCT FROM extend_lease.worker THEN
+		RAISE EXCEPTION 'the lease of run "%" was lost', run.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('The run is %s%s.', run.status,
+								  CASE WHEN run.claimed_by IS NOT NULL
+									   THEN format(', claimed by %s until %s', run.claimed_by, run.lease_until) ELSE '' END);
+	END IF;
+	UPDATE alfred.task_runs r SET lease_until = now() + extend_lease.lease
+	 WHERE r.user_id = run.user_id AND r.id = run.id
+	RETURNING r.lease_until INTO run.lease_until;
+	RETURN run.lease_until;
+END
+$$;
+COMMENT ON FUNCTION alfred.extend_lease(uuid, text, interval) IS
+'For a long external run: extends worker''s lease to now + lease and returns its end, also after it expired if nobody claimed the run since. 55000 when the run is no longer this worker''s (another worker claimed it, or it ended).';

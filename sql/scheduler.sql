@@ -208,8 +208,10 @@ UPDATE alfred.task_runs SET next_attempt_at = now()
  WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news 3');
 CREATE TEMP TABLE e AS SELECT * FROM alfred.claim_runs('agent-1', lease => '1 ms');
 SELECT pg_sleep(0.05);
-SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1')$q$, (SELECT run_id FROM e)));
+SELECT alfred.extend_lease((SELECT run_id FROM e), 'agent-1', '1 ms') IS NOT NULL AS expired_but_untaken_is_kept;
+SELECT pg_sleep(0.05);
 SELECT run_id = (SELECT run_id FROM e) AS same_run, attempt FROM alfred.claim_runs('agent-2');
+SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1')$q$, (SELECT run_id FROM e)));
 SELECT alfred.complete_run((SELECT run_id FROM e), 'late but fine');
 SELECT alfred.complete_run((SELECT run_id FROM e), 'agent-2 reports too');
 SELECT r.status, r.attempt, r.result, s.run_count, (SELECT count(*) FROM alfred.notifications n WHERE n.data->>'run_id' = r.id::text) AS notes

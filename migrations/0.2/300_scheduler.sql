@@ -666,8 +666,9 @@ BEGIN
 		RAISE EXCEPTION 'lease must be positive'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF run.status <> 'running' OR run.claimed_by IS DISTINCT FROM extend_lease.worker
-	   OR run.lease_until < now() THEN
+	-- a lease that ran out but that nobody took since (a claim changes
+	-- claimed_by) is still the worker's: an outage does not cost its run
+	IF run.status <> 'running' OR run.claimed_by IS DISTINCT FROM extend_lease.worker THEN
 		RAISE EXCEPTION 'the lease of run "%" was lost', run.id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('The run is %s%s.', run.status,
@@ -681,7 +682,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.extend_lease(uuid, text, interval) IS
-'For a long external run: extends worker''s lease to now + lease and returns its end. 55000 when the lease expired or the run is no longer this worker''s.';
+'For a long external run: extends worker''s lease to now + lease and returns its end, also after it expired if nobody claimed the run since. 55000 when the run is no longer this worker''s (another worker claimed it, or it ended).';
 
 CREATE FUNCTION @extschema@.complete_run(run_id uuid, result text)
 RETURNS void

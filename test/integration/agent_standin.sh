@@ -29,10 +29,11 @@ is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: invalid configuration file \"$W/ba
 	"bad config: exit status 2 and the line at fault"
 printf '[tool x]\ncommand = %s/does-not-exist\n' "$W" >"$W/bad2.conf"
 rc=0; "$AGENT" -c "$W/bad2.conf" >"$W/bad.out" 2>&1 || rc=$?
-is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: invalid configuration file \"$W/bad2.conf\": command \"$W/does-not-exist\" of tool \"x\" is not an executable file" \
+is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: invalid configuration file \"$W/bad2.conf\": line 2: command \"$W/does-not-exist\" of tool \"x\" is not an executable file" \
 	"a command that does not exist is a configuration error"
-printf 'claim = all\n' >"$W/ok.conf"
-is "$("$AGENT" --check -c "$W/ok.conf")" "configuration ok: 0 tool(s), claims every tool's runs" "--check validates a file and exits 0"
+printf 'claim = all\nconninfo = dbname=%s\n' "$DB" >"$W/ok.conf"
+is "$("$AGENT" --check -c "$W/ok.conf")" "configuration ok: 0 tool(s), claims every tool's runs
+connection ok: database \"$DB\" as role \"postgres\"" "--check validates a file, connects and exits 0"
 rc=0; "$AGENT" -c "$W/none.conf" >"$W/bad.out" 2>&1 || rc=$?
 is "$rc/$(cat "$W/bad.out")" "2/alfred-agent: could not open configuration file \"$W/none.conf\": No such file or directory" \
 	"a missing configuration file"
