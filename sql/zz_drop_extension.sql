@@ -38,6 +38,7 @@ SELECT count(*) AS grants_left FROM pg_shdepend
  WHERE refobjid = 'regress_alfred_drop'::regrole
    AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
 SELECT count(*) AS config_dump_left FROM pg_extension WHERE extname = 'alfred';
+SELECT count(*) AS event_triggers_left FROM pg_event_trigger WHERE evtname LIKE 'alfred%';
 SELECT extname AS still_installed FROM pg_extension WHERE extname = 'pgcrypto';
 DROP ROLE regress_alfred_drop;
 
