@@ -1,22 +1,39 @@
-# test/lib.sh: shared by test/run, test/quickstart and the integration tests.
+# test/lib.sh: shared by test/run, test/quickstart, the integration tests and
+# the benchmarks.
 #
 # Installs what alfred needs (Debian 12 packages), builds and installs the
 # extension, and manages a throwaway PostgreSQL 15 cluster with alfred and
 # pg_cron preloaded.  Run as root (clusters then run as the postgres user) or
 # as a user with sudo.
 #
-# Environment:
-#   ALFRED_PORT     port of the throwaway cluster (default 55432)
-#   ALFRED_TMP      directory for the cluster and logs (default /tmp/alfred-test-$ALFRED_PORT)
+# Environment (every variable is optional):
+#   ALFRED_TMP      directory for the cluster (data/), its socket, server.log and the
+#                   suites' logs.  Unset: a new one from mktemp (/tmp/alfred-test.XXXXXX),
+#                   exported, so the integration scripts a run starts share it; test/run
+#                   removes a directory it made unless something failed.  The cluster
+#                   listens only on a socket in this directory, so runs never share one.
+#   ALFRED_PORT     port of the throwaway cluster (default 55432).  The socket lives in
+#                   ALFRED_TMP, so two runs on one machine may use the same port.
 #   ALFRED_PGROOT   install into a private copy of PostgreSQL under this root instead of
 #                   the system's, so that several checkouts can be tested side by side
 #   ALFRED_NO_APT   set to skip the package check (offline development)
+#   ALFRED_WORKER_DB  database the scheduler worker serves (alfred.database; default
+#                   alfred_worker)
+#
+# To run one integration script by hand against a cluster of your own:
+#   export ALFRED_TMP=/tmp/mine; bash -c '. test/lib.sh; build_and_install; start_cluster'
+#   bash test/integration/worker.sh
+#   bash -c '. test/lib.sh; stop_cluster'
 
 set -euo pipefail
 
 ALFRED_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ALFRED_PORT=${ALFRED_PORT:-55432}
-ALFRED_TMP=${ALFRED_TMP:-/tmp/alfred-test-$ALFRED_PORT}
+if [ -z "${ALFRED_TMP:-}" ]; then
+	ALFRED_TMP=$(mktemp -d "${TMPDIR:-/tmp}/alfred-test.XXXXXX")
+	ALFRED_TMP_MADE=$ALFRED_TMP		# made here: remove_tmp may delete it
+fi
+export ALFRED_TMP ALFRED_PORT
 ALFRED_DATA=$ALFRED_TMP/data
 ALFRED_LOG=$ALFRED_TMP/server.log
 ALFRED_WORKER_DB=${ALFRED_WORKER_DB:-alfred_worker}
@@ -91,10 +108,19 @@ stop_cluster() {
 	fi
 }
 
-# Start a fresh cluster.  Extra postgresql.conf lines may be passed as arguments.
+# Removes ALFRED_TMP if this shell made it (and nothing is to be kept).
+remove_tmp() {
+	if [ -n "${ALFRED_TMP_MADE:-}" ] && [ "$ALFRED_TMP_MADE" = "$ALFRED_TMP" ]; then
+		rm -rf "$ALFRED_TMP"
+	fi
+}
+
+# Start a fresh cluster (a new data directory; other files in ALFRED_TMP, such
+# as the suites' logs, stay).  Extra postgresql.conf lines may be passed as
+# arguments.
 start_cluster() {
 	stop_cluster
-	rm -rf "$ALFRED_TMP"
+	rm -rf "$ALFRED_DATA" "$ALFRED_LOG"
 	mkdir -p "$ALFRED_TMP"
 	if [ "$(id -u)" = 0 ]; then chown postgres: "$ALFRED_TMP"; fi
 	as_pg "$PGBIN/initdb" -D "$ALFRED_DATA" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >"$ALFRED_TMP/initdb.log"
@@ -121,6 +147,21 @@ CONF
 
 restart_cluster() {
 	as_pg "$PGBIN/pg_ctl" -D "$ALFRED_DATA" -l "$ALFRED_LOG" -w -t 60 -m fast restart >/dev/null
+}
+
+# Restart the cluster with alfred preloaded (on, as start_cluster leaves it) or
+# not (off: shared_preload_libraries and alfred.* settings as on a cluster
+# where alfred was only installed).
+set_preload() {
+	local conf=$ALFRED_DATA/postgresql.conf
+	if [ "$1" = off ]; then
+		[ -f "$conf.preloaded" ] || cp -p "$conf" "$conf.preloaded"
+		sed -e "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" -e '/^alfred\./d' \
+			"$conf.preloaded" >"$conf"
+	elif [ -f "$conf.preloaded" ]; then
+		mv "$conf.preloaded" "$conf"
+	fi
+	restart_cluster
 }
 
 psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }

@@ -96,3 +96,11 @@ SELECT pid IS NOT NULL AS "worker running", state, runs_done FROM alfred.worker_
 \echo '== the daily briefing, as an app would render it'
 SELECT alfred.today(:'demo') ->> 'summary' AS "today's summary";
 SELECT jsonb_object_keys(alfred.today(:'demo')) AS "the briefing also holds";
+
+\echo '== daily maintenance (retention, partitions): pg_cron serves database postgres here, not'
+\echo '   this one, so alfred''s own scheduler runs it as a task of an admin user'
+SELECT alfred.create_user('admin@example.com', 'admin password', role => 'admin') IS NOT NULL AS "admin created";
+SELECT alfred.schedule_maintenance() AS registered;
+SELECT alfred.schedule_maintenance('30 4 * * *') AS "registered again (replaces it)";
+SELECT name, tool_name, schedule_cron, status FROM alfred.scheduled_tasks
+ WHERE tool_name = 'run_maintenance' ORDER BY status;
