@@ -884,13 +884,18 @@ alfred_mcp_handle_line(McpServer *s, const char *line, size_t len)
 	json_t	   *msg,
 			   *out;
 
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	while (len > 0 && isspace((unsigned char) line[len - 1]))
 		len--;
+	while (len > 0 && isspace((unsigned char) *line))
+	{
+		line++;
+		len--;
+	}
 	if (len == 0)
 		return NULL;			/* blank lines between messages */
 	if (len > MCP_MAX_LINE)
 		return dump(error_response(NULL, MCP_PARSE_ERROR, "message too large"));
-	msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	msg = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (msg == NULL)
 	{
 		char		err[MCP_ERRLEN];
