@@ -24,6 +24,7 @@
  *-------------------------------------------------------------------------
  */
 #include "mcp_core.h"
+#include "mcp_catalog.h"
 #include "../agent/agent_core.h"
 
 #include <errno.h>
@@ -416,6 +417,28 @@ check(const char *source)
 	return 0;
 }
 
+/*
+ * --sql TOOL: the statements one call of TOOL runs, identity by token first,
+ * one per line (for benchmarks and for reading what a tool does).
+ */
+static int
+print_sql(const char *name)
+{
+	int			i,
+				k;
+
+	for (i = 0; i < alfred_mcp_ntools_; i++)
+		if (strcmp(alfred_mcp_tools[i].name, name) == 0)
+		{
+			printf("BEGIN;\n%s;\n", identity_by_token);
+			for (k = 0; k < alfred_mcp_tools[i].nsteps; k++)
+				printf("%s;\n", alfred_mcp_tools[i].steps[k].sql);
+			printf("COMMIT;\n");
+			return 0;
+		}
+	fatal("unknown tool \"%s\"", name);
+}
+
 static void
 usage(FILE *f)
 {
@@ -429,6 +452,7 @@ usage(FILE *f)
 			"                        ALFRED_USER_ID\n"
 			"  -d, --dbname=CONNINFO libpq connection string (overrides conninfo)\n"
 			"      --check           check the configuration and the identity, then exit\n"
+			"      --sql=TOOL        print the SQL statements of one call of TOOL and exit\n"
 			"  -V, --version         print the version and exit\n"
 			"  -h, --help            show this help and exit\n");
 }
@@ -440,6 +464,7 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"dbname", required_argument, NULL, 'd'},
 		{"check", no_argument, NULL, 'k'},
+		{"sql", required_argument, NULL, 's'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
@@ -464,6 +489,8 @@ main(int argc, char **argv)
 			case 'k':
 				check_only = true;
 				break;
+			case 's':
+				return print_sql(optarg);
 			case 'V':
 				printf("alfred-mcp %s\n", MCP_PROGRAM_VERSION);
 				return 0;
