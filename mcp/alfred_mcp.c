@@ -46,6 +46,9 @@
 
 static McpConfig cfg;
 static PGconn *conn;
+static bool checking;			/* --check: only the verdict, no log lines */
+
+static void result_message(PGresult *res, char *err, size_t errlen);
 
 /*---- logging ----*/
 
@@ -60,7 +63,7 @@ log_event(const char *level, const char *event,...)
 	va_list		ap;
 	const char *key;
 
-	if (strcmp(level, "debug") == 0 && !cfg.debug)
+	if (checking || (strcmp(level, "debug") == 0 && !cfg.debug))
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -112,6 +115,33 @@ conn_message(char *err, size_t errlen)
 
 /*---- the database ----*/
 
+/*
+ * Refuses a role that bypasses row-level security (a superuser, BYPASSRLS,
+ * or a member of the role that owns alfred's tables): the person's rights
+ * would then rest on alfred-mcp's own filters instead of the database's
+ * policies.
+ */
+static bool
+check_role(char *err, size_t errlen)
+{
+	PGresult   *res = PQexec(conn,
+							 "SELECT current_user, r.rolsuper OR r.rolbypassrls "
+							 "OR pg_has_role(current_user, c.relowner, 'MEMBER') "
+							 "FROM pg_roles r, pg_class c "
+							 "WHERE r.rolname = current_user AND c.oid = 'alfred.tasks'::regclass");
+	bool		ok = false;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		result_message(res, err, errlen);
+	else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+		snprintf(err, errlen, "role \"%s\" bypasses row-level security: connect alfred-mcp as an application role (see README, \"App roles and row-level security\")",
+				 PQgetvalue(res, 0, 0));
+	else
+		ok = true;
+	PQclear(res);
+	return ok;
+}
+
 static bool
 ensure_connection(char *err, size_t errlen)
 {
@@ -136,6 +166,13 @@ ensure_connection(char *err, size_t errlen)
 	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", cfg.statement_timeout_ms);
 	res = PQexec(conn, sql);
 	PQclear(res);
+	if (!check_role(err, errlen))
+	{
+		log_event("error", "connect_refused", "error", err, NULL);
+		PQfinish(conn);
+		conn = NULL;
+		return false;
+	}
 	log_event("debug", "connected", NULL);
 	return true;
 }
@@ -529,6 +566,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	checking = check_only;
 	if (check_only)
 		return check(config_path ? config_path : "environment");
 	log_event("info", "started", "identity", cfg.token ? "token" : "user_id",

@@ -61,6 +61,7 @@ export ALFRED_MCP=$MCP ANN_ID ANN_HABIT
 export ANN_TOKEN=$(login ann) BOB_TOKEN=$(login bob) CARL_TOKEN=$(login carl) DAN_TOKEN=$(login dan)
 export MCP_CONNINFO="host=$PGHOST port=$PGPORT dbname=$DB user=mcp_app"
 export MCP_SERVICE_CONNINFO="host=$PGHOST port=$PGPORT dbname=$DB user=mcp_agent"
+export README=$ALFRED_SRC/README.md MCP_PATH="$LINKDIR:/usr/bin:/bin"
 export PSQL="$PGBIN/psql -X -qAt -v ON_ERROR_STOP=1 -h $PGHOST -p $PGPORT -U postgres -d $DB"
 
 # ---- the SDK client ----
@@ -114,6 +115,15 @@ printf 'conninfo = x\ntokn = y\n' >"$W/bad.conf"
 rc=0; msg=$("$MCP" -c "$W/bad.conf" 2>&1) || rc=$?
 is "$rc|$msg" "2|alfred-mcp: invalid configuration file \"$W/bad.conf\": line 2: unknown setting \"tokn\"" "a bad file: status 2 naming the line"
 rm -rf "$W"
+SUPER="host=$PGHOST port=$PGPORT dbname=$DB user=postgres"
+rc=0; msg=$(ALFRED_CONNINFO=$SUPER ALFRED_TOKEN=$ANN_TOKEN "$MCP" --check 2>&1) || rc=$?
+is "$rc|$msg" "2|alfred-mcp: role \"postgres\" bypasses row-level security: connect alfred-mcp as an application role (see README, \"App roles and row-level security\")" \
+	"a superuser connection is refused (it would bypass row-level security)"
+msg=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}' \
+	'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"today"}}' |
+	ALFRED_CONNINFO=$SUPER ALFRED_TOKEN=$ANN_TOKEN "$MCP" 2>/dev/null | tail -1)
+like "$msg" '"isError":true' "  and a tool call through it is a tool error"
+like "$msg" 'bypasses row-level security' "  saying why"
 rc=0; msg=$(printf '' | ALFRED_CONNINFO="host=$PGHOST port=1 dbname=x" ALFRED_TOKEN=t "$MCP" 2>&1 >/dev/null) || rc=$?
 is "$rc" "0" "an unreachable database does not stop the server from starting (it reports per call)"
 

@@ -8,11 +8,13 @@
 //   MCP_SERVICE_CONNINFO  connection string of a member of alfred_service
 //   ANN_TOKEN, BOB_TOKEN, CARL_TOKEN, DAN_TOKEN  session tokens
 //   ANN_ID, ANN_HABIT  ids made by the set-up
+//   README            README.md, whose "Connecting an LLM client" must be true
 //   PSQL              psql command line (superuser) used to expire a token,
 //                     suspend a user and look at the database
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const env = process.env;
 let failures = 0;
@@ -295,7 +297,40 @@ async function rawProtocol() {
   ok(code === 0, 'raw: EOF on stdin ends the server with status 0', code);
 }
 
+// README's "Connecting an LLM client": its client configuration starts the
+// server (with this test's values for the placeholders), its tables name
+// exactly the tools and resources the server offers.
+async function readme() {
+  const text = readFileSync(env.README, 'utf8');
+  const section = text.split('\n## Connecting an LLM client\n')[1].split('\n## ')[0];
+  const config = JSON.parse(section.split('```json\n')[1].split('```')[0]).mcpServers.alfred;
+  ok(config.command === 'alfred-mcp' && Object.keys(config.env).sort().join(' ') === 'ALFRED_CONNINFO ALFRED_TOKEN',
+    'README: the client configuration runs alfred-mcp with ALFRED_CONNINFO and ALFRED_TOKEN', config);
+  const transport = new StdioClientTransport({
+    command: config.command,	// found on PATH, as a client would
+    args: config.args,
+    env: { PATH: env.MCP_PATH, ALFRED_CONNINFO: env.MCP_CONNINFO, ALFRED_TOKEN: env.ANN_TOKEN },
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'readme', version: '1.0.0' });
+  await client.connect(transport);
+  const r = await call(client, 'today');
+  ok(!r.error && r.json.timezone === 'Europe/Zurich', 'README: that configuration works', r);
+  const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+  const resources = (await client.listResources()).resources.map((x) => x.uri).sort();
+  await client.close();
+  const tables = section.split('**Tools**')[1];
+  const documented = [...tables.split('**Resources**')[0].matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|/gm)]
+    .flatMap((m) => m[1].split(', ').map((x) => x.replace(/`/g, ''))).sort();
+  ok(JSON.stringify(documented) === JSON.stringify(tools), 'README: the tools table names exactly the server\'s tools',
+    { documented, tools });
+  const docres = [...tables.split('**Resources**')[1].matchAll(/^\| `(alfred:\/\/[a-z]+)` \|/gm)].map((m) => m[1]).sort();
+  ok(JSON.stringify(docres) === JSON.stringify(resources), 'README: the resources table names exactly the server\'s resources',
+    { docres, resources });
+}
+
 try {
+  await readme();
   const annIds = await annSession();
   await bobSession(annIds);
   await endOfAccess();
