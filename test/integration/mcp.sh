@@ -127,5 +127,28 @@ like "$msg" 'bypasses row-level security' "  saying why"
 rc=0; msg=$(printf '' | ALFRED_CONNINFO="host=$PGHOST port=1 dbname=x" ALFRED_TOKEN=t "$MCP" 2>&1 >/dev/null) || rc=$?
 is "$rc" "0" "an unreachable database does not stop the server from starting (it reports per call)"
 
+# ---- a long session under AddressSanitizer and LeakSanitizer ----
+make -s -C "$ALFRED_SRC/mcp" alfred-mcp-asan PG_CONFIG="$PGBIN/pg_config" >/dev/null
+{
+	echo '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}'
+	for i in $(seq 1 100); do
+		echo '{"jsonrpc":"2.0","id":'$i',"method":"tools/call","params":{"name":"add_task","arguments":{"title":"t'$i'","tags":["x"],"due_date":"2031-01-01"}}}'
+		echo '{"jsonrpc":"2.0","id":"l'$i'","method":"tools/call","params":{"name":"list_tasks","arguments":{"limit":5}}}'
+		echo '{"jsonrpc":"2.0","id":"e'$i'","method":"tools/call","params":{"name":"complete_task","arguments":{"task_id":"00000000-0000-0000-0000-000000000000"}}}'
+		echo '{"jsonrpc":"2.0","id":"r'$i'","method":"resources/read","params":{"uri":"alfred://briefing"}}'
+		echo '{"jsonrpc":"2.0","id":"p'$i'","method":"prompts/get","params":{"name":"daily-review"}}'
+		echo 'junk {'
+	done
+} >"$ALFRED_TMP/mcp-session.jsonl"
+rc=0
+ALFRED_TOKEN=$BOB_TOKEN "$ALFRED_SRC/mcp/alfred-mcp-asan" <"$ALFRED_TMP/mcp-session.jsonl" \
+	>"$ALFRED_TMP/mcp-session.out" 2>"$ALFRED_TMP/mcp-session.err" || rc=$?
+is "$rc|$(wc -l <"$ALFRED_TMP/mcp-session.out")|$(grep -c '"isError":true' "$ALFRED_TMP/mcp-session.out")" "0|601|100" \
+	"600 requests under ASan/UBSan: one response each, 100 tool errors, exit 0"
+is "$(grep -c 'Sanitizer' "$ALFRED_TMP/mcp-session.err")" "0" "  no leak, no memory error, no undefined behaviour"
+is "$(q "SELECT count(*) FROM alfred.tasks t JOIN alfred.users u ON u.id = t.user_id WHERE u.email = 'bob@example.com'")" "100" \
+	"  its 100 tasks are bob's"
+rm -f "$ALFRED_SRC/mcp/alfred-mcp-asan"
+
 echo "1..$n"
 [ "$fails" = 0 ]
