@@ -234,14 +234,12 @@ static const char *identity_by_user =
 "SELECT i.id::text, u.email, set_config('TimeZone', u.timezone, true) "
 "FROM alfred.act_as($1::uuid, true) AS i(id) LEFT JOIN alfred.users u ON u.id = i.id";
 
-/* BEGIN and become the configured person. */
+/* Become the configured person for the current transaction. */
 static bool
-begin_as_person(PGresult **who, char *err, size_t errlen)
+become_person(PGresult **who, char *err, size_t errlen)
 {
 	const char *param[1];
 
-	if (!exec_step("BEGIN", 0, NULL, NULL, err, errlen))
-		return false;
 	param[0] = cfg.token ? cfg.token : cfg.user_id;
 	return exec_step(cfg.token ? identity_by_token : identity_by_user, 1, param, who, err, errlen);
 }
@@ -265,7 +263,23 @@ run_call(void *arg, const McpCall *call, char **result, char *err, size_t errlen
 	(void) arg;
 	if (!ensure_connection(err, errlen))
 		return false;
-	ok = begin_as_person(NULL, err, errlen);
+	if (!exec_step("BEGIN", 0, NULL, NULL, err, errlen))
+	{
+		if (PQstatus(conn) == CONNECTION_OK)
+			return false;
+		/*
+		 * The connection died while idle (a server restart, an idle timeout):
+		 * nothing of this call ran yet, so connect again and go on.
+		 */
+		log_event("info", "reconnecting", "error", err, NULL);
+		PQfinish(conn);
+		conn = NULL;
+		if (!ensure_connection(err, errlen))
+			return false;
+		if (!exec_step("BEGIN", 0, NULL, NULL, err, errlen))
+			return false;
+	}
+	ok = become_person(NULL, err, errlen);
 	for (i = 0; ok && i < call->nsteps; i++)
 	{
 		const McpStep *step = &call->steps[i];
@@ -443,7 +457,7 @@ check(const char *source)
 
 	if (!ensure_connection(err, sizeof(err)))
 		fatal("%s", err);
-	if (!begin_as_person(&who, err, sizeof(err)))
+	if (!exec_step("BEGIN", 0, NULL, NULL, err, sizeof(err)) || !become_person(&who, err, sizeof(err)))
 		fatal("%s: identity refused: %s", source, err);
 	printf("configuration ok (%s): acting for %s (%s) as %s\n", source,
 		   PQgetisnull(who, 0, 1) ? "?" : PQgetvalue(who, 0, 1), PQgetvalue(who, 0, 0),
@@ -569,8 +583,8 @@ main(int argc, char **argv)
 	checking = check_only;
 	if (check_only)
 		return check(config_path ? config_path : "environment");
-	log_event("info", "started", "identity", cfg.token ? "token" : "user_id",
-			  "user_id", cfg.user_id, "version", MCP_PROGRAM_VERSION, NULL);
+	log_event("info", "started", "version", MCP_PROGRAM_VERSION,
+			  "identity", cfg.token ? "token" : "act_as", "user_id", cfg.user_id, NULL);
 	c = serve();
 	if (conn != NULL)
 		PQfinish(conn);

@@ -127,6 +127,20 @@ like "$msg" 'bypasses row-level security' "  saying why"
 rc=0; msg=$(printf '' | ALFRED_CONNINFO="host=$PGHOST port=1 dbname=x" ALFRED_TOKEN=t "$MCP" 2>&1 >/dev/null) || rc=$?
 is "$rc" "0" "an unreachable database does not stop the server from starting (it reports per call)"
 
+# ---- a server restart between two calls: the next call reconnects ----
+coproc SRV { ALFRED_TOKEN=$BOB_TOKEN "$MCP" 2>"$ALFRED_TMP/mcp-restart.err"; }
+srv_pid=$SRV_PID srv_in=${SRV[1]}
+rpc() { echo "$1" >&"${SRV[1]}"; IFS= read -r -t 20 line <&"${SRV[0]}"; echo "$line"; }
+rpc '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}' >/dev/null
+like "$(rpc '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"today"}}')" '"isError":false' \
+	"restart: a call before the server restarts"
+restart_cluster
+like "$(rpc '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"today"}}')" '"isError":false' \
+	"restart: the first call after it reconnects and succeeds"
+eval "exec $srv_in>&-"
+rc=0; wait "$srv_pid" || rc=$?
+is "$rc|$(grep -c 'event=reconnecting' "$ALFRED_TMP/mcp-restart.err")" "0|1" "restart: logged once; EOF ends the server with 0"
+
 # ---- a long session under AddressSanitizer and LeakSanitizer ----
 make -s -C "$ALFRED_SRC/mcp" alfred-mcp-asan PG_CONFIG="$PGBIN/pg_config" >/dev/null
 {
