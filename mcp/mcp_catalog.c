@@ -160,7 +160,9 @@ static const McpArg remember_preference_args[] = {
 	{"confidence", MCP_NUMBER, false, "How sure you are, 0 to 1 (default 0.5). The same value again raises the confidence; a different value replaces it only when more confident.", NULL, 0, 1},
 };
 static const McpStep remember_preference_steps[] = {
-	{"SELECT coalesce(to_jsonb(p) - 'user_id', '{\"learned\": false, \"reason\": \"preference learning is off for this person\"}')::text "
+	{"SELECT CASE WHEN p.id IS NULL "
+		"THEN '{\"learned\": false, \"reason\": \"preference learning is off for this person\"}'::jsonb "
+		"ELSE to_jsonb(p) - 'user_id' END::text "
 	"FROM alfred.learn_preference(" ME ", $1, $2, coalesce($3::real, 0.5)) p", NULL},
 };
 

@@ -227,6 +227,10 @@ async function bobSession(annIds) {
   ok(r.error, 'bob: log_habit on ann\'s habit fails', r);
   r = await call(bob, 'resume_scheduled_task', { task_id: annIds.sched });
   ok(r.error, 'bob: resume_scheduled_task on ann\'s task fails', r);
+  sql("UPDATE alfred.user_settings SET enable_preference_learning = false WHERE user_id = (SELECT id FROM alfred.users WHERE email = 'bob@example.com')");
+  r = await call(bob, 'remember_preference', { key: 'tea', value: 'green' });
+  ok(!r.error && r.json.learned === false && r.json.reason.includes('off'),
+    'bob: with preference learning off, remember_preference says nothing was learned', r);
   r = await call(bob, 'recall');
   ok(!r.error && r.json.preferences.length === 0 && r.json.learnings.length === 0, 'bob: recall knows nothing of ann', r);
   r = await call(bob, 'list_scheduled_tasks', { include_finished: true });
