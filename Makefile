@@ -59,3 +59,15 @@ clean: agent-clean
 .PHONY: agent-all agent-install agent-uninstall agent-clean
 agent-all agent-install agent-uninstall agent-clean:
 	$(MAKE) -C agent $(patsubst agent-%,%,$@) PG_CONFIG=$(PG_CONFIG)
+
+# alfred-mcp (mcp/), the Model Context Protocol server for LLM clients: a
+# separate program (libpq + jansson), built by `make`, installed beside psql
+# with a link on PATH by `make install` (see mcp/Makefile).
+all: mcp-all
+install: mcp-install
+uninstall: mcp-uninstall
+clean: mcp-clean
+
+.PHONY: mcp-all mcp-install mcp-uninstall mcp-clean
+mcp-all mcp-install mcp-uninstall mcp-clean:
+	$(MAKE) -C mcp $(patsubst mcp-%,%,$@) PG_CONFIG=$(PG_CONFIG)
