@@ -130,23 +130,47 @@ parse_or_error(const char *expr, alfred_cron *out)
 		report_invalid(expr, &err);
 }
 
+/*
+ * The zone named name, or NULL with *message (and *detail and *hint, which may
+ * be NULL) saying why not; never raises.
+ */
 static pg_tz *
-zone_or_error(const char *name)
+zone_or_message(const char *name, char **message, char **detail, char **hint)
 {
 	pg_tz	   *tz = NULL;
 
+	*detail = *hint = NULL;
 	if (strlen(name) < TZ_STRLEN_MAX)
 		tz = pg_tzset(name);
 	if (tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" not recognized", name),
-				 errhint("Use an IANA time zone name such as \"Europe/Berlin\" (see pg_timezone_names).")));
+	{
+		*message = psprintf("time zone \"%s\" not recognized", name);
+		*hint = "Use an IANA time zone name such as \"Europe/Berlin\" (see pg_timezone_names).";
+		return NULL;
+	}
 	if (!pg_tz_acceptable(tz))
+	{
+		*message = psprintf("time zone \"%s\" appears to use leap seconds", name);
+		*detail = "PostgreSQL does not support leap seconds.";
+		return NULL;
+	}
+	return tz;
+}
+
+static pg_tz *
+zone_or_error(const char *name)
+{
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	pg_tz	   *tz = zone_or_message(name, &message, &detail, &hint);
+
+	if (tz == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" appears to use leap seconds", name),
-				 errdetail("PostgreSQL does not support leap seconds.")));
+				 errmsg("%s", message),
+				 detail ? errdetail("%s", detail) : 0,
+				 hint ? errhint("%s", hint) : 0));
 	return tz;
 }
 
@@ -704,5 +728,19 @@ alfred_cron_check(const char *expr, char **message)
 		return true;
 	if (message)
 		*message = pstrdup(alfred_cron_error_message(&err, msg, sizeof(msg)));
+	return false;
+}
+
+bool
+alfred_cron_zone_check(const char *tz, char **message)
+{
+	char	   *msg;
+	char	   *detail;
+	char	   *hint;
+
+	if (zone_or_message(tz, &msg, &detail, &hint) != NULL)
+		return true;
+	if (message)
+		*message = msg;
 	return false;
 }
