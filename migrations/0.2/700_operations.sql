@@ -336,6 +336,7 @@ BEGIN
 	IF now IS NULL THEN
 		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	PERFORM @extschema@.check_time('now', now);	-- 'infinity' would remove every row past retention
 
 	-- What each retention row removes: the rows matching filter whose age
 	-- (an instant) is before now - keep.  Constants of this function only:

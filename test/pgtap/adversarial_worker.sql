@@ -7,7 +7,7 @@
 -- are checked.  now() is fixed inside this transaction, so an expired lease is
 -- written as one.
 BEGIN;
-SELECT plan(45);
+SELECT plan(46);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -158,6 +158,8 @@ SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET next_run_at = 'infin
 	'next_run_at "infinity" is out of range', 'and so does a direct UPDATE of next_run_at');
 SELECT throws_ok($$SELECT alfred.claim_runs('x', lease => '1000 years')$$, '22023',
 	'lease "1000 years" is longer than 1 day', 'claim_runs refuses an endless lease');
+SELECT throws_ok($$SELECT alfred.run_maintenance('infinity')$$, '22008', 'now "infinity" is out of range',
+	'run_maintenance refuses an infinite now (it would remove every row past retention)');
 SELECT cmp_ok(alfred.retry_delay(2147483647), '<=', current_setting('alfred.retry_base_delay')::interval * 65536 * 1.25,
 	'retry_delay saturates for any attempt');
 SELECT is(alfred.check_time('x', '9999-12-31 23:59:59+00'), '9999-12-31 23:59:59+00'::timestamptz,
