@@ -204,7 +204,6 @@ COMMENT ON FUNCTION alfred.claim_runs(text, text[], integer, interval) IS
 CREATE FUNCTION alfred.check_lease(lease interval)
 RETURNS interval
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF check_lease.lease IS NULL OR check_lease.lease <= interval '0' THEN
@@ -226,7 +225,6 @@ COMMENT ON FUNCTION alfred.check_lease(interval) IS
 CREATE FUNCTION alfred.run_for_report(run_id uuid, lease_token uuid, report text)
 RETURNS alfred.task_runs
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	run alfred.task_runs;

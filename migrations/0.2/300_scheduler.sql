@@ -470,7 +470,6 @@ COMMENT ON FUNCTION @extschema@.claim_runs(text, text[], integer, interval) IS
 CREATE FUNCTION @extschema@.check_lease(lease interval)
 RETURNS interval
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF check_lease.lease IS NULL OR check_lease.lease <= interval '0' THEN
@@ -510,7 +509,6 @@ COMMENT ON FUNCTION @extschema@.run_for_update(uuid) IS
 CREATE FUNCTION @extschema@.run_for_report(run_id uuid, lease_token uuid, report text)
 RETURNS @extschema@.task_runs
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	run @extschema@.task_runs;
