@@ -54,8 +54,8 @@ finish() {
 }
 
 for i in $(seq 1 "$N"); do
-	echo "SELECT run_id FROM alfred.claim_runs('baseline', NULL, 1, '5 minutes') \\gset"
-	echo "SELECT alfred.complete_run(:'run_id', 'done');"
+	echo "SELECT run_id, lease_token FROM alfred.claim_runs('baseline', NULL, 1, '5 minutes') \\gset"
+	echo "SELECT alfred.complete_run(:'run_id', 'done', :'lease_token');"
 done >"$B/baseline.sql"
 t0=$(queue_runs)
 psql_q -d $DB -f "$B/baseline.sql" >/dev/null

@@ -188,32 +188,38 @@ SELECT count(*) AS claimed_twice FROM alfred.claim_runs('agent-2');
 SELECT alfred.extend_lease((SELECT run_id FROM c), 'agent-1', '10 minutes') > now() + interval '9 minutes' AS extended;
 SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-2')$q$, (SELECT run_id FROM c)));
 SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1', '-1s')$q$, (SELECT run_id FROM c)));
-SELECT alfred.fail_run((SELECT run_id FROM c), 'weather API timed out');
+SELECT alfred.fail_run((SELECT run_id FROM c), 'weather API timed out', lease_token => (SELECT lease_token FROM c));
 SELECT status, attempt, error, claimed_by, lease_until, next_attempt_at > now() AS backoff
   FROM alfred.task_runs WHERE id = (SELECT run_id FROM c);
 UPDATE alfred.task_runs SET next_attempt_at = now() WHERE id = (SELECT run_id FROM c);
-SELECT attempt, prompt FROM alfred.claim_runs('agent-2');
-SELECT alfred.complete_run((SELECT run_id FROM c), '{"title": "Oslo", "message": "Snow, -3C", "priority": "urgent"}');
-SELECT alfred.complete_run((SELECT run_id FROM c), 'reported twice');
+CREATE TEMP TABLE c2 AS SELECT * FROM alfred.claim_runs('agent-2');
+SELECT attempt, prompt, lease_token <> (SELECT lease_token FROM c) AS new_token FROM c2;
+-- agent-1's token no longer holds the run
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'stale', %L)$q$, (SELECT run_id FROM c), (SELECT lease_token FROM c)));
+SELECT alfred.complete_run((SELECT run_id FROM c), '{"title": "Oslo", "message": "Snow, -3C", "priority": "urgent"}', (SELECT lease_token FROM c2));
+-- a report counts once: the second one is refused, with or without the token
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'reported twice', %L)$q$, (SELECT run_id FROM c), (SELECT lease_token FROM c2)));
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'reported twice')$q$, (SELECT run_id FROM c)));
 SELECT try(format($q$SELECT alfred.fail_run(%L, 'too late')$q$, (SELECT run_id FROM c)));
 SELECT try($q$SELECT alfred.complete_run('00000000-0000-0000-0000-000000000000', 'x')$q$);
 SELECT status, attempt, result, error, claimed_by FROM alfred.task_runs WHERE id = (SELECT run_id FROM c);
 SELECT s.status, s.run_count, s.fail_count FROM alfred.scheduled_tasks s WHERE s.name = 'news';
 SELECT title, message, priority, scheduled_for FROM alfred.notifications WHERE data->>'run_id' = (SELECT run_id::text FROM c);
 
--- an expired lease puts the run back (at least once); the first agent's late report still counts once
+-- an expired lease puts the run back (at least once) with a new token; the first agent's late report is refused
 SELECT alfred.schedule_task('00000000-0000-0000-0000-00000000000b', 'news 3', 'weather', at => '2100-04-03', max_retries => 1) IS NOT NULL;
 SELECT alfred.run_due_tasks('2100-04-03');
 UPDATE alfred.task_runs SET next_attempt_at = now()
  WHERE status = 'queued' AND task_id = (SELECT id FROM alfred.scheduled_tasks WHERE name = 'news 3');
 CREATE TEMP TABLE e AS SELECT * FROM alfred.claim_runs('agent-1', lease => '1 ms');
 SELECT pg_sleep(0.05);
-SELECT alfred.extend_lease((SELECT run_id FROM e), 'agent-1', '1 ms') IS NOT NULL AS expired_but_untaken_is_kept;
-SELECT pg_sleep(0.05);
-SELECT run_id = (SELECT run_id FROM e) AS same_run, attempt FROM alfred.claim_runs('agent-2');
 SELECT try(format($q$SELECT alfred.extend_lease(%L, 'agent-1')$q$, (SELECT run_id FROM e)));
-SELECT alfred.complete_run((SELECT run_id FROM e), 'late but fine');
-SELECT alfred.complete_run((SELECT run_id FROM e), 'agent-2 reports too');
+CREATE TEMP TABLE e2 AS SELECT * FROM alfred.claim_runs('agent-2');
+SELECT run_id = (SELECT run_id FROM e) AS same_run, attempt FROM e2;
+-- agent-1's late report is refused (it would drop agent-2's result); agent-2's counts, once
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'late', %L)$q$, (SELECT run_id FROM e), (SELECT lease_token FROM e)));
+SELECT alfred.complete_run((SELECT run_id FROM e), 'agent-2 reports', (SELECT lease_token FROM e2));
+SELECT try(format($q$SELECT alfred.complete_run(%L, 'agent-2 reports again', %L)$q$, (SELECT run_id FROM e), (SELECT lease_token FROM e2)));
 SELECT r.status, r.attempt, r.result, s.run_count, (SELECT count(*) FROM alfred.notifications n WHERE n.data->>'run_id' = r.id::text) AS notes
   FROM alfred.task_runs r JOIN alfred.scheduled_tasks s ON s.id = r.task_id WHERE s.name = 'news 3';
 -- after its last allowed attempt an expired lease fails the run instead

@@ -9,6 +9,7 @@
 #ifndef ALFRED_H
 #define ALFRED_H
 
+#include "datatype/timestamp.h"
 #include "utils/uuid.h"
 
 /*---- GUC variables (defined in alfred.c) ----*/
@@ -33,6 +34,11 @@ extern void alfred_json_init(void);
 extern void alfred_worker_init(void);
 extern void alfred_identity_init(void);
 extern void alfred_scheduler_guard_init(void);
+
+/*---- Times taken from callers (timecheck.c) ----*/
+extern bool alfred_time_in_range(TimestampTz t);
+extern void alfred_check_time(const char *name, TimestampTz t);
+extern TimestampTz alfred_timestamptz_plus_saturating(TimestampTz t, int64 usec);
 
 /*---- Identity (identity.c) ----*/
 extern bool alfred_current_user_id(pg_uuid_t *user_id);

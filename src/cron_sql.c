@@ -376,3 +376,13 @@ alfred_cron_check(const char *expr, char **message)
 		*message = pstrdup(alfred_cron_error_message(&err, msg, sizeof(msg)));
 	return false;
 }
+
+bool
+alfred_cron_zone_check(const char *tz, char **message)
+{
+	if (alfred_zone_lookup(tz) != NULL)
+		return true;
+	if (message)
+		*message = psprintf("time zone \"%s\" not recognized", tz);
+	return false;
+}

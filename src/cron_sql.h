@@ -49,4 +49,11 @@ extern TimestampTz alfred_cron_compiled_next_timestamptz(alfred_cron_compiled *c
  */
 extern bool alfred_cron_check(const char *expr, char **message);
 
+/*
+ * Does PostgreSQL's time zone library accept tz?  Never raises: on false,
+ * *message (if not NULL) is set to the error alfred_cron_next_timestamptz
+ * would raise.
+ */
+extern bool alfred_cron_zone_check(const char *tz, char **message);
+
 #endif							/* ALFRED_CRON_SQL_H */

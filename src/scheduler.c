@@ -416,25 +416,31 @@ read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 static TimestampTz
 next_slot(const DueRun *run, TimestampTz now, int *missed)
 {
+	alfred_cron_compiled *cc;
 	TimestampTz slot;
 
 	*missed = 0;
 	if (run->cron == NULL)
 		return 0;
-	slot = alfred_cron_next_timestamptz(run->cron, run->due, run->timezone);
+	/* parsed and resolved once, however many slots were missed */
+	cc = alfred_cron_compile(run->cron, run->timezone);
+	slot = alfred_cron_compiled_next_timestamptz(cc, run->due);
 	while (slot <= now && *missed < MAX_MISSED_COUNT)
 	{
 		(*missed)++;
-		slot = alfred_cron_next_timestamptz(run->cron, slot, run->timezone);
+		slot = alfred_cron_compiled_next_timestamptz(cc, slot);
 	}
 	if (slot <= now)
-		slot = alfred_cron_next_timestamptz(run->cron, now, run->timezone);
-	return TIMESTAMP_IS_NOEND(slot) ? 0 : slot;	/* 0: no slot ever again */
+		slot = alfred_cron_compiled_next_timestamptz(cc, now);
+	pfree(cc);
+	/* 0: no slot ever again (none before the year 10000, where alfred's times end) */
+	return alfred_time_in_range(slot) ? slot : 0;
 }
 
 /*
  * Exponential backoff with jitter: base × 2^attempt, plus up to a quarter
- * more, the jitter derived from the run id so a tick is reproducible.
+ * more, the jitter derived from the run id so a tick is reproducible.  The
+ * sum saturates at the last finite timestamp instead of overflowing.
  */
 static TimestampTz
 retry_time(TimestampTz now, int attempt, Datum run_seed)
@@ -448,7 +454,7 @@ retry_time(TimestampTz now, int attempt, Datum run_seed)
 	hash = (hash ^ (uint32) attempt) * 16777619u;
 	delay = (double) alfred_retry_base_delay * (double) (1 << Min(attempt, MAX_BACKOFF_EXPONENT));
 	delay += delay * 0.25 * ((double) (hash % 10000) / 10000.0);
-	return now + (TimestampTz) (delay * 1000.0);
+	return alfred_timestamptz_plus_saturating(now, (int64) (delay * 1000.0));
 }
 
 /*---- running an sql tool ----*/
@@ -574,33 +580,31 @@ run_sql_tool(const DueRun *run, TimestampTz now, bool real_clock, Outcome *out)
 		out->status = "failed";
 }
 
-/* Renders the prompt of an external run; a template error fails the run. */
-static void
+/*
+ * Renders the prompt of an external run; a template error fails the run.
+ * The renderer reports the error instead of raising it: nothing is caught
+ * here, so no subtransaction is needed.
+ */
+/* not inlined: gcc's -Wstring-compare then misreads the status strings in execute() */
+static pg_noinline void
 queue_external(const DueRun *run, TimestampTz now, bool real_clock, Outcome *out)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
+	char	   *message;
+	char	   *detail;
 
 	out->started_at = real_clock ? GetCurrentTimestamp() : now;
 	out->status = "queued";
 	if (!run->has_context)
 		return;
-	PG_TRY();
-	{
-		out->prompt = alfred_render_template(run->prompt_template,
+	out->prompt = alfred_try_render_template(run->prompt_template,
 											 strlen(run->prompt_template),
-											 DatumGetJsonbP(run->context));
-	}
-	PG_CATCH();
+											 DatumGetJsonbP(run->context),
+											 &message, &detail);
+	if (out->prompt == NULL)
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
 		out->status = "failed";
-		out->error = psprintf("%s: %s", edata->message, edata->detail ? edata->detail : "");
+		out->error = psprintf("%s: %s", message, detail);
 	}
-	PG_END_TRY();
 }
 
 /*---- recording ----*/
@@ -739,33 +743,27 @@ batch_record(const Batch *b)
 }
 
 /*
- * next_slot, with an error (a cron expression or time zone someone broke
- * with a direct UPDATE) caught into out->error, so that one bad task cannot
- * stop every other task's tick.
+ * next_slot, unless the task's cron expression or time zone (which someone
+ * may have broken with a direct UPDATE) cannot be evaluated: then false,
+ * with out->error saying why, so that one bad task cannot stop every other
+ * task's tick.  Both are checked by functions that report instead of
+ * raising: nothing is caught here, so no subtransaction is needed.
  */
 static bool
 next_slot_or_error(const DueRun *run, TimestampTz now, TimestampTz *next_run_at,
 				   int *missed, Outcome *out)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	volatile bool ok = true;
+	char	   *message = NULL;
 
-	PG_TRY();
+	if (run->cron != NULL &&
+		(!alfred_cron_check(run->cron, &message) ||
+		 !alfred_cron_zone_check(run->timezone, &message)))
 	{
-		*next_run_at = next_slot(run, now, missed);
+		out->error = psprintf("cannot compute the next run of \"%s\": %s", run->name, message);
+		return false;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		out->error = psprintf("cannot compute the next run of \"%s\": %s", run->name, edata->message);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	*next_run_at = next_slot(run, now, missed);
+	return true;
 }
 
 /* Runs (or queues) one claimed row and adds its outcome to the batch. */
@@ -1024,6 +1022,32 @@ alfred_scheduler_settle_crashed(void)
 
 /*---- alfred.run_due_tasks ----*/
 
+/*
+ * A tick with a "now" of the caller's choosing runs and moves every user's
+ * tasks: a test and operations tool, for superusers, members of
+ * alfred_service and alfred admins only (42501 for anyone else).
+ */
+static void
+require_tick_privilege(void)
+{
+	bool		isnull;
+	Datum		allowed;
+	int			rc = SPI_execute("SELECT alfred.caller_is_service() "
+								 "    OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin'",
+								 true, 1);
+
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "checking the caller of run_due_tasks failed: %s", SPI_result_code_string(rc));
+	allowed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_freetuptable(SPI_tuptable);
+	if (isnull || !DatumGetBool(allowed))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to run a scheduler tick"),
+				 errdetail("run_due_tasks runs every user's due tasks as of a time of the caller's choosing."),
+				 errhint("Only superusers, members of role alfred_service and alfred admins may call it; the background worker ticks on its own.")));
+}
+
 PG_FUNCTION_INFO_V1(alfred_run_due_tasks);
 Datum
 alfred_run_due_tasks(PG_FUNCTION_ARGS)
@@ -1038,7 +1062,9 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max must not be negative"),
 				 errdetail("max was %d.", max)));
+	alfred_check_time("now", now);
 	SPI_connect();
+	require_tick_privilege();
 	while (total < max)
 	{
 		int			batch = Min(max - total, alfred_batch_size);

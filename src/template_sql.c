@@ -28,11 +28,14 @@ append_to_stringinfo(const char *buf, size_t len, void *arg)
 }
 
 /*
- * Renders tmpl with the context; raises 22023 on a missing key or a
- * malformed placeholder.  The result is palloc'd in the current context.
+ * Renders tmpl with the context.  Returns the text (palloc'd in the current
+ * context), or NULL with *message and *detail set to what the error of
+ * alfred_render_template would say: the scheduler records that as the run's
+ * error without catching anything.
  */
 char *
-alfred_render_template(const char *tmpl, size_t len, Jsonb *context)
+alfred_try_render_template(const char *tmpl, size_t len, Jsonb *context,
+						   char **message, char **detail)
 {
 	json_t	   *ctx = alfred_jsonb_to_json(context);
 	StringInfoData out;
@@ -42,17 +45,36 @@ alfred_render_template(const char *tmpl, size_t len, Jsonb *context)
 	initStringInfo(&out);
 	status = alfred_template_render(tmpl, len, ctx, append_to_stringinfo, &out, &err);
 	json_decref(ctx);
+	if (status == ALFRED_TEMPLATE_OK)
+		return out.data;
+	pfree(out.data);
 	if (status == ALFRED_TEMPLATE_MISSING)
+	{
+		*message = psprintf("template key \"%s\" is missing from the context", err.path);
+		*detail = psprintf("The placeholder at offset %zu does not resolve.", err.offset);
+	}
+	else
+	{
+		*message = pstrdup("invalid template");
+		*detail = psprintf("The template has an %s.", err.message);
+	}
+	return NULL;
+}
+
+/* Renders tmpl with the context; raises 22023 on a missing key or a malformed placeholder. */
+char *
+alfred_render_template(const char *tmpl, size_t len, Jsonb *context)
+{
+	char	   *message;
+	char	   *detail;
+	char	   *rendered = alfred_try_render_template(tmpl, len, context, &message, &detail);
+
+	if (rendered == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("template key \"%s\" is missing from the context", err.path),
-				 errdetail("The placeholder at offset %zu does not resolve.", err.offset)));
-	if (status != ALFRED_TEMPLATE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid template"),
-				 errdetail("The template has an %s.", err.message)));
-	return out.data;
+				 errmsg("%s", message),
+				 errdetail("%s", detail)));
+	return rendered;
 }
 
 PG_FUNCTION_INFO_V1(alfred_render_template_sql);

@@ -113,8 +113,12 @@ static bool xact_callback_registered = false;
 #define DATABASE_POLL_MS 1000
 /* Due rows that another worker holds locked: look again after this long. */
 #define LOCKED_PAUSE_MS 10
-/* Pause after an unexpected error, so a persistent one cannot spin. */
-#define ERROR_PAUSE_MS 1000
+/*
+ * Pause after an unexpected error, so a persistent one cannot spin: from
+ * ERROR_PAUSE_MIN_MS, doubling while errors repeat, up to ERROR_PAUSE_MS.
+ */
+#define ERROR_PAUSE_MIN_MS 100
+#define ERROR_PAUSE_MS 2000
 
 static Size
 shared_size(void)
@@ -501,25 +505,59 @@ sleep_until(TimestampTz next, TimestampTz now)
 	return ms;
 }
 
-/* The error net: log, roll back, count, pause; then the loop goes on. */
+/*
+ * The error net, as PostgresMain and the autovacuum launcher have it: forget
+ * the error context callbacks of the frames the error unwound (they point
+ * into dead stack), log, abort the transaction (which also releases SPI, the
+ * snapshots, locks and buffers), flush the error state and free the cycle's
+ * memory; then the loop goes on.  Any number of errors can be caught this
+ * way: nothing of the failed cycle survives it.
+ */
 static void
 recover_from_error(MemoryContext cycle_context)
 {
 	ErrorData  *edata;
 
+	error_context_stack = NULL;
 	HOLD_INTERRUPTS();
 	disable_all_timeouts(false);
 	QueryCancelPending = false;
+	EmitErrorReport();
 	MemoryContextSwitchTo(cycle_context);
 	edata = CopyErrorData();
-	EmitErrorReport();
 	AbortCurrentTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	record_error(edata->message);
-	MemoryContextSwitchTo(TopMemoryContext);
 	MemoryContextReset(cycle_context);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	RESUME_INTERRUPTS();
+}
+
+/*
+ * Sleeps ms on the latch, honouring SIGHUP and shutdown at once; a latch set
+ * (a commit waking the workers) ends the sleep early only when `wakeable`:
+ * after an error the full pause is kept, so a busy application cannot turn
+ * a persistent failure into a spin.
+ */
+static void
+pause_ms(long ms, bool wakeable)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = (long) ((end - GetCurrentTimestamp() + 999) / 1000);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (wakeable)
+			break;
+	}
 }
 
 static void
@@ -528,21 +566,26 @@ worker_loop(void)
 	MemoryContext cycle_context;
 	sigjmp_buf	local_sigjmp_buf;
 	volatile long timeout = 0;
+	volatile long error_pause = 0;	/* 0: the last cycle succeeded */
 
 	cycle_context = AllocSetContextCreate(TopMemoryContext, "alfred scheduler cycle",
 										  ALLOCSET_DEFAULT_SIZES);
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
 		recover_from_error(cycle_context);
-		timeout = ERROR_PAUSE_MS;
+		/* back off: 100 ms, doubling up to ERROR_PAUSE_MS while it keeps failing */
+		error_pause = error_pause == 0 ? ERROR_PAUSE_MIN_MS
+			: Min(error_pause * 2, ERROR_PAUSE_MS);
+		set_next_wakeup(TimestampTzPlusMilliseconds(GetCurrentTimestamp(), error_pause));
+		pause_ms(error_pause, false);
+		timeout = 0;
 	}
 	PG_exception_stack = &local_sigjmp_buf;
 
 	for (;;)
 	{
 		if (timeout != 0)
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 timeout, PG_WAIT_EXTENSION);
+			pause_ms(timeout, true);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -558,6 +601,7 @@ worker_loop(void)
 			set_state(WORKER_DISABLED);
 			timeout = sleep_until(0, GetCurrentTimestamp());
 		}
+		error_pause = 0;
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(cycle_context);
 	}

@@ -438,6 +438,7 @@ BEGIN
 	IF now IS NULL THEN
 		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	PERFORM @extschema@.check_time('now', now);	-- 'infinity' would remove every row past retention
 
 	-- Seed 001: a chat session ends after 24 hours without a message, whether
 	-- or not the user writes again (chat_sessions_active_idx finds them).

@@ -6,11 +6,11 @@ SET LOCAL timezone = 'UTC';
 
 SELECT has_function('alfred', 'claim_runs', ARRAY['text', 'text[]', 'integer', 'interval'], 'claim_runs(worker, tools, max, lease)');
 SELECT is((SELECT pg_get_function_result('alfred.claim_runs(text, text[], integer, interval)'::regprocedure)),
-	'TABLE(run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb, prompt text, attempt integer, lease_until timestamp with time zone)',
+	'TABLE(run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb, prompt text, attempt integer, lease_until timestamp with time zone, lease_token uuid)',
 	'claim_runs returns the columns agents read');
-SELECT function_returns('alfred', 'extend_lease', ARRAY['uuid', 'text', 'interval'], 'timestamp with time zone', 'extend_lease → timestamptz');
-SELECT function_returns('alfred', 'complete_run', ARRAY['uuid', 'text'], 'void', 'complete_run(run_id, result)');
-SELECT function_returns('alfred', 'fail_run', ARRAY['uuid', 'text', 'boolean'], 'void', 'fail_run(run_id, error, transient)');
+SELECT function_returns('alfred', 'extend_lease', ARRAY['uuid', 'text', 'interval', 'uuid'], 'timestamp with time zone', 'extend_lease(run_id, worker, lease, lease_token) → timestamptz');
+SELECT function_returns('alfred', 'complete_run', ARRAY['uuid', 'text', 'uuid'], 'void', 'complete_run(run_id, result, lease_token)');
+SELECT function_returns('alfred', 'fail_run', ARRAY['uuid', 'text', 'boolean', 'uuid'], 'void', 'fail_run(run_id, error, transient, lease_token)');
 SELECT function_returns('alfred', 'run_due_tasks', ARRAY['timestamp with time zone', 'integer'], 'integer', 'run_due_tasks(now, max) → int');
 SELECT function_returns('alfred', 'render_template', ARRAY['text', 'jsonb'], 'text', 'render_template(template, context) → text');
 SELECT results_eq($$SELECT name, kind FROM alfred.tools WHERE name IN ('daily_briefing', 'habit_reminder', 'overdue_tasks', 'expire_proposals') ORDER BY name$$,
