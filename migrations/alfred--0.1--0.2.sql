@@ -78,9 +78,13 @@ COMMENT ON FUNCTION alfred.is_valid_timezone(text) IS
 -- task_runs and connected_accounts tokens, per-user limits, sealed OAuth tokens,
 -- check_integrations for admins and services only
 
--- A due time that 0.1 accepted and the new CHECK refuses (schedule_task(at => 'infinity')):
--- such a task never fell due, and a NULL next_run_at says the same.
-UPDATE alfred.scheduled_tasks SET next_run_at = NULL WHERE NOT isfinite(next_run_at);
+-- Times that 0.1 accepted and scheduled_tasks_times_check refuses (schedule_task(at =>
+-- 'infinity')): such a task never fell due; a NULL next_run_at says the same, and its
+-- scheduled_at becomes the last instant alfred's times reach.
+UPDATE alfred.scheduled_tasks SET next_run_at = NULL
+ WHERE NOT isfinite(next_run_at) OR next_run_at >= '10000-01-01 00:00+00';
+UPDATE alfred.scheduled_tasks SET scheduled_at = '9999-12-31 23:59:59+00'
+ WHERE NOT isfinite(scheduled_at) OR scheduled_at >= '10000-01-01 00:00+00';
 
 -- An sql tool runs with the worker's privileges, for any user_id and args
 -- its task gives it: a tool that acts on every user (maintenance) or on
@@ -374,10 +378,6 @@ CREATE TRIGGER scheduled_tasks_policy_update
 		  (NEW.tool_name, NEW.tool_args, NEW.schedule_cron, NEW.timezone, NEW.task_type, NEW.prompt_template)
 		  OR (NEW.status = 'active' AND OLD.status <> 'active'))
 	EXECUTE FUNCTION alfred.scheduled_tasks_policy();
-
--- A due time the worker's arithmetic can take.
-ALTER TABLE alfred.scheduled_tasks ADD CONSTRAINT scheduled_tasks_finite_check
-	CHECK (isfinite(next_run_at));
 
 CREATE OR REPLACE FUNCTION alfred.scheduled_tasks_guard()
 RETURNS trigger
@@ -2268,3 +2268,30 @@ COMMENT ON FUNCTION alfred.fail_run(uuid, text, boolean, uuid) IS
 -- the agent API above is the way in: these internals change any run they are given
 REVOKE EXECUTE ON FUNCTION alfred.finish_run(alfred.task_runs, text, text, text, timestamptz),
 	alfred.run_for_report(uuid, uuid, text) FROM PUBLIC;
+
+-- main: a user cannot raise their own AI quota (user_settings_quota_guard)
+-- A user's quota override is the DBA's, an admin's or a service's to set: a tenant who could
+-- write it would lift their own limit (seed 001: "rate limits prevent abuse and cost overruns").
+CREATE FUNCTION alfred.user_settings_quota_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.ai_daily_limit IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.ai_daily_limit END)
+	   AND NOT alfred.caller_is_service()
+	   AND alfred.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to set the AI quota of user "%"', NEW.user_id
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('ai_daily_limit would become %s.', coalesce(NEW.ai_daily_limit::text, 'NULL')),
+				  HINT = 'An admin, a member of alfred_service or a superuser sets user_settings.ai_daily_limit.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION alfred.user_settings_quota_guard() IS
+'Trigger: only admins, alfred_service members and superusers set or change user_settings.ai_daily_limit (42501), so a user cannot raise their own AI quota, by UPDATE or by deleting and re-inserting their settings row.';
+
+CREATE TRIGGER user_settings_quota_guard
+	BEFORE INSERT OR UPDATE OF ai_daily_limit ON alfred.user_settings
+	FOR EACH ROW EXECUTE FUNCTION alfred.user_settings_quota_guard();

@@ -25,7 +25,7 @@ PG_MODULE_MAGIC;
 
 /*---- GUC variables ----*/
 char	   *alfred_database = NULL;
-int			alfred_workers = 1;
+int			alfred_workers = 2;
 bool		alfred_enabled = true;
 int			alfred_batch_size = 100;
 int			alfred_max_naptime = 60000;
@@ -56,7 +56,7 @@ define_postmaster_gucs(void)
 							"Number of alfred scheduler workers.",
 							"Zero disables the scheduler.",
 							&alfred_workers,
-							1, 0, 32,
+							2, 0, 32,
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);

@@ -19,6 +19,8 @@
 #   ALFRED_NO_APT   set to skip the package check (offline development)
 #   ALFRED_WORKER_DB  database the scheduler worker serves (alfred.database; default
 #                   alfred_worker)
+#   ALFRED_WORKERS  scheduler workers of the cluster (alfred.workers; default 1, so that
+#                   tests and benchmarks see one worker; alfred's own default is 2)
 #
 # To run one integration script by hand against a cluster of your own:
 #   export ALFRED_TMP=/tmp/mine; bash -c '. test/lib.sh; build_and_install; start_cluster'
@@ -130,6 +132,7 @@ listen_addresses = ''
 unix_socket_directories = '$ALFRED_TMP'
 shared_preload_libraries = 'alfred,pg_cron'
 alfred.database = '$ALFRED_WORKER_DB'
+alfred.workers = ${ALFRED_WORKERS:-1}
 cron.database_name = 'postgres'
 fsync = off
 synchronous_commit = off

@@ -420,10 +420,6 @@ CREATE TRIGGER scheduled_tasks_policy_update
 		  OR (NEW.status = 'active' AND OLD.status <> 'active'))
 	EXECUTE FUNCTION @extschema@.scheduled_tasks_policy();
 
--- A due time the worker's arithmetic can take.
-ALTER TABLE @extschema@.scheduled_tasks ADD CONSTRAINT scheduled_tasks_finite_check
-	CHECK (isfinite(next_run_at));
-
 CREATE FUNCTION @extschema@.scheduled_tasks_guard()
 RETURNS trigger
 LANGUAGE C

@@ -91,3 +91,29 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.ai_quota(uuid) IS
 'The user''s AI quota today (their time zone): limit, used and remaining. No row when the user is unknown or the caller may not read their data.';
+
+-- A user's quota override is the DBA's, an admin's or a service's to set: a tenant who could
+-- write it would lift their own limit (seed 001: "rate limits prevent abuse and cost overruns").
+CREATE FUNCTION @extschema@.user_settings_quota_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.ai_daily_limit IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.ai_daily_limit END)
+	   AND NOT @extschema@.caller_is_service()
+	   AND @extschema@.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to set the AI quota of user "%"', NEW.user_id
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('ai_daily_limit would become %s.', coalesce(NEW.ai_daily_limit::text, 'NULL')),
+				  HINT = 'An admin, a member of alfred_service or a superuser sets user_settings.ai_daily_limit.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.user_settings_quota_guard() IS
+'Trigger: only admins, alfred_service members and superusers set or change user_settings.ai_daily_limit (42501), so a user cannot raise their own AI quota, by UPDATE or by deleting and re-inserting their settings row.';
+
+CREATE TRIGGER user_settings_quota_guard
+	BEFORE INSERT OR UPDATE OF ai_daily_limit ON @extschema@.user_settings
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.user_settings_quota_guard();

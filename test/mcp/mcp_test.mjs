@@ -246,7 +246,7 @@ async function endOfAccess() {
   const carl = await connect('mcp-test-carl', asToken(env.CARL_TOKEN));
   let r = await call(carl, 'today');
   ok(!r.error, 'carl: a live token works');
-  sql("UPDATE alfred.sessions SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM alfred.users WHERE email = 'carl@example.com')");
+  sql("UPDATE alfred.sessions SET created_at = now() - interval '1 hour', expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM alfred.users WHERE email = 'carl@example.com')");
   r = await call(carl, 'today');
   ok(r.error && r.text.startsWith('invalid or expired session token'), 'carl: once the token expires, the next call is a tool error saying so', r);
   r = await call(carl, 'add_task', { title: 'after expiry' });

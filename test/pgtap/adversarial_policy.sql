@@ -4,7 +4,7 @@
 -- admin, and an agent in alfred_service, all created as README's "App roles
 -- and row-level security" says.  Each refusal is checked to change nothing.
 BEGIN;
-SELECT plan(61);
+SELECT plan(66);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -93,7 +93,7 @@ SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET prompt_template = 'H
 SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET tool_args = '{}' WHERE id = %L$$, :'ann_task'),
 	'22023', 'template key "args.city" is missing from the context', 'args the template needs cannot be removed');
 SELECT throws_ok(format($$UPDATE alfred.scheduled_tasks SET next_run_at = 'infinity' WHERE id = %L$$, :'ann_task'),
-	'23514', NULL, 'an infinite next_run_at');
+	'22008', 'next_run_at "infinity" is out of range', 'an infinite next_run_at');
 SELECT lives_ok(format($$INSERT INTO alfred.scheduled_tasks (user_id, name, task_type, schedule_cron, tool_name)
 		VALUES (%L, 'direct', 'recurring', '0 8 * * *', 'tap-remind')$$, :'ann'),
 	'a valid direct INSERT is accepted');
@@ -244,6 +244,27 @@ SELECT throws_ok(format($$SELECT alfred.resume_task(%L)$$, (SELECT id FROM alfre
 SELECT lives_ok(format('SELECT alfred.cancel_task(%L)', :'ann_task'), 'a user cancels her task with a queued run');
 SELECT is((SELECT status FROM alfred.task_runs WHERE id = :'ann_run'), 'cancelled', 'which cancels the run: that write is hers to make');
 RESET ROLE;
+
+------------------------------------------------------------------------------
+-- The AI quota: a user cannot raise their own limit
+------------------------------------------------------------------------------
+SET LOCAL ROLE tap_policy_app;
+SELECT alfred.set_session(:'ann_tok', true) IS NOT NULL AS ann_session \gset
+SELECT throws_ok($$UPDATE alfred.user_settings SET ai_daily_limit = 1000000$$,
+	'42501', 'permission denied to set the AI quota of user "' || :'ann' || '"',
+	'a user cannot raise her own AI quota by UPDATE');
+SELECT lives_ok($$UPDATE alfred.user_settings SET ai_tone = 'casual'$$, 'her other settings are hers to change');
+DELETE FROM alfred.user_settings;
+SELECT throws_ok(format($$INSERT INTO alfred.user_settings (user_id, ai_daily_limit) VALUES (%L, 1000000)$$, :'ann'),
+	'42501', NULL, 'nor by deleting her settings row and inserting one with a quota');
+RESET ROLE;
+UPDATE alfred.users SET role = 'admin' WHERE id = :'root';
+SET LOCAL ROLE tap_policy_app;
+SELECT alfred.set_session(:'root_tok', true) IS NOT NULL AS root_session \gset
+SELECT lives_ok(format($$UPDATE alfred.user_settings SET ai_daily_limit = 50 WHERE user_id = %L$$, :'bob'),
+	'an admin sets a user''s quota');
+RESET ROLE;
+SELECT is((SELECT ai_daily_limit FROM alfred.user_settings WHERE user_id = :'bob'), 50, 'and it is stored');
 
 SELECT * FROM finish();
 ROLLBACK;
