@@ -83,8 +83,11 @@ COMMENT ON FUNCTION alfred.is_valid_timezone(text) IS
 -- scheduled_at becomes the last instant alfred's times reach.
 UPDATE alfred.scheduled_tasks SET next_run_at = NULL
  WHERE NOT isfinite(next_run_at) OR next_run_at >= '10000-01-01 00:00+00';
+-- (a repair of the update, not a user's change: not in the audit trail)
+ALTER TABLE alfred.scheduled_tasks DISABLE TRIGGER audit_update;
 UPDATE alfred.scheduled_tasks SET scheduled_at = '9999-12-31 23:59:59+00'
  WHERE NOT isfinite(scheduled_at) OR scheduled_at >= '10000-01-01 00:00+00';
+ALTER TABLE alfred.scheduled_tasks ENABLE TRIGGER audit_update;
 
 -- An sql tool runs with the worker's privileges, for any user_id and args
 -- its task gives it: a tool that acts on every user (maintenance) or on
@@ -2295,3 +2298,160 @@ COMMENT ON FUNCTION alfred.user_settings_quota_guard() IS
 CREATE TRIGGER user_settings_quota_guard
 	BEFORE INSERT OR UPDATE OF ai_daily_limit ON alfred.user_settings
 	FOR EACH ROW EXECUTE FUNCTION alfred.user_settings_quota_guard();
+
+-- main: blank-looking text is refused by claim_runs' worker name and the token setters; a blank-looking title falls back to the task name
+CREATE OR REPLACE FUNCTION alfred.run_notification(user_id uuid, task_id uuid, run_id uuid,
+	task_name text, status text, result text, error text, at timestamptz)
+RETURNS uuid
+LANGUAGE sql VOLATILE
+AS $$
+	INSERT INTO alfred.notifications (user_id, type, title, message, priority, scheduled_for, data)
+	SELECT $1, 'scheduled_task',
+		   coalesce(CASE WHEN NOT alfred.is_blank(r.j->>'title') THEN r.j->>'title' END, CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
+		   p.priority,
+		   CASE WHEN p.priority <> 'urgent' THEN alfred.quiet_hours_end($1, $8) END,
+		   jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5)
+	  FROM (SELECT CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{'
+						THEN $6::jsonb END AS j) r,
+		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
+								THEN r.j->>'priority'
+								WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
+	RETURNING id
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.claim_runs(worker text, tools text[] DEFAULT NULL, max integer DEFAULT 1,
+	lease interval DEFAULT '5 minutes')
+RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
+	prompt text, attempt integer, lease_until timestamptz, lease_token uuid)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	expired alfred.task_runs;
+	-- whose runs the caller may take: a superuser, a service role without an
+	-- alfred identity or an admin every user's; a user only their own
+	everyone boolean := current_setting('is_superuser') = 'on'
+		OR (alfred.current_user_id() IS NULL AND alfred.caller_is_service())
+		OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin';
+	own uuid := CASE WHEN alfred.current_user_role() = 'user' THEN alfred.current_user_id() END;
+BEGIN
+	IF coalesce(alfred.is_blank(claim_runs.worker), true) THEN
+		RAISE EXCEPTION 'worker must name the agent'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF claim_runs.max IS NULL OR claim_runs.max < 1 THEN
+		RAISE EXCEPTION 'max must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM alfred.check_lease(claim_runs.lease);
+	-- a run whose lease expired after its last allowed attempt fails instead of coming back
+	FOR expired IN
+		SELECT r.* FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+		   AND (everyone OR r.user_id = own)
+		   FOR UPDATE OF r SKIP LOCKED
+	LOOP
+		PERFORM alfred.finish_run(expired, 'failed', NULL,
+			format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+	END LOOP;
+	RETURN QUERY
+	WITH c AS (
+		SELECT r.user_id, r.id, r.status, gen_random_uuid() AS token
+		  FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		  JOIN alfred.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+		 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+				OR (r.status = 'running' AND r.lease_until < now()))
+		   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+		   AND (everyone OR r.user_id = own)
+		 ORDER BY coalesce(r.next_attempt_at, r.lease_until)
+		 LIMIT claim_runs.max
+		   FOR UPDATE OF r SKIP LOCKED
+	)
+	UPDATE alfred.task_runs r
+	   SET status = 'running', claimed_by = claim_runs.worker,
+		   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+		   lease_token_hash = sha256(uuid_send(c.token)),
+		   attempt = r.attempt + CASE WHEN c.status = 'queued' THEN 0 ELSE 1 END,
+		   started_at = now()
+	  FROM c, alfred.scheduled_tasks t
+	 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = r.user_id AND t.id = r.task_id
+	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until,
+			  c.token;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.connect_account(user_id uuid, provider text, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL,
+	provider_account_id text DEFAULT NULL, provider_email text DEFAULT NULL,
+	scopes text[] DEFAULT '{}', key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		text;
+	acct_id	uuid;
+	new_id	uuid := gen_random_uuid();
+BEGIN
+	IF NOT (connect_account.user_id = alfred.current_user_id()
+			OR alfred.current_user_role() = 'admin'
+			OR alfred.caller_is_service()) THEN
+		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF coalesce(alfred.is_blank(access_token), true) THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	k := alfred.token_key(key);
+	INSERT INTO alfred.connected_accounts AS a
+		   (user_id, id, provider, provider_account_id, provider_email, access_token, refresh_token,
+			token_expires_at, scopes, status)
+	VALUES (connect_account.user_id, new_id, connect_account.provider, connect_account.provider_account_id,
+			connect_account.provider_email,
+			alfred.seal_account_token(connect_account.user_id, new_id, access_token, k),
+			alfred.seal_account_token(connect_account.user_id, new_id, refresh_token, k),
+			connect_account.token_expires_at, coalesce(connect_account.scopes, '{}'), 'active')
+	ON CONFLICT ON CONSTRAINT connected_accounts_account_key DO UPDATE
+		SET token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
+			provider_email = coalesce(EXCLUDED.provider_email, a.provider_email), status = 'active'
+	RETURNING a.id INTO acct_id;
+	IF acct_id <> new_id THEN
+		-- an existing connection: its tokens are sealed to its own id
+		UPDATE alfred.connected_accounts a
+		   SET access_token = alfred.seal_account_token(a.user_id, a.id, connect_account.access_token, k),
+			   refresh_token = alfred.seal_account_token(a.user_id, a.id, connect_account.refresh_token, k)
+		 WHERE a.user_id = connect_account.user_id AND a.id = acct_id;
+	END IF;
+	RETURN acct_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.set_account_tokens(account_id uuid, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL, key text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct	alfred.connected_accounts := alfred.account_for_tokens(account_id);
+	k		text := alfred.token_key(key);
+BEGIN
+	IF coalesce(alfred.is_blank(access_token), true) THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE alfred.connected_accounts a
+	   SET access_token = alfred.seal_account_token(a.user_id, a.id, set_account_tokens.access_token, k),
+		   refresh_token = CASE WHEN set_account_tokens.refresh_token IS NULL THEN a.refresh_token
+								ELSE alfred.seal_account_token(a.user_id, a.id, set_account_tokens.refresh_token, k) END,
+		   token_expires_at = set_account_tokens.token_expires_at,
+		   status = 'active'
+	 WHERE a.user_id = acct.user_id AND a.id = acct.id;
+END
+$$;

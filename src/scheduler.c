@@ -299,7 +299,7 @@ static const char *record_sql =
 "), note AS ( "
 "  INSERT INTO alfred.notifications (id, user_id, type, title, message, priority, scheduled_for, data) "
 "  SELECT note_id, user_id, 'scheduled_task', "
-"         coalesce(nullif(btrim(r->>'title'), ''), "
+"         coalesce(CASE WHEN NOT alfred.is_blank(r->>'title') THEN r->>'title' END, "
 "                  CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
 "         CASE WHEN status = 'succeeded' THEN coalesce(r->>'message', result) ELSE error END, "
 "         priority, "

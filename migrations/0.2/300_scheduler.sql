@@ -86,7 +86,7 @@ LANGUAGE sql VOLATILE
 AS $$
 	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
 	SELECT $1, 'scheduled_task',
-		   coalesce(nullif(btrim(r.j->>'title'), ''), CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+		   coalesce(CASE WHEN NOT @extschema@.is_blank(r.j->>'title') THEN r.j->>'title' END, CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
 		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
 		   p.priority,
 		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
@@ -613,7 +613,7 @@ DECLARE
 		OR @extschema@.current_user_role() IS NOT DISTINCT FROM 'admin';
 	own uuid := CASE WHEN @extschema@.current_user_role() = 'user' THEN @extschema@.current_user_id() END;
 BEGIN
-	IF claim_runs.worker IS NULL OR btrim(claim_runs.worker) = '' THEN
+	IF coalesce(@extschema@.is_blank(claim_runs.worker), true) THEN
 		RAISE EXCEPTION 'worker must name the agent'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;

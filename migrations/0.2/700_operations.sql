@@ -250,7 +250,7 @@ BEGIN
 		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF coalesce(access_token, '') = '' THEN
+	IF coalesce(@extschema@.is_blank(access_token), true) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	k := @extschema@.token_key(key);
@@ -290,7 +290,7 @@ DECLARE
 	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
 	k		text := @extschema@.token_key(key);
 BEGIN
-	IF coalesce(access_token, '') = '' THEN
+	IF coalesce(@extschema@.is_blank(access_token), true) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	UPDATE @extschema@.connected_accounts a
