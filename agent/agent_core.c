@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -993,3 +995,66 @@ alfred_agent_kv(char *dst, size_t dstlen, const char *key, const char *value)
 	if (dstlen > 0)
 		dst[n < dstlen ? n : dstlen - 1] = '\0';
 }
+
+void
+alfred_agent_vlog(const char *level, const char *event, va_list ap)
+{
+	char		line[4096] = "";
+	char		ts[64];
+	struct timeval tv;
+	struct tm	tm;
+	const char *key;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (tv.tv_usec / 1000));
+	alfred_agent_kv(line, sizeof(line), "ts", ts);
+	alfred_agent_kv(line, sizeof(line), "level", level);
+	alfred_agent_kv(line, sizeof(line), "event", event);
+	while ((key = va_arg(ap, const char *)) != NULL)
+	{
+		const char *value = va_arg(ap, const char *);
+
+		alfred_agent_kv(line, sizeof(line), key, value ? value : "");
+	}
+	fprintf(stderr, "%s\n", line);
+}
+
+char *
+alfred_agent_read_file(const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *buf;
+	size_t		len = 0,
+				cap = 4096,
+				n;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open configuration file \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0)
+	{
+		len += n;
+		if (len + 1 == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (buf == NULL)
+		abort();
+	if (ferror(f) || memchr(buf, '\0', len) != NULL)
+	{
+		snprintf(err, errlen, "could not read configuration file \"%s\": %s", path,
+				 ferror(f) ? strerror(errno) : "it contains a NUL byte");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+

@@ -2,15 +2,17 @@
  *
  * agent_core.h
  *		The pure parts of alfred-agent: configuration parsing, argv
- *		splitting, the JSON a tool reads on stdin, output checks and log
- *		line formatting.  No libpq and no process handling here, so all of
- *		it is unit-tested by agent/test_agent.c.
+ *		splitting, the JSON a tool reads on stdin, output checks, log lines
+ *		and reading the configuration file.  No libpq and no process
+ *		handling here, so all of it is unit-tested by agent/test_agent.c;
+ *		alfred-mcp (mcp/) shares it.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ALFRED_AGENT_CORE_H
 #define ALFRED_AGENT_CORE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -80,5 +82,14 @@ extern size_t alfred_agent_trim_newlines(const char *buf, size_t len);
 
 extern void alfred_agent_kv(char *dst, size_t dstlen, const char *key,
 							const char *value);
+
+/*
+ * One log line of alfred-agent and alfred-mcp on stderr: ts, level, event,
+ * then the NULL-terminated key, value pairs of ap (a NULL value is empty).
+ */
+extern void alfred_agent_vlog(const char *level, const char *event, va_list ap);
+
+/* The whole configuration file as a malloc'd string, or NULL with a message. */
+extern char *alfred_agent_read_file(const char *path, char *err, size_t errlen);
 
 #endif							/* ALFRED_AGENT_CORE_H */

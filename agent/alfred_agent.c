@@ -154,32 +154,13 @@ now_ms(void)
 static void
 log_event(const char *level, const char *event,...)
 {
-	char		line[4096] = "";
-	char		ts[64];
-	struct timeval tv;
-	struct tm	tm;
 	va_list		ap;
-	const char *key;
 
 	if (strcmp(level, "debug") == 0 && !cfg.debug)
 		return;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (tv.tv_usec / 1000));
-	alfred_agent_kv(line, sizeof(line), "ts", ts);
-	alfred_agent_kv(line, sizeof(line), "level", level);
-	alfred_agent_kv(line, sizeof(line), "event", event);
 	va_start(ap, event);
-	while ((key = va_arg(ap, const char *)) != NULL)
-	{
-		const char *value = va_arg(ap, const char *);
-
-		alfred_agent_kv(line, sizeof(line), key, value ? value : "");
-	}
+	alfred_agent_vlog(level, event, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", line);
 }
 
 static const char *
@@ -1300,43 +1281,6 @@ executable(const char *cmd)
 	return false;
 }
 
-/* The whole file as a string, or NULL with a message. */
-static char *
-read_file(const char *path, char *err, size_t errlen)
-{
-	FILE	   *f = fopen(path, "r");
-	char	   *buf;
-	size_t		len = 0,
-				cap = 4096,
-				n;
-
-	if (f == NULL)
-	{
-		snprintf(err, errlen, "could not open configuration file \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0)
-	{
-		len += n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	if (buf == NULL)
-		abort();
-	if (ferror(f) || memchr(buf, '\0', len) != NULL)
-	{
-		snprintf(err, errlen, "could not read configuration file \"%s\": %s", path,
-				 ferror(f) ? strerror(errno) : "it contains a NUL byte");
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 /*
  * Reads, parses and checks the configuration file into out (initialized
  * here).  Returns 0, or -1 with a message naming the file.
@@ -1345,7 +1289,7 @@ static int
 load_config(const char *path, AgentConfig *out, char *err, size_t errlen)
 {
 	char		perr[AGENT_ERRLEN];
-	char	   *text = read_file(path, err, errlen);
+	char	   *text = alfred_agent_read_file(path, err, errlen);
 	int			i;
 
 	alfred_agent_config_init(out);

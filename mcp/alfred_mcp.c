@@ -56,32 +56,13 @@ static void result_message(PGresult *res, char *err, size_t errlen);
 static void
 log_event(const char *level, const char *event,...)
 {
-	char		line[4096] = "";
-	char		ts[64];
-	struct timeval tv;
-	struct tm	tm;
 	va_list		ap;
-	const char *key;
 
 	if (checking || (strcmp(level, "debug") == 0 && !cfg.debug))
 		return;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (tv.tv_usec / 1000));
-	alfred_agent_kv(line, sizeof(line), "ts", ts);
-	alfred_agent_kv(line, sizeof(line), "level", level);
-	alfred_agent_kv(line, sizeof(line), "event", event);
 	va_start(ap, event);
-	while ((key = va_arg(ap, const char *)) != NULL)
-	{
-		const char *value = va_arg(ap, const char *);
-
-		alfred_agent_kv(line, sizeof(line), key, value ? value : "");
-	}
+	alfred_agent_vlog(level, event, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", line);
 }
 
 static void
@@ -412,42 +393,6 @@ serve(void)
 
 /*---- configuration ----*/
 
-static char *
-read_file(const char *path, char *err, size_t errlen)
-{
-	FILE	   *f = fopen(path, "r");
-	char	   *buf;
-	size_t		len = 0,
-				cap = 4096,
-				n;
-
-	if (f == NULL)
-	{
-		snprintf(err, errlen, "could not open configuration file \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0)
-	{
-		len += n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	if (buf == NULL)
-		abort();
-	if (ferror(f) || memchr(buf, '\0', len) != NULL)
-	{
-		snprintf(err, errlen, "could not read configuration file \"%s\": %s", path,
-				 ferror(f) ? strerror(errno) : "it contains a NUL byte");
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* --check: the configuration is valid and the identity works. */
 static int
 check(const char *source)
@@ -559,7 +504,7 @@ main(int argc, char **argv)
 	alfred_mcp_config_init(&cfg);
 	if (config_path != NULL)
 	{
-		char	   *text = read_file(config_path, err, sizeof(err));
+		char	   *text = alfred_agent_read_file(config_path, err, sizeof(err));
 
 		if (text == NULL)
 			fatal("%s", err);
