@@ -2455,3 +2455,23 @@ BEGIN
 	 WHERE a.user_id = acct.user_id AND a.id = acct.id;
 END
 $$;
+
+-- (replacing the token setters resets their search_path: pgcrypto's schema again)
+DO $$
+DECLARE
+	crypto	name;
+	fn		regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = 'alfred'::regnamespace
+		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens',
+							 'seal_account_token', 'open_account_token')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;
