@@ -2333,7 +2333,7 @@ BEGIN
 END
 $$;
 
--- docs: comments state the rule, not the design document it came from (docs/seed-map.md keeps the provenance)
+-- docs: comments state the rule, not the design document it came from (docs/seed-map.md keeps the provenance), and every column of the main user-facing tables has one
 COMMENT ON TABLE alfred.users IS
 'A person using alfred. Create with alfred.create_user(); passwords are bcrypt hashes.';
 COMMENT ON COLUMN alfred.users.status IS 'Only active users can log in or be acted as; inactive and suspended ones cannot.';
@@ -2443,3 +2443,87 @@ COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
 'Deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
 COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
 'Closes chat sessions idle for 24 hours, applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+-- every column of users, tasks, habits, proposals and scheduled_tasks says what it holds
+COMMENT ON COLUMN alfred.users.id IS 'The user''s id: user_id in every table the user owns.';
+COMMENT ON COLUMN alfred.users.username IS 'Optional handle without white space; unique regardless of case.';
+COMMENT ON COLUMN alfred.users.display_name IS 'The name the assistant calls the user by, optional; prompts fall back to first and last name, then username, then email.';
+COMMENT ON COLUMN alfred.users.first_name IS 'Given name, optional.';
+COMMENT ON COLUMN alfred.users.last_name IS 'Family name, optional.';
+COMMENT ON COLUMN alfred.users.location_city IS 'City the user lives in, optional (free text).';
+COMMENT ON COLUMN alfred.users.location_country IS 'Country the user lives in, optional (free text).';
+COMMENT ON COLUMN alfred.users.last_login_at IS 'When alfred.login() last succeeded for the user; NULL: never.';
+COMMENT ON COLUMN alfred.users.created_at IS 'When the user was created.';
+COMMENT ON COLUMN alfred.users.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.tasks.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.tasks.id IS 'The task''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.tasks.project_id IS 'The owner''s project the task belongs to, optional; cleared when the project is deleted.';
+COMMENT ON COLUMN alfred.tasks.title IS 'What to do; not blank.';
+COMMENT ON COLUMN alfred.tasks.description IS 'Details, optional.';
+COMMENT ON COLUMN alfred.tasks.priority IS 'low, medium (the default), high, urgent or critical; dashboards list critical first.';
+COMMENT ON COLUMN alfred.tasks.status IS 'pending, in_progress, blocked, completed, cancelled or failed; changes follow the task state machine (trigger tasks_status), and completing waits for every dependency.';
+COMMENT ON COLUMN alfred.tasks.due_date IS 'When the task is due, optional; overdue once before the owner''s today (task_summary, overdue_tasks).';
+COMMENT ON COLUMN alfred.tasks.blockers IS 'What blocks the task, free text, optional.';
+COMMENT ON COLUMN alfred.tasks.tags IS 'Labels (text array, GIN-indexed).';
+COMMENT ON COLUMN alfred.tasks.source IS 'How the task came: manual (the default), conversation (a task action of a proposal) or import.';
+COMMENT ON COLUMN alfred.tasks.assigned_to IS 'Another user who sees the task and may update it, but not delete or reassign it; set with assign_task; cleared when that user is deleted.';
+COMMENT ON COLUMN alfred.tasks.metadata IS 'Free-form data of the application (a JSON object).';
+COMMENT ON COLUMN alfred.tasks.completed_at IS 'When the task was completed: set on entering completed, cleared on leaving it.';
+COMMENT ON COLUMN alfred.tasks.created_at IS 'When the task was created.';
+COMMENT ON COLUMN alfred.tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.habits.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.habits.id IS 'The habit''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.habits.name IS 'What the habit is; not blank.';
+COMMENT ON COLUMN alfred.habits.frequency IS 'daily (every day), weekly (target_per_week logs per ISO week) or custom (the days_of_week).';
+COMMENT ON COLUMN alfred.habits.time_preference IS 'morning, afternoon, evening or anytime, optional; habits_today lists them in that order.';
+COMMENT ON COLUMN alfred.habits.current_streak IS 'Met periods in a row up to last_met_period, kept by log_habit and unlog_habit; habit_streak reads the streak as of a day (0 once it lapsed).';
+COMMENT ON COLUMN alfred.habits.best_streak IS 'The longest run of met periods; at least current_streak.';
+COMMENT ON COLUMN alfred.habits.total_completions IS 'Days logged, scheduled or not.';
+COMMENT ON COLUMN alfred.habits.last_logged IS 'The latest day logged; NULL: never.';
+COMMENT ON COLUMN alfred.habits.motivation IS 'Why the user keeps the habit, free text, optional.';
+COMMENT ON COLUMN alfred.habits.category IS 'health, productivity, learning or wellness, optional.';
+COMMENT ON COLUMN alfred.habits.active IS 'Whether the habit is kept now; inactive habits leave the dashboards and reminders.';
+COMMENT ON COLUMN alfred.habits.reminder_enabled IS 'Whether the habit_reminder tool may remind the user of this habit.';
+COMMENT ON COLUMN alfred.habits.created_at IS 'When the habit was created.';
+COMMENT ON COLUMN alfred.habits.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.proposals.user_id IS 'The user the action is for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.proposals.id IS 'The proposal''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.proposals.agent_name IS 'The agent that proposes the action; not blank.';
+COMMENT ON COLUMN alfred.proposals.action_type IS 'What kind of action: a lower-case identifier. The task actions (create, update, complete, delete, query) are executed by alfred itself; the other types by an executor outside (start_execution, finish_execution).';
+COMMENT ON COLUMN alfred.proposals.status IS 'pending, approved, rejected, executing, executed, failed or expired; changes only along the proposal state machine (trigger proposals_guard), which stamps the matching *_at column.';
+COMMENT ON COLUMN alfred.proposals.risk_level IS 'low (the default), medium or high. A high-risk proposal is rejected at once while the user''s auto_reject_high_risk is on; a low-risk query runs at once.';
+COMMENT ON COLUMN alfred.proposals.confidence IS 'The agent''s confidence in the proposal, 0 to 1, optional.';
+COMMENT ON COLUMN alfred.proposals.explanation IS 'Why the agent proposes the action, shown to the user; optional.';
+COMMENT ON COLUMN alfred.proposals.warning_text IS 'What the user should know before approving; optional.';
+COMMENT ON COLUMN alfred.proposals.related_item_id IS 'The user''s item (e-mail or event) the action is about, optional; cleared when the item is deleted.';
+COMMENT ON COLUMN alfred.proposals.task_id IS 'The user''s task the action is about, optional; cleared when the task is deleted, so the decision record stays.';
+COMMENT ON COLUMN alfred.proposals.session_id IS 'The chat session the action came from, optional; cleared when the session is deleted.';
+COMMENT ON COLUMN alfred.proposals.message_id IS 'The chat message the action came from, optional; cleared when the message is deleted.';
+COMMENT ON COLUMN alfred.proposals.expires_at IS 'A proposal still pending at this time becomes expired (expire_proposals); NULL: never.';
+COMMENT ON COLUMN alfred.proposals.approved_at IS 'When the proposal was last approved.';
+COMMENT ON COLUMN alfred.proposals.approved_by IS 'Who approved it; kept when the approved proposal is later rejected.';
+COMMENT ON COLUMN alfred.proposals.rejected_at IS 'When the proposal was rejected.';
+COMMENT ON COLUMN alfred.proposals.rejected_by IS 'Who rejected it; NULL for alfred''s own rejection (auto_reject_high_risk).';
+COMMENT ON COLUMN alfred.proposals.rejection_reason IS 'Why it was rejected, as given to reject(); auto_reject_high_risk for alfred''s own rejection.';
+COMMENT ON COLUMN alfred.proposals.started_at IS 'When the last execution started (approved -> executing).';
+COMMENT ON COLUMN alfred.proposals.executed_at IS 'When the execution succeeded (executing -> executed).';
+COMMENT ON COLUMN alfred.proposals.failed_at IS 'When the last execution failed (executing -> failed).';
+COMMENT ON COLUMN alfred.proposals.expired_at IS 'When the pending proposal expired.';
+COMMENT ON COLUMN alfred.proposals.error_message IS 'Why the last execution failed; each attempt''s error is also in execution_logs.';
+COMMENT ON COLUMN alfred.proposals.notes IS 'Free-form notes on the proposal (the approvals view writes them).';
+COMMENT ON COLUMN alfred.proposals.created_at IS 'When the action was proposed.';
+COMMENT ON COLUMN alfred.proposals.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.scheduled_tasks.user_id IS 'The user the task runs for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.scheduled_tasks.id IS 'The task''s id, unique on its own too (scheduled_tasks_id_key).';
+COMMENT ON COLUMN alfred.scheduled_tasks.name IS 'What the task is called, not blank, at most 200 characters; the title of its notifications unless the result gives one.';
+COMMENT ON COLUMN alfred.scheduled_tasks.description IS 'Details, optional; part of the prompt context.';
+COMMENT ON COLUMN alfred.scheduled_tasks.task_type IS 'one_time (runs at scheduled_at) or recurring (runs at the slots of schedule_cron).';
+COMMENT ON COLUMN alfred.scheduled_tasks.scheduled_at IS 'When a one-time task runs.';
+COMMENT ON COLUMN alfred.scheduled_tasks.timezone IS 'The time zone schedule_cron is evaluated in (schedule_task defaults it to the user''s).';
+COMMENT ON COLUMN alfred.scheduled_tasks.tool_name IS 'The registered tool the task runs (tools.name): an sql tool runs in the database, an external one is queued for an agent.';
+COMMENT ON COLUMN alfred.scheduled_tasks.tool_args IS 'The tool''s arguments (a JSON object).';
+COMMENT ON COLUMN alfred.scheduled_tasks.status IS 'active, paused, cancelled or completed. active -> paused, cancelled or completed; paused -> active or cancelled; cancelled and completed are final (trigger scheduled_tasks_guard).';
+COMMENT ON COLUMN alfred.scheduled_tasks.source IS 'Who scheduled it: user (the default) or agent (then pattern_id may name the observed pattern).';
+COMMENT ON COLUMN alfred.scheduled_tasks.last_run_at IS 'When the task last ran at one of its slots; NULL: never.';
+COMMENT ON COLUMN alfred.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
+COMMENT ON COLUMN alfred.scheduled_tasks.created_at IS 'When the task was scheduled.';
+COMMENT ON COLUMN alfred.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';

@@ -88,6 +88,16 @@ COMMENT ON COLUMN @extschema@.users.role IS 'admin sees and changes every row, u
 COMMENT ON COLUMN @extschema@.users.status IS 'Only active users can log in or be acted as; inactive and suspended ones cannot.';
 COMMENT ON COLUMN @extschema@.users.timezone IS 'IANA zone in which "today", quiet hours, schedules and streaks are evaluated.';
 COMMENT ON COLUMN @extschema@.users.profile IS 'Free-form profile and preferences (a JSON object); the name and time zone have their own columns, display_name and timezone.';
+COMMENT ON COLUMN @extschema@.users.id IS 'The user''s id: user_id in every table the user owns.';
+COMMENT ON COLUMN @extschema@.users.username IS 'Optional handle without white space; unique regardless of case.';
+COMMENT ON COLUMN @extschema@.users.display_name IS 'The name the assistant calls the user by, optional; prompts fall back to first and last name, then username, then email.';
+COMMENT ON COLUMN @extschema@.users.first_name IS 'Given name, optional.';
+COMMENT ON COLUMN @extschema@.users.last_name IS 'Family name, optional.';
+COMMENT ON COLUMN @extschema@.users.location_city IS 'City the user lives in, optional (free text).';
+COMMENT ON COLUMN @extschema@.users.location_country IS 'Country the user lives in, optional (free text).';
+COMMENT ON COLUMN @extschema@.users.last_login_at IS 'When alfred.login() last succeeded for the user; NULL: never.';
+COMMENT ON COLUMN @extschema@.users.created_at IS 'When the user was created.';
+COMMENT ON COLUMN @extschema@.users.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.sessions (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -234,6 +244,22 @@ COMMENT ON COLUMN @extschema@.tasks.recurrence IS 'daily, weekly, monthly or a c
 COMMENT ON COLUMN @extschema@.tasks.estimated_duration IS 'Minutes, more than 0. A critical task is estimated at most 1440 (one day).';
 COMMENT ON COLUMN @extschema@.tasks.actual_duration IS 'Minutes.';
 COMMENT ON COLUMN @extschema@.tasks.created_by IS 'Who created the task when it was not its owner (an admin, an assigner).';
+COMMENT ON COLUMN @extschema@.tasks.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.tasks.id IS 'The task''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.tasks.project_id IS 'The owner''s project the task belongs to, optional; cleared when the project is deleted.';
+COMMENT ON COLUMN @extschema@.tasks.title IS 'What to do; not blank.';
+COMMENT ON COLUMN @extschema@.tasks.description IS 'Details, optional.';
+COMMENT ON COLUMN @extschema@.tasks.priority IS 'low, medium (the default), high, urgent or critical; dashboards list critical first.';
+COMMENT ON COLUMN @extschema@.tasks.status IS 'pending, in_progress, blocked, completed, cancelled or failed; changes follow the task state machine (trigger tasks_status), and completing waits for every dependency.';
+COMMENT ON COLUMN @extschema@.tasks.due_date IS 'When the task is due, optional; overdue once before the owner''s today (task_summary, overdue_tasks).';
+COMMENT ON COLUMN @extschema@.tasks.blockers IS 'What blocks the task, free text, optional.';
+COMMENT ON COLUMN @extschema@.tasks.tags IS 'Labels (text array, GIN-indexed).';
+COMMENT ON COLUMN @extschema@.tasks.source IS 'How the task came: manual (the default), conversation (a task action of a proposal) or import.';
+COMMENT ON COLUMN @extschema@.tasks.assigned_to IS 'Another user who sees the task and may update it, but not delete or reassign it; set with assign_task; cleared when that user is deleted.';
+COMMENT ON COLUMN @extschema@.tasks.metadata IS 'Free-form data of the application (a JSON object).';
+COMMENT ON COLUMN @extschema@.tasks.completed_at IS 'When the task was completed: set on entering completed, cleared on leaving it.';
+COMMENT ON COLUMN @extschema@.tasks.created_at IS 'When the task was created.';
+COMMENT ON COLUMN @extschema@.tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.task_dependencies (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -331,6 +357,21 @@ COMMENT ON COLUMN @extschema@.habits.target_per_week IS 'Logs needed in an ISO w
 COMMENT ON COLUMN @extschema@.habits.day_start_hour IS 'Hour at which the user''s day starts for this habit: a log before it counts for the previous day.';
 COMMENT ON COLUMN @extschema@.habits.last_met_period IS 'First day of the last met period (day or ISO week); lets a log for today update the streak in O(1).';
 COMMENT ON COLUMN @extschema@.habits.period_logs IS 'Weekly habits: logs in the ISO week of last_logged (part of the streak tally, with current_streak, best_streak, last_logged and last_met_period).';
+COMMENT ON COLUMN @extschema@.habits.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.habits.id IS 'The habit''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.habits.name IS 'What the habit is; not blank.';
+COMMENT ON COLUMN @extschema@.habits.frequency IS 'daily (every day), weekly (target_per_week logs per ISO week) or custom (the days_of_week).';
+COMMENT ON COLUMN @extschema@.habits.time_preference IS 'morning, afternoon, evening or anytime, optional; habits_today lists them in that order.';
+COMMENT ON COLUMN @extschema@.habits.current_streak IS 'Met periods in a row up to last_met_period, kept by log_habit and unlog_habit; habit_streak reads the streak as of a day (0 once it lapsed).';
+COMMENT ON COLUMN @extschema@.habits.best_streak IS 'The longest run of met periods; at least current_streak.';
+COMMENT ON COLUMN @extschema@.habits.total_completions IS 'Days logged, scheduled or not.';
+COMMENT ON COLUMN @extschema@.habits.last_logged IS 'The latest day logged; NULL: never.';
+COMMENT ON COLUMN @extschema@.habits.motivation IS 'Why the user keeps the habit, free text, optional.';
+COMMENT ON COLUMN @extschema@.habits.category IS 'health, productivity, learning or wellness, optional.';
+COMMENT ON COLUMN @extschema@.habits.active IS 'Whether the habit is kept now; inactive habits leave the dashboards and reminders.';
+COMMENT ON COLUMN @extschema@.habits.reminder_enabled IS 'Whether the habit_reminder tool may remind the user of this habit.';
+COMMENT ON COLUMN @extschema@.habits.created_at IS 'When the habit was created.';
+COMMENT ON COLUMN @extschema@.habits.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.habit_logs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -631,6 +672,33 @@ COMMENT ON COLUMN @extschema@.proposals.edited_payload IS 'The payload as the us
 COMMENT ON COLUMN @extschema@.proposals.requested_by IS 'Who asked for the action when it was not the agent: a user id or a system identifier.';
 COMMENT ON COLUMN @extschema@.proposals.result IS 'What the last execution returned (finish_execution''s result, or the built-in task executor''s).';
 COMMENT ON COLUMN @extschema@.proposals.attempts IS 'Execution attempts so far (a failed proposal may be retried).';
+COMMENT ON COLUMN @extschema@.proposals.user_id IS 'The user the action is for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.proposals.id IS 'The proposal''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.proposals.agent_name IS 'The agent that proposes the action; not blank.';
+COMMENT ON COLUMN @extschema@.proposals.action_type IS 'What kind of action: a lower-case identifier. The task actions (create, update, complete, delete, query) are executed by alfred itself; the other types by an executor outside (start_execution, finish_execution).';
+COMMENT ON COLUMN @extschema@.proposals.status IS 'pending, approved, rejected, executing, executed, failed or expired; changes only along the proposal state machine (trigger proposals_guard), which stamps the matching *_at column.';
+COMMENT ON COLUMN @extschema@.proposals.risk_level IS 'low (the default), medium or high. A high-risk proposal is rejected at once while the user''s auto_reject_high_risk is on; a low-risk query runs at once.';
+COMMENT ON COLUMN @extschema@.proposals.confidence IS 'The agent''s confidence in the proposal, 0 to 1, optional.';
+COMMENT ON COLUMN @extschema@.proposals.explanation IS 'Why the agent proposes the action, shown to the user; optional.';
+COMMENT ON COLUMN @extschema@.proposals.warning_text IS 'What the user should know before approving; optional.';
+COMMENT ON COLUMN @extschema@.proposals.related_item_id IS 'The user''s item (e-mail or event) the action is about, optional; cleared when the item is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.task_id IS 'The user''s task the action is about, optional; cleared when the task is deleted, so the decision record stays.';
+COMMENT ON COLUMN @extschema@.proposals.session_id IS 'The chat session the action came from, optional; cleared when the session is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.message_id IS 'The chat message the action came from, optional; cleared when the message is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.expires_at IS 'A proposal still pending at this time becomes expired (expire_proposals); NULL: never.';
+COMMENT ON COLUMN @extschema@.proposals.approved_at IS 'When the proposal was last approved.';
+COMMENT ON COLUMN @extschema@.proposals.approved_by IS 'Who approved it; kept when the approved proposal is later rejected.';
+COMMENT ON COLUMN @extschema@.proposals.rejected_at IS 'When the proposal was rejected.';
+COMMENT ON COLUMN @extschema@.proposals.rejected_by IS 'Who rejected it; NULL for alfred''s own rejection (auto_reject_high_risk).';
+COMMENT ON COLUMN @extschema@.proposals.rejection_reason IS 'Why it was rejected, as given to reject(); auto_reject_high_risk for alfred''s own rejection.';
+COMMENT ON COLUMN @extschema@.proposals.started_at IS 'When the last execution started (approved -> executing).';
+COMMENT ON COLUMN @extschema@.proposals.executed_at IS 'When the execution succeeded (executing -> executed).';
+COMMENT ON COLUMN @extschema@.proposals.failed_at IS 'When the last execution failed (executing -> failed).';
+COMMENT ON COLUMN @extschema@.proposals.expired_at IS 'When the pending proposal expired.';
+COMMENT ON COLUMN @extschema@.proposals.error_message IS 'Why the last execution failed; each attempt''s error is also in execution_logs.';
+COMMENT ON COLUMN @extschema@.proposals.notes IS 'Free-form notes on the proposal (the approvals view writes them).';
+COMMENT ON COLUMN @extschema@.proposals.created_at IS 'When the action was proposed.';
+COMMENT ON COLUMN @extschema@.proposals.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.execution_logs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -1013,6 +1081,21 @@ COMMENT ON COLUMN @extschema@.scheduled_tasks.pattern_id IS 'The observed patter
 COMMENT ON COLUMN @extschema@.scheduled_tasks.next_run_at IS 'Next time the task is due; NULL unless status is active.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.run_count IS 'Successful runs.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.fail_count IS 'Runs that failed after their retries.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.user_id IS 'The user the task runs for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.id IS 'The task''s id, unique on its own too (scheduled_tasks_id_key).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.name IS 'What the task is called, not blank, at most 200 characters; the title of its notifications unless the result gives one.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.description IS 'Details, optional; part of the prompt context.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.task_type IS 'one_time (runs at scheduled_at) or recurring (runs at the slots of schedule_cron).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.scheduled_at IS 'When a one-time task runs.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.timezone IS 'The time zone schedule_cron is evaluated in (schedule_task defaults it to the user''s).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.tool_name IS 'The registered tool the task runs (tools.name): an sql tool runs in the database, an external one is queued for an agent.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.tool_args IS 'The tool''s arguments (a JSON object).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.status IS 'active, paused, cancelled or completed. active -> paused, cancelled or completed; paused -> active or cancelled; cancelled and completed are final (trigger scheduled_tasks_guard).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.source IS 'Who scheduled it: user (the default) or agent (then pattern_id may name the observed pattern).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.last_run_at IS 'When the task last ran at one of its slots; NULL: never.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.created_at IS 'When the task was scheduled.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.task_runs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
