@@ -2332,3 +2332,198 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- docs: comments state the rule, not the design document it came from (docs/seed-map.md keeps the provenance), and every column of the main user-facing tables has one
+COMMENT ON TABLE alfred.users IS
+'A person using alfred. Create with alfred.create_user(); passwords are bcrypt hashes.';
+COMMENT ON COLUMN alfred.users.status IS 'Only active users can log in or be acted as; inactive and suspended ones cannot.';
+COMMENT ON COLUMN alfred.users.profile IS 'Free-form profile and preferences (a JSON object); the name and time zone have their own columns, display_name and timezone.';
+COMMENT ON TABLE alfred.sessions IS
+'Login sessions. Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';
+COMMENT ON TABLE alfred.connected_accounts IS
+'OAuth connections to mail and calendar providers. Tokens are pgcrypto-encrypted with a key the server does not store.';
+COMMENT ON TABLE alfred.projects IS 'A user''s projects; their progress notes are in project_updates (project_health, stale_projects).';
+COMMENT ON TABLE alfred.project_updates IS 'Progress notes, blockers and decisions of a project.';
+COMMENT ON TABLE alfred.tasks IS
+'To-dos. A task belongs to user_id; assigned_to may name another user, who then sees and may update it.';
+COMMENT ON COLUMN alfred.tasks.recurrence IS 'daily, weekly, monthly or a cron expression; the next occurrence is spawned on completion.';
+COMMENT ON COLUMN alfred.tasks.estimated_duration IS 'Minutes, more than 0. A critical task is estimated at most 1440 (one day).';
+COMMENT ON TABLE alfred.task_dependencies IS
+'task_id cannot complete before depends_on_task_id; both are tasks of user_id. A trigger rejects cycles.';
+COMMENT ON TABLE alfred.habits IS
+'Habits with streaks. Streak columns are maintained by alfred.log_habit()/unlog_habit().';
+COMMENT ON TABLE alfred.habit_logs IS 'One row per habit and day done.';
+COMMENT ON TABLE alfred.chat_sessions IS
+'A conversation with the assistant. Inactive after 24 hours without a message.';
+COMMENT ON COLUMN alfred.chat_sessions.needs_summary IS 'More than 50 messages since the last context summary; set_context_summary clears it.';
+COMMENT ON TABLE alfred.chat_messages IS
+'Messages of a conversation, in a chat session or, with session_id NULL, outside any session.';
+COMMENT ON COLUMN alfred.chat_messages.role IS 'user, assistant or system (add_message also takes user_message, ai_response and system_notification for these three).';
+COMMENT ON TABLE alfred.ai_contexts IS 'The assistant''s long-term memory of a user: one row per user, created with the user.';
+COMMENT ON COLUMN alfred.ai_contexts.summary_threshold IS 'The highest of 100, 500, 1000 that total_messages has reached: the summary is regenerated at each; due while above summarized_threshold (set_conversation_summary).';
+COMMENT ON TABLE alfred.learnings IS 'Knowledge the assistant gathered for the user.';
+COMMENT ON TABLE alfred.user_settings IS
+'One row per user: language and tone, quiet hours, work blocks, meeting preferences, safety and learning switches.';
+COMMENT ON COLUMN alfred.user_settings.ai_daily_limit IS 'Per-user override of the daily AI request limit that consume_ai_quota enforces; NULL = the setting alfred.ai_daily_limit. Only the DBA, an admin or a service may set it.';
+COMMENT ON TABLE alfred.learned_preferences IS
+'What the assistant learned about the user, one value per key with a confidence.';
+COMMENT ON TABLE alfred.items IS
+'Ingested e-mails and calendar events; unique per user, provider and provider id, so ingestion is idempotent.';
+COMMENT ON TABLE alfred.item_agent_metadata IS 'What the agents made of an item: category, importance, deadline, scam flag. One row per item.';
+COMMENT ON TABLE alfred.proposals IS
+'Every action an agent wants to take for the user, awaiting approval (the views approvals and task_actions show them in other shapes). One state machine: pending, approved, rejected, executing, executed, failed, expired.';
+COMMENT ON COLUMN alfred.proposals.requested_by IS 'Who asked for the action when it was not the agent: a user id or a system identifier.';
+COMMENT ON TABLE alfred.execution_logs IS 'One row per execution attempt of a proposal.';
+COMMENT ON TABLE alfred.preference_signals IS 'Each human decision on a proposal, for preference learning.';
+COMMENT ON TABLE alfred.agent_run_logs IS 'One row per run of an agent or the orchestrator.';
+COMMENT ON TABLE alfred.system_logs IS
+'Application log, partitioned by month of logged_at; alfred.create_log_partitions() creates months ahead. user_id is NULL for system events.';
+COMMENT ON COLUMN alfred.system_logs.logged_at IS 'When the event happened; the partition key.';
+COMMENT ON TABLE alfred.audit_trail IS
+'Who changed what. Written by triggers, read-only for application roles; user_id is the acting alfred user (NULL: none, or deleted since).';
+COMMENT ON TABLE alfred.mcp_servers IS
+'Model Context Protocol servers the agents can use. Global: configured by the DBA or a service role, not by users.';
+COMMENT ON TABLE alfred.watchers IS 'Sources a user''s agents watch (inbox, folder, feed) and their health; user_id is the owner.';
+COMMENT ON TABLE alfred.file_attachments IS 'Files a user uploaded, stored outside the database; user_id is the uploader.';
+COMMENT ON TABLE alfred.notifications IS
+'Messages to the user: alerts, reminders, briefings, results of scheduled tasks. pending until sent at or after scheduled_for.';
+COMMENT ON COLUMN alfred.notifications.scheduled_for IS 'Not before this time; NULL = as soon as possible.';
+COMMENT ON COLUMN alfred.notifications.data IS 'Context: ids of tasks, habits, runs.';
+COMMENT ON TABLE alfred.observed_patterns IS 'Behaviour the assistant noticed across conversations.';
+COMMENT ON TABLE alfred.scheduled_tasks IS
+'Tasks the scheduler runs for a user, once (scheduled_at) or on a cron schedule in timezone. The partial index on next_run_at finds due work.';
+COMMENT ON TABLE alfred.task_runs IS
+'Each execution of a scheduled task. status: queued, running, retrying, succeeded, failed, cancelled.';
+COMMENT ON COLUMN alfred.task_runs.attempt IS 'Attempt number, from 1: a run retried twice is at attempt 3.';
+COMMENT ON TABLE alfred.engagement_events IS 'How the user responded to a proactive suggestion.';
+COMMENT ON TABLE alfred.proactiveness_settings IS 'Per-user calibration of how proactive the assistant is. One row per user.';
+COMMENT ON VIEW alfred.task_summary IS
+'Tasks with assignee, number of proposals and urgency: overdue when due before the owner''s today, due_soon when due today or tomorrow, done when completed or cancelled.';
+COMMENT ON VIEW alfred.daily_activity IS
+'Log events per day (in the session''s TimeZone) and level over the last 30 days.';
+COMMENT ON FUNCTION alfred.priority_tasks(uuid) IS
+'Today''s priority tasks: pending or in-progress tasks due by the end of the user''s today, or undated; critical first, then by due time (undated last).';
+COMMENT ON FUNCTION alfred.habits_today(uuid) IS
+'The user''s active habits for today: whether today is scheduled (custom habits: their weekdays; weekly habits: every day of the week) and logged, the streak and state as of today; morning first, then afternoon, evening, anytime.';
+COMMENT ON FUNCTION alfred.project_health(uuid) IS
+'The user''s active projects with their last update and the days since it (since creation for a project never updated), in the user''s calendar; the most neglected first.';
+COMMENT ON FUNCTION alfred.stale_projects(uuid, int) IS
+'Active projects without an update for at least days days (default 7; counted from creation when never updated, so a new project is not stale), most neglected first.';
+COMMENT ON FUNCTION alfred.weekly_stats(uuid) IS
+'The user''s last seven days (today and the six before, in the user''s calendar; since = the first): tasks completed, habit logs, project updates, each counted on its own (a count is never multiplied by another table''s rows).';
+COMMENT ON FUNCTION alfred.overdue_tasks(uuid) IS
+'Open tasks (pending, in progress, blocked) due before the user''s today, with the days overdue; oldest first.';
+COMMENT ON FUNCTION alfred.due_notifications(uuid, timestamptz) IS
+'The user''s pending notifications due at "at" (default now: scheduled_for passed, or unscheduled), oldest first: the notifications to send now.';
+COMMENT ON FUNCTION alfred.health_check() IS
+'Data integrity checks: orphaned tasks, habits and habit logs in the whole database (alfred''s foreign keys rule them out, so any count above 0 is a bug) and, over the habits the caller may see, broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';
+COMMENT ON FUNCTION alfred.add_message(uuid, text, text, jsonb, uuid) IS
+'Add a chat message (role user, assistant or system; user_message, ai_response and system_notification are accepted for them) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user, P0002 for an unknown session, 23514 for an empty message or another role.';
+COMMENT ON FUNCTION alfred.close_chat_session(uuid) IS
+'End a chat session explicitly; the next add_message without a session starts a new one. P0002 for an unknown session.';
+COMMENT ON FUNCTION alfred.check_proposal_payload(text, jsonb, boolean) IS
+'Raises 22023 naming the missing, unknown or invalid key when payload does not fit the shape of action_type (task actions create/update/complete/delete/query; create_email_draft; create_calendar_event, update_calendar_event, delete_calendar_event, create_reminder_event); other action types take any JSON object';
+COMMENT ON VIEW alfred.approvals IS
+'alfred.proposals as an approvals table: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
+COMMENT ON VIEW alfred.task_actions IS
+'The task actions of alfred.proposals, confirmation and execution apart: confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
+COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
+'Internal: raises 0A000 naming the first written column that is not writable through the view approvals or task_actions';
+COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
+'Internal: raises 22023 for a value a column of the view approvals or task_actions does not take';
+COMMENT ON FUNCTION alfred.task_actions_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on task_actions: an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
+COMMENT ON FUNCTION alfred.approvals_write() IS
+'Trigger INSTEAD OF INSERT OR UPDATE on approvals: an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
+COMMENT ON FUNCTION alfred.suggestion_score(uuid, text, float8) IS
+'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off. No history, g = 0.7, base 0.8: 0.625.';
+COMMENT ON COLUMN alfred.user_settings.enable_proactive_suggestions IS
+'While off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';
+COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
+'Deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
+'Closes chat sessions idle for 24 hours, applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+-- every column of users, tasks, habits, proposals and scheduled_tasks says what it holds
+COMMENT ON COLUMN alfred.users.id IS 'The user''s id: user_id in every table the user owns.';
+COMMENT ON COLUMN alfred.users.username IS 'Optional handle without white space; unique regardless of case.';
+COMMENT ON COLUMN alfred.users.display_name IS 'The name the assistant calls the user by, optional; prompts fall back to first and last name, then username, then email.';
+COMMENT ON COLUMN alfred.users.first_name IS 'Given name, optional.';
+COMMENT ON COLUMN alfred.users.last_name IS 'Family name, optional.';
+COMMENT ON COLUMN alfred.users.location_city IS 'City the user lives in, optional (free text).';
+COMMENT ON COLUMN alfred.users.location_country IS 'Country the user lives in, optional (free text).';
+COMMENT ON COLUMN alfred.users.last_login_at IS 'When alfred.login() last succeeded for the user; NULL: never.';
+COMMENT ON COLUMN alfred.users.created_at IS 'When the user was created.';
+COMMENT ON COLUMN alfred.users.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.tasks.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.tasks.id IS 'The task''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.tasks.project_id IS 'The owner''s project the task belongs to, optional; cleared when the project is deleted.';
+COMMENT ON COLUMN alfred.tasks.title IS 'What to do; not blank.';
+COMMENT ON COLUMN alfred.tasks.description IS 'Details, optional.';
+COMMENT ON COLUMN alfred.tasks.priority IS 'low, medium (the default), high, urgent or critical; dashboards list critical first.';
+COMMENT ON COLUMN alfred.tasks.status IS 'pending, in_progress, blocked, completed, cancelled or failed; changes follow the task state machine (trigger tasks_status), and completing waits for every dependency.';
+COMMENT ON COLUMN alfred.tasks.due_date IS 'When the task is due, optional; overdue once before the owner''s today (task_summary, overdue_tasks).';
+COMMENT ON COLUMN alfred.tasks.blockers IS 'What blocks the task, free text, optional.';
+COMMENT ON COLUMN alfred.tasks.tags IS 'Labels (text array, GIN-indexed).';
+COMMENT ON COLUMN alfred.tasks.source IS 'How the task came: manual (the default), conversation (a task action of a proposal) or import.';
+COMMENT ON COLUMN alfred.tasks.assigned_to IS 'Another user who sees the task and may update it, but not delete or reassign it; set with assign_task; cleared when that user is deleted.';
+COMMENT ON COLUMN alfred.tasks.metadata IS 'Free-form data of the application (a JSON object).';
+COMMENT ON COLUMN alfred.tasks.completed_at IS 'When the task was completed: set on entering completed, cleared on leaving it.';
+COMMENT ON COLUMN alfred.tasks.created_at IS 'When the task was created.';
+COMMENT ON COLUMN alfred.tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.habits.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.habits.id IS 'The habit''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.habits.name IS 'What the habit is; not blank.';
+COMMENT ON COLUMN alfred.habits.frequency IS 'daily (every day), weekly (target_per_week logs per ISO week) or custom (the days_of_week).';
+COMMENT ON COLUMN alfred.habits.time_preference IS 'morning, afternoon, evening or anytime, optional; habits_today lists them in that order.';
+COMMENT ON COLUMN alfred.habits.current_streak IS 'Met periods in a row up to last_met_period, kept by log_habit and unlog_habit; habit_streak reads the streak as of a day (0 once it lapsed).';
+COMMENT ON COLUMN alfred.habits.best_streak IS 'The longest run of met periods; at least current_streak.';
+COMMENT ON COLUMN alfred.habits.total_completions IS 'Days logged, scheduled or not.';
+COMMENT ON COLUMN alfred.habits.last_logged IS 'The latest day logged; NULL: never.';
+COMMENT ON COLUMN alfred.habits.motivation IS 'Why the user keeps the habit, free text, optional.';
+COMMENT ON COLUMN alfred.habits.category IS 'health, productivity, learning or wellness, optional.';
+COMMENT ON COLUMN alfred.habits.active IS 'Whether the habit is kept now; inactive habits leave the dashboards and reminders.';
+COMMENT ON COLUMN alfred.habits.reminder_enabled IS 'Whether the habit_reminder tool may remind the user of this habit.';
+COMMENT ON COLUMN alfred.habits.created_at IS 'When the habit was created.';
+COMMENT ON COLUMN alfred.habits.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.proposals.user_id IS 'The user the action is for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.proposals.id IS 'The proposal''s id, unique with user_id.';
+COMMENT ON COLUMN alfred.proposals.agent_name IS 'The agent that proposes the action; not blank.';
+COMMENT ON COLUMN alfred.proposals.action_type IS 'What kind of action: a lower-case identifier. The task actions (create, update, complete, delete, query) are executed by alfred itself; the other types by an executor outside (start_execution, finish_execution).';
+COMMENT ON COLUMN alfred.proposals.status IS 'pending, approved, rejected, executing, executed, failed or expired; changes only along the proposal state machine (trigger proposals_guard), which stamps the matching *_at column.';
+COMMENT ON COLUMN alfred.proposals.risk_level IS 'low (the default), medium or high. A high-risk proposal is rejected at once while the user''s auto_reject_high_risk is on; a low-risk query runs at once.';
+COMMENT ON COLUMN alfred.proposals.confidence IS 'The agent''s confidence in the proposal, 0 to 1, optional.';
+COMMENT ON COLUMN alfred.proposals.explanation IS 'Why the agent proposes the action, shown to the user; optional.';
+COMMENT ON COLUMN alfred.proposals.warning_text IS 'What the user should know before approving; optional.';
+COMMENT ON COLUMN alfred.proposals.related_item_id IS 'The user''s item (e-mail or event) the action is about, optional; cleared when the item is deleted.';
+COMMENT ON COLUMN alfred.proposals.task_id IS 'The user''s task the action is about, optional; cleared when the task is deleted, so the decision record stays.';
+COMMENT ON COLUMN alfred.proposals.session_id IS 'The chat session the action came from, optional; cleared when the session is deleted.';
+COMMENT ON COLUMN alfred.proposals.message_id IS 'The chat message the action came from, optional; cleared when the message is deleted.';
+COMMENT ON COLUMN alfred.proposals.expires_at IS 'A proposal still pending at this time becomes expired (expire_proposals); NULL: never.';
+COMMENT ON COLUMN alfred.proposals.approved_at IS 'When the proposal was last approved.';
+COMMENT ON COLUMN alfred.proposals.approved_by IS 'Who approved it; kept when the approved proposal is later rejected.';
+COMMENT ON COLUMN alfred.proposals.rejected_at IS 'When the proposal was rejected.';
+COMMENT ON COLUMN alfred.proposals.rejected_by IS 'Who rejected it; NULL for alfred''s own rejection (auto_reject_high_risk).';
+COMMENT ON COLUMN alfred.proposals.rejection_reason IS 'Why it was rejected, as given to reject(); auto_reject_high_risk for alfred''s own rejection.';
+COMMENT ON COLUMN alfred.proposals.started_at IS 'When the last execution started (approved -> executing).';
+COMMENT ON COLUMN alfred.proposals.executed_at IS 'When the execution succeeded (executing -> executed).';
+COMMENT ON COLUMN alfred.proposals.failed_at IS 'When the last execution failed (executing -> failed).';
+COMMENT ON COLUMN alfred.proposals.expired_at IS 'When the pending proposal expired.';
+COMMENT ON COLUMN alfred.proposals.error_message IS 'Why the last execution failed; each attempt''s error is also in execution_logs.';
+COMMENT ON COLUMN alfred.proposals.notes IS 'Free-form notes on the proposal (the approvals view writes them).';
+COMMENT ON COLUMN alfred.proposals.created_at IS 'When the action was proposed.';
+COMMENT ON COLUMN alfred.proposals.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+COMMENT ON COLUMN alfred.scheduled_tasks.user_id IS 'The user the task runs for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN alfred.scheduled_tasks.id IS 'The task''s id, unique on its own too (scheduled_tasks_id_key).';
+COMMENT ON COLUMN alfred.scheduled_tasks.name IS 'What the task is called, not blank, at most 200 characters; the title of its notifications unless the result gives one.';
+COMMENT ON COLUMN alfred.scheduled_tasks.description IS 'Details, optional; part of the prompt context.';
+COMMENT ON COLUMN alfred.scheduled_tasks.task_type IS 'one_time (runs at scheduled_at) or recurring (runs at the slots of schedule_cron).';
+COMMENT ON COLUMN alfred.scheduled_tasks.scheduled_at IS 'When a one-time task runs.';
+COMMENT ON COLUMN alfred.scheduled_tasks.timezone IS 'The time zone schedule_cron is evaluated in (schedule_task defaults it to the user''s).';
+COMMENT ON COLUMN alfred.scheduled_tasks.tool_name IS 'The registered tool the task runs (tools.name): an sql tool runs in the database, an external one is queued for an agent.';
+COMMENT ON COLUMN alfred.scheduled_tasks.tool_args IS 'The tool''s arguments (a JSON object).';
+COMMENT ON COLUMN alfred.scheduled_tasks.status IS 'active, paused, cancelled or completed. active -> paused, cancelled or completed; paused -> active or cancelled; cancelled and completed are final (trigger scheduled_tasks_guard).';
+COMMENT ON COLUMN alfred.scheduled_tasks.source IS 'Who scheduled it: user (the default) or agent (then pattern_id may name the observed pattern).';
+COMMENT ON COLUMN alfred.scheduled_tasks.last_run_at IS 'When the task last ran at one of its slots; NULL: never.';
+COMMENT ON COLUMN alfred.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
+COMMENT ON COLUMN alfred.scheduled_tasks.created_at IS 'When the task was scheduled.';
+COMMENT ON COLUMN alfred.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';

@@ -408,7 +408,8 @@ prepare_score_plan(Oid fn_oid)
  * suggestion_score(user_id uuid, suggestion_type text, base float8) → float8:
  * every state row of the user advanced to now() gives the global counts, the
  * asked type's row (if any) its e, d, suppression and boost.  0 when the
- * user turned proactive suggestions off (seed 001's switch).
+ * user turned proactive suggestions off
+ * (user_settings.enable_proactive_suggestions).
  */
 PG_FUNCTION_INFO_V1(alfred_suggestion_score);
 Datum

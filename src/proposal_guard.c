@@ -64,7 +64,7 @@ static const MachineColumn proposal_columns[] = {
 	{"attempts", COUNT, ST(EXECUTING), 0, "executing"},
 	/*
 	 * Rejecting an approved proposal keeps approved_by: both decisions are
-	 * part of its history (seed 004's single-decision CHECK is not copied).
+	 * part of its history, so a proposal may carry both.
 	 */
 	{"approved_by", DECISION, ST(APPROVED), 0, "approved"},
 	{"rejected_by", DECISION, ST(REJECTED), 0, "rejected"},

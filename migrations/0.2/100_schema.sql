@@ -81,13 +81,23 @@ CREATE UNIQUE INDEX users_email_key ON @extschema@.users (lower(email));
 CREATE UNIQUE INDEX users_username_key ON @extschema@.users (lower(username));
 CREATE INDEX users_status_idx ON @extschema@.users (status);
 COMMENT ON TABLE @extschema@.users IS
-'A person using alfred (seeds 002, 003, 004). Create with alfred.create_user(); passwords are bcrypt hashes.';
+'A person using alfred. Create with alfred.create_user(); passwords are bcrypt hashes.';
 COMMENT ON COLUMN @extschema@.users.email IS 'Login name; unique regardless of case.';
 COMMENT ON COLUMN @extschema@.users.password_hash IS 'bcrypt hash (pgcrypto crypt/gen_salt(''bf'')); never the password.';
 COMMENT ON COLUMN @extschema@.users.role IS 'admin sees and changes every row, user only their own, observer reads every row and changes none.';
-COMMENT ON COLUMN @extschema@.users.status IS 'Only active users can log in or be acted as (seed 002 is_active = status ''active'').';
+COMMENT ON COLUMN @extschema@.users.status IS 'Only active users can log in or be acted as; inactive and suspended ones cannot.';
 COMMENT ON COLUMN @extschema@.users.timezone IS 'IANA zone in which "today", quiet hours, schedules and streaks are evaluated.';
-COMMENT ON COLUMN @extschema@.users.profile IS 'Free-form profile (seed 003 profile, seed 004 preferences).';
+COMMENT ON COLUMN @extschema@.users.profile IS 'Free-form profile and preferences (a JSON object); the name and time zone have their own columns, display_name and timezone.';
+COMMENT ON COLUMN @extschema@.users.id IS 'The user''s id: user_id in every table the user owns.';
+COMMENT ON COLUMN @extschema@.users.username IS 'Optional handle without white space; unique regardless of case.';
+COMMENT ON COLUMN @extschema@.users.display_name IS 'The name the assistant calls the user by, optional; prompts fall back to first and last name, then username, then email.';
+COMMENT ON COLUMN @extschema@.users.first_name IS 'Given name, optional.';
+COMMENT ON COLUMN @extschema@.users.last_name IS 'Family name, optional.';
+COMMENT ON COLUMN @extschema@.users.location_city IS 'City the user lives in, optional (free text).';
+COMMENT ON COLUMN @extschema@.users.location_country IS 'Country the user lives in, optional (free text).';
+COMMENT ON COLUMN @extschema@.users.last_login_at IS 'When alfred.login() last succeeded for the user; NULL: never.';
+COMMENT ON COLUMN @extschema@.users.created_at IS 'When the user was created.';
+COMMENT ON COLUMN @extschema@.users.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.sessions (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -108,7 +118,7 @@ CREATE TABLE @extschema@.sessions (
 CREATE UNIQUE INDEX sessions_token_hash_key ON @extschema@.sessions (token_hash);
 CREATE INDEX sessions_expires_at_idx ON @extschema@.sessions (expires_at);
 COMMENT ON TABLE @extschema@.sessions IS
-'Login sessions (seed 004). Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';
+'Login sessions. Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';
 COMMENT ON COLUMN @extschema@.sessions.token_hash IS 'sha256 of the token''s UTF-8 text.';
 
 CREATE TABLE @extschema@.connected_accounts (
@@ -134,7 +144,7 @@ CREATE INDEX connected_accounts_status_idx ON @extschema@.connected_accounts (us
 CREATE INDEX connected_accounts_refresh_idx ON @extschema@.connected_accounts (token_expires_at)
 	WHERE status = 'active';
 COMMENT ON TABLE @extschema@.connected_accounts IS
-'OAuth connections to mail and calendar providers (seed 002). Tokens are pgcrypto-encrypted with a key the server does not store.';
+'OAuth connections to mail and calendar providers. Tokens are pgcrypto-encrypted with a key the server does not store.';
 COMMENT ON COLUMN @extschema@.connected_accounts.access_token IS 'pgp_sym_encrypt()ed OAuth access token.';
 COMMENT ON COLUMN @extschema@.connected_accounts.refresh_token IS 'pgp_sym_encrypt()ed OAuth refresh token.';
 
@@ -161,7 +171,7 @@ CREATE TABLE @extschema@.projects (
 );
 CREATE INDEX projects_status_idx ON @extschema@.projects (user_id, status);
 CREATE INDEX projects_metadata_idx ON @extschema@.projects USING gin (metadata jsonb_path_ops);
-COMMENT ON TABLE @extschema@.projects IS 'A user''s projects (seed 003).';
+COMMENT ON TABLE @extschema@.projects IS 'A user''s projects; their progress notes are in project_updates (project_health, stale_projects).';
 COMMENT ON COLUMN @extschema@.projects.role IS 'The user''s role in the project: owner, member or observer.';
 
 CREATE TABLE @extschema@.project_updates (
@@ -181,7 +191,7 @@ CREATE TABLE @extschema@.project_updates (
 );
 CREATE INDEX project_updates_project_idx ON @extschema@.project_updates (user_id, project_id, created_at DESC);
 CREATE INDEX project_updates_created_idx ON @extschema@.project_updates (user_id, created_at DESC);
-COMMENT ON TABLE @extschema@.project_updates IS 'Progress notes, blockers and decisions of a project (seed 003).';
+COMMENT ON TABLE @extschema@.project_updates IS 'Progress notes, blockers and decisions of a project.';
 
 CREATE TABLE @extschema@.tasks (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -229,11 +239,27 @@ CREATE INDEX tasks_tags_idx ON @extschema@.tasks USING gin (tags);
 CREATE INDEX tasks_fulltext_idx ON @extschema@.tasks
 	USING gin (to_tsvector('english'::regconfig, title || ' ' || coalesce(description, '')));
 COMMENT ON TABLE @extschema@.tasks IS
-'To-dos (seeds 001, 003, 004). A task belongs to user_id; assigned_to may name another user, who then sees and may update it.';
-COMMENT ON COLUMN @extschema@.tasks.recurrence IS 'daily, weekly, monthly (seed 003) or a cron expression; the next occurrence is spawned on completion.';
-COMMENT ON COLUMN @extschema@.tasks.estimated_duration IS 'Minutes. A critical task is estimated at most 1440 (seed 004).';
+'To-dos. A task belongs to user_id; assigned_to may name another user, who then sees and may update it.';
+COMMENT ON COLUMN @extschema@.tasks.recurrence IS 'daily, weekly, monthly or a cron expression; the next occurrence is spawned on completion.';
+COMMENT ON COLUMN @extschema@.tasks.estimated_duration IS 'Minutes, more than 0. A critical task is estimated at most 1440 (one day).';
 COMMENT ON COLUMN @extschema@.tasks.actual_duration IS 'Minutes.';
 COMMENT ON COLUMN @extschema@.tasks.created_by IS 'Who created the task when it was not its owner (an admin, an assigner).';
+COMMENT ON COLUMN @extschema@.tasks.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.tasks.id IS 'The task''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.tasks.project_id IS 'The owner''s project the task belongs to, optional; cleared when the project is deleted.';
+COMMENT ON COLUMN @extschema@.tasks.title IS 'What to do; not blank.';
+COMMENT ON COLUMN @extschema@.tasks.description IS 'Details, optional.';
+COMMENT ON COLUMN @extschema@.tasks.priority IS 'low, medium (the default), high, urgent or critical; dashboards list critical first.';
+COMMENT ON COLUMN @extschema@.tasks.status IS 'pending, in_progress, blocked, completed, cancelled or failed; changes follow the task state machine (trigger tasks_status), and completing waits for every dependency.';
+COMMENT ON COLUMN @extschema@.tasks.due_date IS 'When the task is due, optional; overdue once before the owner''s today (task_summary, overdue_tasks).';
+COMMENT ON COLUMN @extschema@.tasks.blockers IS 'What blocks the task, free text, optional.';
+COMMENT ON COLUMN @extschema@.tasks.tags IS 'Labels (text array, GIN-indexed).';
+COMMENT ON COLUMN @extschema@.tasks.source IS 'How the task came: manual (the default), conversation (a task action of a proposal) or import.';
+COMMENT ON COLUMN @extschema@.tasks.assigned_to IS 'Another user who sees the task and may update it, but not delete or reassign it; set with assign_task; cleared when that user is deleted.';
+COMMENT ON COLUMN @extschema@.tasks.metadata IS 'Free-form data of the application (a JSON object).';
+COMMENT ON COLUMN @extschema@.tasks.completed_at IS 'When the task was completed: set on entering completed, cleared on leaving it.';
+COMMENT ON COLUMN @extschema@.tasks.created_at IS 'When the task was created.';
+COMMENT ON COLUMN @extschema@.tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.task_dependencies (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -247,7 +273,7 @@ CREATE TABLE @extschema@.task_dependencies (
 );
 CREATE INDEX task_dependencies_reverse_idx ON @extschema@.task_dependencies (user_id, depends_on_task_id);
 COMMENT ON TABLE @extschema@.task_dependencies IS
-'task_id cannot complete before depends_on_task_id (seed 004 tasks.dependencies). A trigger rejects cycles.';
+'task_id cannot complete before depends_on_task_id; both are tasks of user_id. A trigger rejects cycles.';
 
 CREATE FUNCTION @extschema@.task_dependencies_check_cycle()
 RETURNS trigger
@@ -325,12 +351,27 @@ CREATE TABLE @extschema@.habits (
 CREATE INDEX habits_active_idx ON @extschema@.habits (user_id) WHERE active;
 CREATE INDEX habits_reminder_idx ON @extschema@.habits (user_id) WHERE reminder_enabled AND active;
 COMMENT ON TABLE @extschema@.habits IS
-'Habits with streaks (seed 003). Streak columns are maintained by alfred.log_habit()/unlog_habit().';
+'Habits with streaks. Streak columns are maintained by alfred.log_habit()/unlog_habit().';
 COMMENT ON COLUMN @extschema@.habits.days_of_week IS 'ISO weekdays, 1 = Monday … 7 = Sunday: the scheduled days of a custom habit, or the default weekly target.';
 COMMENT ON COLUMN @extschema@.habits.target_per_week IS 'Logs needed in an ISO week to meet a weekly habit (default: number of days_of_week, else 1).';
 COMMENT ON COLUMN @extschema@.habits.day_start_hour IS 'Hour at which the user''s day starts for this habit: a log before it counts for the previous day.';
 COMMENT ON COLUMN @extschema@.habits.last_met_period IS 'First day of the last met period (day or ISO week); lets a log for today update the streak in O(1).';
 COMMENT ON COLUMN @extschema@.habits.period_logs IS 'Weekly habits: logs in the ISO week of last_logged (part of the streak tally, with current_streak, best_streak, last_logged and last_met_period).';
+COMMENT ON COLUMN @extschema@.habits.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.habits.id IS 'The habit''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.habits.name IS 'What the habit is; not blank.';
+COMMENT ON COLUMN @extschema@.habits.frequency IS 'daily (every day), weekly (target_per_week logs per ISO week) or custom (the days_of_week).';
+COMMENT ON COLUMN @extschema@.habits.time_preference IS 'morning, afternoon, evening or anytime, optional; habits_today lists them in that order.';
+COMMENT ON COLUMN @extschema@.habits.current_streak IS 'Met periods in a row up to last_met_period, kept by log_habit and unlog_habit; habit_streak reads the streak as of a day (0 once it lapsed).';
+COMMENT ON COLUMN @extschema@.habits.best_streak IS 'The longest run of met periods; at least current_streak.';
+COMMENT ON COLUMN @extschema@.habits.total_completions IS 'Days logged, scheduled or not.';
+COMMENT ON COLUMN @extschema@.habits.last_logged IS 'The latest day logged; NULL: never.';
+COMMENT ON COLUMN @extschema@.habits.motivation IS 'Why the user keeps the habit, free text, optional.';
+COMMENT ON COLUMN @extschema@.habits.category IS 'health, productivity, learning or wellness, optional.';
+COMMENT ON COLUMN @extschema@.habits.active IS 'Whether the habit is kept now; inactive habits leave the dashboards and reminders.';
+COMMENT ON COLUMN @extschema@.habits.reminder_enabled IS 'Whether the habit_reminder tool may remind the user of this habit.';
+COMMENT ON COLUMN @extschema@.habits.created_at IS 'When the habit was created.';
+COMMENT ON COLUMN @extschema@.habits.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.habit_logs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -346,7 +387,7 @@ CREATE TABLE @extschema@.habit_logs (
 	CONSTRAINT habit_logs_duration_check CHECK (duration_minutes >= 0)
 );
 CREATE INDEX habit_logs_date_idx ON @extschema@.habit_logs (user_id, logged_date);
-COMMENT ON TABLE @extschema@.habit_logs IS 'One row per habit and day done (seed 003).';
+COMMENT ON TABLE @extschema@.habit_logs IS 'One row per habit and day done.';
 
 ------------------------------------------------------------------------------
 -- Conversation and AI memory
@@ -370,8 +411,8 @@ CREATE TABLE @extschema@.chat_sessions (
 CREATE INDEX chat_sessions_recent_idx ON @extschema@.chat_sessions (user_id, last_activity_at DESC);
 CREATE INDEX chat_sessions_active_idx ON @extschema@.chat_sessions (last_activity_at) WHERE is_active;
 COMMENT ON TABLE @extschema@.chat_sessions IS
-'A conversation with the assistant (seed 001). Inactive after 24 hours without a message.';
-COMMENT ON COLUMN @extschema@.chat_sessions.needs_summary IS 'More than 50 messages since the last context summary (seed 001); set_context_summary clears it.';
+'A conversation with the assistant. Inactive after 24 hours without a message.';
+COMMENT ON COLUMN @extschema@.chat_sessions.needs_summary IS 'More than 50 messages since the last context summary; set_context_summary clears it.';
 
 CREATE TABLE @extschema@.chat_messages (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -391,8 +432,8 @@ CREATE INDEX chat_messages_session_idx ON @extschema@.chat_messages (user_id, se
 CREATE INDEX chat_messages_created_idx ON @extschema@.chat_messages (user_id, created_at DESC);
 CREATE INDEX chat_messages_role_idx ON @extschema@.chat_messages (user_id, role);
 COMMENT ON TABLE @extschema@.chat_messages IS
-'Messages of a conversation (seed 001 ChatMessage, seed 003 chat_history; the latter has no session, so session_id may be NULL).';
-COMMENT ON COLUMN @extschema@.chat_messages.role IS 'user, assistant or system (seed 001 user_message, ai_response, system_notification).';
+'Messages of a conversation, in a chat session or, with session_id NULL, outside any session.';
+COMMENT ON COLUMN @extschema@.chat_messages.role IS 'user, assistant or system (add_message also takes user_message, ai_response and system_notification for these three).';
 
 CREATE TABLE @extschema@.ai_contexts (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -412,8 +453,8 @@ CREATE TABLE @extschema@.ai_contexts (
 	CONSTRAINT ai_contexts_counts_check CHECK (total_messages >= 0 AND total_sessions >= 0
 											   AND average_session_length >= 0)
 );
-COMMENT ON TABLE @extschema@.ai_contexts IS 'The assistant''s long-term memory of a user: one row per user (seed 001 AIContext).';
-COMMENT ON COLUMN @extschema@.ai_contexts.summary_threshold IS 'The highest of 100, 500, 1000 that total_messages has reached (seed 001: regenerate the summary at each); due while above summarized_threshold (set_conversation_summary).';
+COMMENT ON TABLE @extschema@.ai_contexts IS 'The assistant''s long-term memory of a user: one row per user, created with the user.';
+COMMENT ON COLUMN @extschema@.ai_contexts.summary_threshold IS 'The highest of 100, 500, 1000 that total_messages has reached: the summary is regenerated at each; due while above summarized_threshold (set_conversation_summary).';
 
 CREATE TABLE @extschema@.learnings (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -429,7 +470,7 @@ CREATE TABLE @extschema@.learnings (
 CREATE INDEX learnings_topic_idx ON @extschema@.learnings (user_id, topic);
 CREATE INDEX learnings_fulltext_idx ON @extschema@.learnings
 	USING gin (to_tsvector('english'::regconfig, topic || ' ' || content));
-COMMENT ON TABLE @extschema@.learnings IS 'Knowledge the assistant gathered for the user (seed 003).';
+COMMENT ON TABLE @extschema@.learnings IS 'Knowledge the assistant gathered for the user.';
 
 ------------------------------------------------------------------------------
 -- Settings and learned preferences
@@ -467,8 +508,8 @@ CREATE TABLE @extschema@.user_settings (
 );
 CREATE INDEX user_settings_work_blocks_idx ON @extschema@.user_settings USING gin (preferred_work_blocks);
 COMMENT ON TABLE @extschema@.user_settings IS
-'One row per user: language and tone, quiet hours, work blocks, meeting preferences, safety and learning switches (seed 001 UserPreferences, seed 002 user_preferences).';
-COMMENT ON COLUMN @extschema@.user_settings.ai_daily_limit IS 'Per-user override of the daily AI request limit (seed 001 rate_limit_override); NULL = the default.';
+'One row per user: language and tone, quiet hours, work blocks, meeting preferences, safety and learning switches.';
+COMMENT ON COLUMN @extschema@.user_settings.ai_daily_limit IS 'Per-user override of the daily AI request limit that consume_ai_quota enforces; NULL = the setting alfred.ai_daily_limit. Only the DBA, an admin or a service may set it.';
 COMMENT ON COLUMN @extschema@.user_settings.quiet_hours_start IS 'Local time (users.timezone) at which quiet hours start; they may wrap past midnight.';
 COMMENT ON COLUMN @extschema@.user_settings.preferred_work_blocks IS 'Array of {"day": "monday", "start": "09:00", "end": "12:00"}.';
 COMMENT ON COLUMN @extschema@.user_settings.auto_reject_high_risk IS 'Reject high-risk proposals without asking.';
@@ -489,7 +530,7 @@ CREATE TABLE @extschema@.learned_preferences (
 );
 CREATE INDEX learned_preferences_confident_idx ON @extschema@.learned_preferences (user_id, confidence DESC);
 COMMENT ON TABLE @extschema@.learned_preferences IS
-'What the assistant learned about the user, one value per key with a confidence (seed 003 user_preferences).';
+'What the assistant learned about the user, one value per key with a confidence.';
 
 ------------------------------------------------------------------------------
 -- Inbox
@@ -530,7 +571,7 @@ CREATE INDEX items_unarchived_idx ON @extschema@.items (user_id, received_dateti
 CREATE INDEX items_events_idx ON @extschema@.items (user_id, start_datetime) WHERE start_datetime IS NOT NULL;
 CREATE INDEX items_raw_metadata_idx ON @extschema@.items USING gin (raw_metadata jsonb_path_ops);
 COMMENT ON TABLE @extschema@.items IS
-'Ingested e-mails and calendar events (seed 002); unique per user, provider and provider id, so ingestion is idempotent.';
+'Ingested e-mails and calendar events; unique per user, provider and provider id, so ingestion is idempotent.';
 COMMENT ON COLUMN @extschema@.items.source_updated_at IS 'The provider''s version of the item (its last-modified time); alfred.ingest_item updates the row only for a newer version.';
 
 CREATE TABLE @extschema@.item_agent_metadata (
@@ -563,7 +604,7 @@ CREATE INDEX item_agent_metadata_due_idx ON @extschema@.item_agent_metadata (use
 	WHERE due_datetime IS NOT NULL;
 CREATE INDEX item_agent_metadata_scam_idx ON @extschema@.item_agent_metadata (user_id) WHERE is_scam;
 CREATE INDEX item_agent_metadata_labels_idx ON @extschema@.item_agent_metadata USING gin (labels);
-COMMENT ON TABLE @extschema@.item_agent_metadata IS 'What the agents made of an item: category, importance, deadline, scam flag (seed 002). One row per item.';
+COMMENT ON TABLE @extschema@.item_agent_metadata IS 'What the agents made of an item: category, importance, deadline, scam flag. One row per item.';
 
 ------------------------------------------------------------------------------
 -- Proposals: actions an agent wants to take, awaiting a human
@@ -625,12 +666,39 @@ CREATE INDEX proposals_session_idx ON @extschema@.proposals (user_id, session_id
 CREATE INDEX proposals_expiry_idx ON @extschema@.proposals (expires_at) WHERE status = 'pending';
 CREATE INDEX proposals_payload_idx ON @extschema@.proposals USING gin (payload jsonb_path_ops);
 COMMENT ON TABLE @extschema@.proposals IS
-'Every action an agent wants to take for the user, awaiting approval (seed 001 TaskAction, seed 002 action_proposals, seed 004 approvals). One state machine: pending, approved, rejected, executing, executed, failed, expired.';
+'Every action an agent wants to take for the user, awaiting approval (the views approvals and task_actions show them in other shapes). One state machine: pending, approved, rejected, executing, executed, failed, expired.';
 COMMENT ON COLUMN @extschema@.proposals.payload IS 'What the agent proposes, by action_type.';
 COMMENT ON COLUMN @extschema@.proposals.edited_payload IS 'The payload as the user edited it when approving; executed instead of payload.';
-COMMENT ON COLUMN @extschema@.proposals.requested_by IS 'Who asked for the action when it was not the agent (seed 004: a user id or a system identifier).';
+COMMENT ON COLUMN @extschema@.proposals.requested_by IS 'Who asked for the action when it was not the agent: a user id or a system identifier.';
 COMMENT ON COLUMN @extschema@.proposals.result IS 'What the last execution returned (finish_execution''s result, or the built-in task executor''s).';
 COMMENT ON COLUMN @extschema@.proposals.attempts IS 'Execution attempts so far (a failed proposal may be retried).';
+COMMENT ON COLUMN @extschema@.proposals.user_id IS 'The user the action is for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.proposals.id IS 'The proposal''s id, unique with user_id.';
+COMMENT ON COLUMN @extschema@.proposals.agent_name IS 'The agent that proposes the action; not blank.';
+COMMENT ON COLUMN @extschema@.proposals.action_type IS 'What kind of action: a lower-case identifier. The task actions (create, update, complete, delete, query) are executed by alfred itself; the other types by an executor outside (start_execution, finish_execution).';
+COMMENT ON COLUMN @extschema@.proposals.status IS 'pending, approved, rejected, executing, executed, failed or expired; changes only along the proposal state machine (trigger proposals_guard), which stamps the matching *_at column.';
+COMMENT ON COLUMN @extschema@.proposals.risk_level IS 'low (the default), medium or high. A high-risk proposal is rejected at once while the user''s auto_reject_high_risk is on; a low-risk query runs at once.';
+COMMENT ON COLUMN @extschema@.proposals.confidence IS 'The agent''s confidence in the proposal, 0 to 1, optional.';
+COMMENT ON COLUMN @extschema@.proposals.explanation IS 'Why the agent proposes the action, shown to the user; optional.';
+COMMENT ON COLUMN @extschema@.proposals.warning_text IS 'What the user should know before approving; optional.';
+COMMENT ON COLUMN @extschema@.proposals.related_item_id IS 'The user''s item (e-mail or event) the action is about, optional; cleared when the item is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.task_id IS 'The user''s task the action is about, optional; cleared when the task is deleted, so the decision record stays.';
+COMMENT ON COLUMN @extschema@.proposals.session_id IS 'The chat session the action came from, optional; cleared when the session is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.message_id IS 'The chat message the action came from, optional; cleared when the message is deleted.';
+COMMENT ON COLUMN @extschema@.proposals.expires_at IS 'A proposal still pending at this time becomes expired (expire_proposals); NULL: never.';
+COMMENT ON COLUMN @extschema@.proposals.approved_at IS 'When the proposal was last approved.';
+COMMENT ON COLUMN @extschema@.proposals.approved_by IS 'Who approved it; kept when the approved proposal is later rejected.';
+COMMENT ON COLUMN @extschema@.proposals.rejected_at IS 'When the proposal was rejected.';
+COMMENT ON COLUMN @extschema@.proposals.rejected_by IS 'Who rejected it; NULL for alfred''s own rejection (auto_reject_high_risk).';
+COMMENT ON COLUMN @extschema@.proposals.rejection_reason IS 'Why it was rejected, as given to reject(); auto_reject_high_risk for alfred''s own rejection.';
+COMMENT ON COLUMN @extschema@.proposals.started_at IS 'When the last execution started (approved -> executing).';
+COMMENT ON COLUMN @extschema@.proposals.executed_at IS 'When the execution succeeded (executing -> executed).';
+COMMENT ON COLUMN @extschema@.proposals.failed_at IS 'When the last execution failed (executing -> failed).';
+COMMENT ON COLUMN @extschema@.proposals.expired_at IS 'When the pending proposal expired.';
+COMMENT ON COLUMN @extschema@.proposals.error_message IS 'Why the last execution failed; each attempt''s error is also in execution_logs.';
+COMMENT ON COLUMN @extschema@.proposals.notes IS 'Free-form notes on the proposal (the approvals view writes them).';
+COMMENT ON COLUMN @extschema@.proposals.created_at IS 'When the action was proposed.';
+COMMENT ON COLUMN @extschema@.proposals.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.execution_logs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -651,7 +719,7 @@ CREATE TABLE @extschema@.execution_logs (
 CREATE INDEX execution_logs_proposal_idx ON @extschema@.execution_logs (user_id, proposal_id);
 CREATE INDEX execution_logs_created_idx ON @extschema@.execution_logs (user_id, created_at DESC);
 CREATE INDEX execution_logs_failures_idx ON @extschema@.execution_logs (created_at DESC) WHERE executor_status <> 'success';
-COMMENT ON TABLE @extschema@.execution_logs IS 'One row per execution attempt of a proposal (seed 002).';
+COMMENT ON TABLE @extschema@.execution_logs IS 'One row per execution attempt of a proposal.';
 
 CREATE TABLE @extschema@.preference_signals (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -670,7 +738,7 @@ CREATE TABLE @extschema@.preference_signals (
 CREATE INDEX preference_signals_type_idx ON @extschema@.preference_signals (user_id, signal_type, created_at DESC);
 CREATE INDEX preference_signals_proposal_idx ON @extschema@.preference_signals (user_id, proposal_id)
 	WHERE proposal_id IS NOT NULL;
-COMMENT ON TABLE @extschema@.preference_signals IS 'Each human decision on a proposal, for preference learning (seed 002).';
+COMMENT ON TABLE @extschema@.preference_signals IS 'Each human decision on a proposal, for preference learning.';
 
 ------------------------------------------------------------------------------
 -- Agent telemetry
@@ -696,7 +764,7 @@ CREATE TABLE @extschema@.agent_run_logs (
 CREATE INDEX agent_run_logs_agent_idx ON @extschema@.agent_run_logs (user_id, agent_name, created_at DESC);
 CREATE INDEX agent_run_logs_errors_idx ON @extschema@.agent_run_logs (created_at DESC) WHERE status <> 'success';
 CREATE INDEX agent_run_logs_created_idx ON @extschema@.agent_run_logs (created_at);
-COMMENT ON TABLE @extschema@.agent_run_logs IS 'One row per run of an agent or the orchestrator (seed 002).';
+COMMENT ON TABLE @extschema@.agent_run_logs IS 'One row per run of an agent or the orchestrator.';
 
 CREATE TABLE @extschema@.system_logs (
 	id					uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -742,8 +810,8 @@ COMMENT ON FUNCTION @extschema@.index_log_partition(regclass) IS
 CREATE TABLE @extschema@.system_logs_default PARTITION OF @extschema@.system_logs DEFAULT;
 SELECT @extschema@.index_log_partition('@extschema@.system_logs_default');
 COMMENT ON TABLE @extschema@.system_logs IS
-'Application log (seed 004), partitioned by month of logged_at; alfred.create_log_partitions() creates months ahead. user_id is NULL for system events.';
-COMMENT ON COLUMN @extschema@.system_logs.logged_at IS 'When the event happened (seed 004 "timestamp").';
+'Application log, partitioned by month of logged_at; alfred.create_log_partitions() creates months ahead. user_id is NULL for system events.';
+COMMENT ON COLUMN @extschema@.system_logs.logged_at IS 'When the event happened; the partition key.';
 COMMENT ON TABLE @extschema@.system_logs_default IS 'Rows whose month has no partition yet; create_log_partitions() moves them out.';
 
 CREATE FUNCTION @extschema@.create_log_partitions(months_ahead integer DEFAULT 3)
@@ -810,7 +878,7 @@ CREATE INDEX audit_trail_user_idx ON @extschema@.audit_trail (user_id, created_a
 CREATE INDEX audit_trail_entity_idx ON @extschema@.audit_trail (entity_type, entity_id);
 CREATE INDEX audit_trail_created_idx ON @extschema@.audit_trail (created_at);
 COMMENT ON TABLE @extschema@.audit_trail IS
-'Who changed what (seed 004). Written by triggers, read-only for application roles; user_id is the acting alfred user (NULL: none, or deleted since).';
+'Who changed what. Written by triggers, read-only for application roles; user_id is the acting alfred user (NULL: none, or deleted since).';
 COMMENT ON COLUMN @extschema@.audit_trail.db_role IS 'The database role that made the change.';
 
 ------------------------------------------------------------------------------
@@ -836,7 +904,7 @@ CREATE TABLE @extschema@.mcp_servers (
 	CONSTRAINT mcp_servers_status_check CHECK (status IN ('active', 'inactive', 'error'))
 );
 COMMENT ON TABLE @extschema@.mcp_servers IS
-'Model Context Protocol servers the agents can use (seed 004). Global: configured by the DBA or a service role, not by users.';
+'Model Context Protocol servers the agents can use. Global: configured by the DBA or a service role, not by users.';
 
 CREATE TABLE @extschema@.watchers (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -855,7 +923,7 @@ CREATE TABLE @extschema@.watchers (
 	CONSTRAINT watchers_error_count_check CHECK (error_count >= 0)
 );
 CREATE INDEX watchers_active_idx ON @extschema@.watchers (user_id) WHERE is_active;
-COMMENT ON TABLE @extschema@.watchers IS 'Sources a user''s agents watch (inbox, folder, feed) and their health (seed 004; created_by is user_id).';
+COMMENT ON TABLE @extschema@.watchers IS 'Sources a user''s agents watch (inbox, folder, feed) and their health; user_id is the owner.';
 
 CREATE TABLE @extschema@.file_attachments (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -878,7 +946,7 @@ CREATE TABLE @extschema@.file_attachments (
 );
 CREATE INDEX file_attachments_task_idx ON @extschema@.file_attachments (user_id, task_id) WHERE task_id IS NOT NULL;
 CREATE INDEX file_attachments_expiry_idx ON @extschema@.file_attachments (expires_at) WHERE expires_at IS NOT NULL;
-COMMENT ON TABLE @extschema@.file_attachments IS 'Files a user uploaded, stored outside the database (seed 004; uploaded_by is user_id).';
+COMMENT ON TABLE @extschema@.file_attachments IS 'Files a user uploaded, stored outside the database; user_id is the uploader.';
 COMMENT ON COLUMN @extschema@.file_attachments.hash_checksum IS 'Lower-case hex SHA-256 of the content.';
 
 ------------------------------------------------------------------------------
@@ -914,9 +982,9 @@ CREATE INDEX notifications_status_idx ON @extschema@.notifications (user_id, sta
 CREATE INDEX notifications_due_idx ON @extschema@.notifications (scheduled_for) WHERE status = 'pending';
 CREATE INDEX notifications_user_due_idx ON @extschema@.notifications (user_id, scheduled_for) WHERE status = 'pending';
 COMMENT ON TABLE @extschema@.notifications IS
-'Messages to the user (seeds 000, 004 notifications, seed 003 scheduled_notifications). pending until sent at or after scheduled_for.';
-COMMENT ON COLUMN @extschema@.notifications.scheduled_for IS 'Not before this time (seed 003 trigger_time); NULL = as soon as possible.';
-COMMENT ON COLUMN @extschema@.notifications.data IS 'Context: ids of tasks, habits, runs (seed 004 data, seed 003 context).';
+'Messages to the user: alerts, reminders, briefings, results of scheduled tasks. pending until sent at or after scheduled_for.';
+COMMENT ON COLUMN @extschema@.notifications.scheduled_for IS 'Not before this time; NULL = as soon as possible.';
+COMMENT ON COLUMN @extschema@.notifications.data IS 'Context: ids of tasks, habits, runs.';
 
 ------------------------------------------------------------------------------
 -- Proactive engine
@@ -962,7 +1030,7 @@ CREATE TABLE @extschema@.observed_patterns (
 CREATE INDEX observed_patterns_type_idx ON @extschema@.observed_patterns (user_id, pattern_type);
 CREATE INDEX observed_patterns_actionable_idx ON @extschema@.observed_patterns (user_id)
 	WHERE NOT acted_on AND occurrence_count >= 3;
-COMMENT ON TABLE @extschema@.observed_patterns IS 'Behaviour the assistant noticed across conversations (seed 000).';
+COMMENT ON TABLE @extschema@.observed_patterns IS 'Behaviour the assistant noticed across conversations.';
 
 CREATE TABLE @extschema@.scheduled_tasks (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -1006,13 +1074,28 @@ CREATE INDEX scheduled_tasks_due_idx ON @extschema@.scheduled_tasks (next_run_at
 	WHERE status = 'active' AND next_run_at IS NOT NULL;
 CREATE INDEX scheduled_tasks_tool_idx ON @extschema@.scheduled_tasks (tool_name);
 COMMENT ON TABLE @extschema@.scheduled_tasks IS
-'Tasks the scheduler runs for a user, once (scheduled_at) or on a cron schedule in timezone (seed 000). The partial index on next_run_at finds due work.';
+'Tasks the scheduler runs for a user, once (scheduled_at) or on a cron schedule in timezone. The partial index on next_run_at finds due work.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.schedule_cron IS 'Cron expression of a recurring task, evaluated in timezone.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.prompt_template IS 'Prompt rendered with the task''s context for an external tool.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.pattern_id IS 'The observed pattern this agent-sourced task was created from.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.next_run_at IS 'Next time the task is due; NULL unless status is active.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.run_count IS 'Successful runs.';
 COMMENT ON COLUMN @extschema@.scheduled_tasks.fail_count IS 'Runs that failed after their retries.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.user_id IS 'The user the task runs for; never changes (trigger tenant_key_immutable).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.id IS 'The task''s id, unique on its own too (scheduled_tasks_id_key).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.name IS 'What the task is called, not blank, at most 200 characters; the title of its notifications unless the result gives one.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.description IS 'Details, optional; part of the prompt context.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.task_type IS 'one_time (runs at scheduled_at) or recurring (runs at the slots of schedule_cron).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.scheduled_at IS 'When a one-time task runs.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.timezone IS 'The time zone schedule_cron is evaluated in (schedule_task defaults it to the user''s).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.tool_name IS 'The registered tool the task runs (tools.name): an sql tool runs in the database, an external one is queued for an agent.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.tool_args IS 'The tool''s arguments (a JSON object).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.status IS 'active, paused, cancelled or completed. active -> paused, cancelled or completed; paused -> active or cancelled; cancelled and completed are final (trigger scheduled_tasks_guard).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.source IS 'Who scheduled it: user (the default) or agent (then pattern_id may name the observed pattern).';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.last_run_at IS 'When the task last ran at one of its slots; NULL: never.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.created_at IS 'When the task was scheduled.';
+COMMENT ON COLUMN @extschema@.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 
 CREATE TABLE @extschema@.task_runs (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -1049,8 +1132,8 @@ CREATE INDEX task_runs_task_idx ON @extschema@.task_runs (user_id, task_id, crea
 CREATE INDEX task_runs_claimable_idx ON @extschema@.task_runs (next_attempt_at) WHERE status IN ('queued', 'retrying');
 CREATE INDEX task_runs_leases_idx ON @extschema@.task_runs (lease_until) WHERE status = 'running';
 COMMENT ON TABLE @extschema@.task_runs IS
-'Each execution of a scheduled task (seed 000). status: queued, running, retrying, succeeded, failed, cancelled.';
-COMMENT ON COLUMN @extschema@.task_runs.attempt IS 'Attempt number, from 1 (seed 000 retry_count = attempt - 1).';
+'Each execution of a scheduled task. status: queued, running, retrying, succeeded, failed, cancelled.';
+COMMENT ON COLUMN @extschema@.task_runs.attempt IS 'Attempt number, from 1: a run retried twice is at attempt 3.';
 COMMENT ON COLUMN @extschema@.task_runs.due_at IS 'The schedule slot this run is for.';
 COMMENT ON COLUMN @extschema@.task_runs.missed_slots IS 'Slots skipped because the server was down (a recurring task runs once after downtime).';
 COMMENT ON COLUMN @extschema@.task_runs.prompt IS 'prompt_template rendered for this run.';
@@ -1072,7 +1155,7 @@ CREATE TABLE @extschema@.engagement_events (
 );
 CREATE INDEX engagement_events_type_idx ON @extschema@.engagement_events (user_id, suggestion_type, created_at DESC);
 CREATE INDEX engagement_events_action_idx ON @extschema@.engagement_events (user_id, action, created_at DESC);
-COMMENT ON TABLE @extschema@.engagement_events IS 'How the user responded to a proactive suggestion (seed 000).';
+COMMENT ON TABLE @extschema@.engagement_events IS 'How the user responded to a proactive suggestion.';
 
 CREATE TABLE @extschema@.proactiveness_settings (
 	user_id				uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -1087,7 +1170,7 @@ CREATE TABLE @extschema@.proactiveness_settings (
 	CONSTRAINT proactiveness_settings_level_check CHECK (global_level BETWEEN 0 AND 1),
 	CONSTRAINT proactiveness_settings_override_check CHECK (user_override IN ('more', 'less'))
 );
-COMMENT ON TABLE @extschema@.proactiveness_settings IS 'Per-user calibration of how proactive the assistant is (seed 000). One row per user.';
+COMMENT ON TABLE @extschema@.proactiveness_settings IS 'Per-user calibration of how proactive the assistant is. One row per user.';
 COMMENT ON COLUMN @extschema@.proactiveness_settings.user_override IS 'The user''s explicit instruction: more, less or NULL.';
 
 ------------------------------------------------------------------------------
@@ -1124,7 +1207,7 @@ END
 $$;
 
 ------------------------------------------------------------------------------
--- Seed 004's views (security_invoker: they show what the caller may see)
+-- Reporting views (security_invoker: they show what the caller may see)
 ------------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.task_summary WITH (security_invoker = true) AS
@@ -1154,7 +1237,7 @@ SELECT t.user_id,
   LEFT JOIN @extschema@.users o ON o.id = t.user_id
   LEFT JOIN @extschema@.users a ON a.id = t.assigned_to;
 COMMENT ON VIEW @extschema@.task_summary IS
-'Tasks with assignee, number of proposals and urgency (seed 004): overdue when due before the owner''s today, due_soon when due today or tomorrow, done when completed or cancelled.';
+'Tasks with assignee, number of proposals and urgency: overdue when due before the owner''s today, due_soon when due today or tomorrow, done when completed or cancelled.';
 
 CREATE VIEW @extschema@.daily_activity WITH (security_invoker = true) AS
 SELECT l.logged_at::date AS activity_date,
@@ -1166,4 +1249,4 @@ SELECT l.logged_at::date AS activity_date,
  GROUP BY l.logged_at::date, l.level
  ORDER BY activity_date DESC, l.level;
 COMMENT ON VIEW @extschema@.daily_activity IS
-'Log events per day (in the session''s TimeZone) and level over the last 30 days (seed 004).';
+'Log events per day (in the session''s TimeZone) and level over the last 30 days.';

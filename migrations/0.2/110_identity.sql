@@ -386,7 +386,7 @@ CREATE POLICY users_update ON @extschema@.users FOR UPDATE
 	USING (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]))
 	WITH CHECK (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]));
 
--- Seed 004: a task's assignee sees it and may update it (but not hand it on).
+-- A task's assignee sees it and may update it (but not hand it on).
 -- Both sides are InitPlans (once per statement); an inactive user has no role.
 CREATE POLICY tasks_assignee_read ON @extschema@.tasks FOR SELECT
 	USING (assigned_to = (SELECT @extschema@.current_user_id())

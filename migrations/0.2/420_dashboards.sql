@@ -1,4 +1,4 @@
--- 420_dashboards: seed 003's dashboard, proactive and health-check queries as
+-- 420_dashboards: the dashboard, proactive and health-check queries as
 -- functions, evaluated in each user's timezone, and alfred.today(user_id),
 -- the daily briefing that brings them together.
 --
@@ -46,7 +46,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.priority_tasks(uuid) IS
-'Today''s priority tasks (seed 003): pending or in-progress tasks due by the end of the user''s today, or undated; critical first, then by due time (undated last).';
+'Today''s priority tasks: pending or in-progress tasks due by the end of the user''s today, or undated; critical first, then by due time (undated last).';
 
 CREATE FUNCTION @extschema@.habits_today(user_id uuid)
 RETURNS TABLE (habit_id uuid, name text, time_preference text, scheduled_today boolean,
@@ -66,7 +66,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.habits_today(uuid) IS
-'The user''s active habits for today (seed 003): whether today is scheduled (custom habits: their weekdays; weekly habits: every day of the week) and logged, the streak and state as of today; morning first, then afternoon, evening, anytime.';
+'The user''s active habits for today: whether today is scheduled (custom habits: their weekdays; weekly habits: every day of the week) and logged, the streak and state as of today; morning first, then afternoon, evening, anytime.';
 
 CREATE FUNCTION @extschema@.project_health(user_id uuid)
 RETURNS TABLE (project_id uuid, name text, status text, last_update_at timestamptz, days_since_update int)
@@ -84,7 +84,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.project_health(uuid) IS
-'The user''s active projects with their last update and the days since it (since creation for a project never updated), in the user''s calendar; the most neglected first (seed 003).';
+'The user''s active projects with their last update and the days since it (since creation for a project never updated), in the user''s calendar; the most neglected first.';
 
 CREATE FUNCTION @extschema@.stale_projects(user_id uuid, days int DEFAULT 7)
 RETURNS TABLE (project_id uuid, name text, last_update_at timestamptz, days_since_update int)
@@ -96,7 +96,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.stale_projects(uuid, int) IS
-'Active projects without an update for at least days days (default 7; counted from creation when never updated, so a new project is not stale), most neglected first (seed 003).';
+'Active projects without an update for at least days days (default 7; counted from creation when never updated, so a new project is not stale), most neglected first.';
 
 CREATE FUNCTION @extschema@.weekly_stats(user_id uuid,
 	OUT since date, OUT tasks_completed bigint, OUT habits_logged bigint, OUT project_updates bigint)
@@ -114,7 +114,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.weekly_stats(uuid) IS
-'The user''s last seven days (today and the six before, in the user''s calendar; since = the first): tasks completed, habit logs, project updates (seed 003''s weekly statistics, without its join fan-out).';
+'The user''s last seven days (today and the six before, in the user''s calendar; since = the first): tasks completed, habit logs, project updates, each counted on its own (a count is never multiplied by another table''s rows).';
 
 CREATE FUNCTION @extschema@.overdue_tasks(user_id uuid)
 RETURNS TABLE (task_id uuid, title text, due_date timestamptz, priority text, status text, days_overdue int)
@@ -130,7 +130,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.overdue_tasks(uuid) IS
-'Open tasks (pending, in progress, blocked) due before the user''s today, with the days overdue; oldest first (seed 003).';
+'Open tasks (pending, in progress, blocked) due before the user''s today, with the days overdue; oldest first.';
 
 CREATE FUNCTION @extschema@.due_notifications(user_id uuid, at timestamptz DEFAULT now())
 RETURNS SETOF @extschema@.notifications
@@ -144,7 +144,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.due_notifications(uuid, timestamptz) IS
-'The user''s pending notifications due at "at" (default now: scheduled_for passed, or unscheduled), oldest first (seed 003''s notifications to send).';
+'The user''s pending notifications due at "at" (default now: scheduled_for passed, or unscheduled), oldest first: the notifications to send now.';
 
 CREATE FUNCTION @extschema@.today(user_id uuid)
 RETURNS jsonb
@@ -228,4 +228,4 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION @extschema@.health_check() IS
-'Seed 003''s health checks: orphaned tasks, habits and habit logs in the whole database (alfred''s foreign keys rule them out, so any count above 0 is a bug) and, over the habits the caller may see, broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';
+'Data integrity checks: orphaned tasks, habits and habit logs in the whole database (alfred''s foreign keys rule them out, so any count above 0 is a bug) and, over the habits the caller may see, broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';

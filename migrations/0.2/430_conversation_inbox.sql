@@ -1,5 +1,6 @@
--- 430_conversation_inbox: learned preferences (seed 003), the chat session
--- lifecycle (seed 001) and idempotent inbox ingestion (seed 002).
+-- 430_conversation_inbox: learned preferences, the chat session lifecycle
+-- (a session ends after 24 idle hours or when closed) and idempotent inbox
+-- ingestion.
 
 CREATE FUNCTION @extschema@._require_user(user_id uuid)
 RETURNS void
@@ -131,7 +132,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.add_message(uuid, text, text, jsonb, uuid) IS
-'Add a chat message (role user, assistant or system; seed 001''s user_message, ai_response and system_notification are accepted) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user, P0002 for an unknown session, 23514 for an empty message or another role.';
+'Add a chat message (role user, assistant or system; user_message, ai_response and system_notification are accepted for them) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user, P0002 for an unknown session, 23514 for an empty message or another role.';
 
 CREATE FUNCTION @extschema@.close_chat_session(session_id uuid)
 RETURNS @extschema@.chat_sessions
@@ -152,7 +153,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.close_chat_session(uuid) IS
-'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. P0002 for an unknown session.';
+'End a chat session explicitly; the next add_message without a session starts a new one. P0002 for an unknown session.';
 
 ------------------------------------------------------------------------------
 -- Inbox

@@ -1,5 +1,5 @@
 -- 500_proposals.sql: the one state machine for every action an agent wants to
--- take (seed 001 TaskAction, seed 002 action_proposals, seed 004 approvals).
+-- take (task actions, e-mail and calendar actions, any other action type).
 -- C in src/core/proposal.c (transition table, payload shapes, edit distance),
 -- src/proposal_sql.c (its SQL wrappers) and src/proposal_guard.c (the trigger).
 --
@@ -10,7 +10,7 @@
 --      '--(expires_at passes)--> expired
 --
 -- A proposal is rejected at any stage where its action has not happened and is
--- not happening (seed 002): pending, approved, failed; never while executing.
+-- not happening: pending, approved, failed; never while executing.
 --
 -- Every API function locks the proposal row; a decision taken on a proposal
 -- that a concurrent transaction changed meanwhile fails with 40001, so of two
@@ -23,7 +23,7 @@ RETURNS void
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'alfred_check_proposal_payload';
 COMMENT ON FUNCTION @extschema@.check_proposal_payload(text, jsonb, boolean) IS
-'Raises 22023 naming the missing, unknown or invalid key when payload does not fit the shape of action_type (task actions create/update/complete/delete/query, seed 002''s email and calendar actions); other action types take any JSON object';
+'Raises 22023 naming the missing, unknown or invalid key when payload does not fit the shape of action_type (task actions create/update/complete/delete/query; create_email_draft; create_calendar_event, update_calendar_event, delete_calendar_event, create_reminder_event); other action types take any JSON object';
 
 CREATE FUNCTION @extschema@.proposal_edit_distance(proposed jsonb, edited jsonb)
 RETURNS double precision
@@ -647,7 +647,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._proposal_no_executor(@extschema@.proposals) IS
 'Internal: raises 55000 for an action type that alfred cannot execute itself';
 
-/*---- the seeds' views over the one table ----*/
+/*---- the views approvals and task_actions over the one table ----*/
 
 CREATE VIEW @extschema@.approvals WITH (security_invoker = true) AS
 SELECT p.id, p.user_id, p.task_id, p.action_type,
@@ -659,7 +659,7 @@ SELECT p.id, p.user_id, p.task_id, p.action_type,
 	   coalesce(p.notes, p.rejection_reason, p.explanation) AS notes
   FROM @extschema@.proposals p;
 COMMENT ON VIEW @extschema@.approvals IS
-'Seed 004''s approvals over alfred.proposals: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
+'alfred.proposals as an approvals table: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
 
 CREATE VIEW @extschema@.task_actions WITH (security_invoker = true) AS
 SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
@@ -675,10 +675,10 @@ SELECT p.id, p.session_id, p.message_id, p.user_id, p.action_type,
   FROM @extschema@.proposals p
  WHERE p.action_type IN ('create', 'update', 'complete', 'delete', 'query');
 COMMENT ON VIEW @extschema@.task_actions IS
-'Seed 001''s TaskAction over alfred.proposals (task actions only): confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
+'The task actions of alfred.proposals, confirmation and execution apart: confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
 
 /*
- * Writing the views.  The seeds' clients write these views as if they were
+ * Writing the views.  Clients write these views as if they were
  * tables; each write becomes a call of the API above, so it is checked,
  * signalled and guarded exactly as the API is (row-level security applies:
  * the views are security_invoker and so are these triggers).
@@ -712,7 +712,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._view_not_writable(text, text[], text[], text, text) IS
-'Internal: raises 0A000 naming the first written column that is not writable through a seed view';
+'Internal: raises 0A000 naming the first written column that is not writable through the view approvals or task_actions';
 
 CREATE FUNCTION @extschema@._view_bad_value(col text, value text, allowed text)
 RETURNS void
@@ -725,7 +725,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._view_bad_value(text, text, text) IS
-'Internal: raises 22023 for a value a seed view''s column does not take';
+'Internal: raises 22023 for a value a column of the view approvals or task_actions does not take';
 
 /* The decider recorded by approve/reject must be who the caller says decided. */
 CREATE FUNCTION @extschema@._view_check_decider(col text, given uuid, proposal_user uuid)
@@ -811,7 +811,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.task_actions_write() IS
-'Trigger INSTEAD OF INSERT OR UPDATE on task_actions (seed 001''s clients): an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
+'Trigger INSTEAD OF INSERT OR UPDATE on task_actions: an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
 
 CREATE TRIGGER task_actions_write
 	INSTEAD OF INSERT OR UPDATE ON @extschema@.task_actions
@@ -886,7 +886,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.approvals_write() IS
-'Trigger INSTEAD OF INSERT OR UPDATE on approvals (seed 004''s clients): an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
+'Trigger INSTEAD OF INSERT OR UPDATE on approvals: an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
 
 CREATE TRIGGER approvals_write
 	INSTEAD OF INSERT OR UPDATE ON @extschema@.approvals

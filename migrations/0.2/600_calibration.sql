@@ -283,7 +283,7 @@ RETURNS float8
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'alfred_suggestion_score';
 COMMENT ON FUNCTION @extschema@.suggestion_score(uuid, text, float8) IS
-'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off (seed 001). No history, g = 0.7, base 0.8: 0.625.';
+'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off. No history, g = 0.7, base 0.8: 0.625.';
 
 CREATE FUNCTION @extschema@.should_suggest(
 	user_id uuid, suggestion_type text, base float8 DEFAULT 1.0, seed bigint DEFAULT NULL)
@@ -469,4 +469,4 @@ COMMENT ON FUNCTION @extschema@.accept_pattern(uuid, text, text, timestamptz, js
 'The user accepted what a pattern suggests: schedules an agent-sourced task (schedule_task, source ''agent'', pattern_id set) and marks the pattern acted on; returns the task id. Defaults: the external tool ''assistant'' (register it for your agent), name and prompt from suggested_action (else the description), and with neither cron nor at one run right away. P0002 for an unknown pattern, 55000 if it was already acted on; schedule_task''s own checks apply (22023).';
 
 COMMENT ON COLUMN @extschema@.user_settings.enable_proactive_suggestions IS
-'Seed 001''s switch: while off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';
+'While off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';

@@ -397,7 +397,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.drop_log_partitions(timestamptz) IS
 'Drops the monthly partitions of system_logs whose month ended before cutoff; returns their names.';
 
--- Seed 004's cleanup_expired_sessions(), under its name: a session is gone
+-- cleanup_expired_sessions(): a session is gone
 -- the moment it expires (or is revoked), not a retention period later.
 CREATE FUNCTION @extschema@.cleanup_expired_sessions(now timestamptz DEFAULT now())
 RETURNS integer
@@ -421,7 +421,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.cleanup_expired_sessions(timestamptz) IS
-'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+'Deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
 
 CREATE FUNCTION @extschema@.run_maintenance(now timestamptz DEFAULT now())
 RETURNS jsonb
@@ -500,7 +500,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
-'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+'Closes chat sessions idle for 24 hours, applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
 REVOKE ALL ON FUNCTION @extschema@.run_maintenance(timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tool_run_maintenance(user_id uuid, args jsonb)

@@ -1,4 +1,4 @@
--- 800_assign: task assignment with permissions (seed 004 assign_task, has_permission).
+-- 800_assign: task assignment; only the task's owner, admins and trusted services may assign.
 
 CREATE FUNCTION @extschema@.assign_task(task_id uuid, assignee_id uuid)
 RETURNS @extschema@.tasks

@@ -1,4 +1,4 @@
--- 800_attachments: file attachments with checksums and expiry (seed 004).
+-- 800_attachments: file attachments with checksums and expiry.
 
 CREATE FUNCTION @extschema@.attach_file(
 	user_id uuid,

@@ -1,4 +1,4 @@
--- 800_conversation: conversation memory thresholds (seed 001: a session over
+-- 800_conversation: conversation memory thresholds (a session over
 -- 50 messages is summarized; the lifetime summary is regenerated when total
 -- messages cross 100, 500 and 1000).  The flags are generated columns of
 -- chat_sessions (needs_summary) and ai_contexts (summary_threshold >

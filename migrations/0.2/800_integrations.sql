@@ -1,4 +1,4 @@
--- 800_integrations: health of MCP servers and watchers (seed 004).
+-- 800_integrations: health of MCP servers and watchers.
 
 CREATE FUNCTION @extschema@.mcp_heartbeat(name text, capabilities text[] DEFAULT NULL)
 RETURNS @extschema@.mcp_servers

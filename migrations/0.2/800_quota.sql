@@ -1,5 +1,5 @@
--- 800_quota: per-user daily AI quota (seed 001 rate_limit_override:
--- "rate limits prevent abuse and cost overruns").
+-- 800_quota: per-user daily AI quota, counted in the user's calendar day,
+-- so that no user can run up unbounded AI costs.
 
 CREATE TABLE @extschema@.ai_usage (
 	user_id uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
@@ -93,7 +93,7 @@ COMMENT ON FUNCTION @extschema@.ai_quota(uuid) IS
 'The user''s AI quota today (their time zone): limit, used and remaining. No row when the user is unknown or the caller may not read their data.';
 
 -- A user's quota override is the DBA's, an admin's or a service's to set: a tenant who could
--- write it would lift their own limit (seed 001: "rate limits prevent abuse and cost overruns").
+-- write it would lift their own limit.
 CREATE FUNCTION @extschema@.user_settings_quota_guard()
 RETURNS trigger
 LANGUAGE plpgsql

@@ -9,8 +9,8 @@
  *
  * Vocabulary.  An engagement event's action is "engaged" (the user acted on
  * the suggestion, accepted it or replied to it) or "dismissed" (the user
- * closed, declined or ignored it); these are seed 000's two values and the
- * only ones accepted.  Its source is "conversation", "notification" or
+ * closed, declined or ignored it); these two values are the only ones
+ * accepted.  Its source is "conversation", "notification" or
  * "schedule".  Anything else is rejected by the parse functions.
  *
  * Decay.  A count c observed at time t0 weighs c * 0.5^((t - t0) / h) at

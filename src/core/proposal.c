@@ -33,10 +33,9 @@ static const char *const status_names[ALFRED_PROPOSAL_N_STATUS] = {
  *	executing -> executed | failed
  *	failed    -> approved | rejected		(retry, or give up)
  *
- * rejected, expired and executed are final.  Seed 002 says a proposal "can
- * be rejected at any stage"; alfred reads that as every stage where the
- * action has not happened and is not happening: pending, approved and
- * failed.  An executing proposal cannot be rejected: its action may already
+ * rejected, expired and executed are final.  A proposal can be rejected at
+ * every stage where its action has not happened and is not happening:
+ * pending, approved and failed.  An executing proposal cannot be rejected: its action may already
  * be half done at the provider, a rejection would not undo it, and the
  * executor's report (executed or failed) must still land.  Once it failed,
  * the user may reject it instead of retrying.
@@ -145,7 +144,7 @@ typedef struct ActionSpec
 	{"tags", KT_STRINGS, false}, \
 	{"project_id", KT_UUID_OR_NULL, false}
 
-/* Seed 001's task actions, widened to alfred's task columns. */
+/* The task actions: payloads name alfred's task columns. */
 static const KeySpec create_keys[] = {
 	{"title", KT_TEXT, true}, TASK_FIELDS, END_KEYS
 };
@@ -175,7 +174,10 @@ static const KeySpec filter_keys[] = {
 };
 #define FILTER_KEYS_ALLOWED "completed, status, priority, due_before, due_after, search, tag, project_id, limit"
 
-/* Seed 002's proposal payloads. */
+/*
+ * The e-mail and calendar actions: alfred checks their payloads, an executor
+ * outside alfred runs them.
+ */
 static const KeySpec email_draft_keys[] = {
 	{"to", KT_EMAILS_NONEMPTY, true},
 	{"cc", KT_EMAILS, false},

@@ -86,7 +86,7 @@ extern bool alfred_proposal_is_task_action(const char *action_type);
 
 /*
  * Whether the action type has a payload shape that alfred checks (the task
- * actions and seed 002's email and calendar actions).  Other action types
+ * actions, the e-mail draft and the calendar event actions).  Other action types
  * accept any object.
  */
 extern bool alfred_proposal_is_known_action(const char *action_type);

@@ -3,8 +3,9 @@
 -- lists the offenders by name ("have: {...}").  README.md's SQL reference is checked by
 -- test/integration/readme.sh.
 --
--- Columns are not checked: most have no comment of their own (a table's comment and
--- docs/seed-map.md describe them), so the rule is kept at the level of objects.
+-- Columns: every column of the main user-facing tables (users, tasks, habits, proposals,
+-- scheduled_tasks) has a COMMENT saying what it holds; the other tables' columns are
+-- described by their table's comment where needed (and docs/seed-map.md).
 --
 -- Argument names: an input argument (mode IN, INOUT or VARIADIC) must have a non-empty
 -- name, so callers can use named notation and \df shows what each one is.  No exception is
@@ -12,7 +13,7 @@
 -- be called directly), and so would be functions whose signature a caller outside alfred
 -- dictates positionally (type support or operator functions), were alfred to have any.
 BEGIN;
-SELECT plan(9);
+SELECT plan(12);
 
 -- What the extension owns in schema alfred.
 CREATE TEMP VIEW alfred_objects AS
@@ -46,6 +47,14 @@ SELECT p.oid::regprocedure::text AS name
 				WHERE coalesce(p.proargmodes[i], 'i') IN ('i', 'b', 'v')
 				  AND coalesce(p.proargnames[i], '') = '');
 
+-- Columns of the main user-facing tables without a comment.
+CREATE TEMP VIEW alfred_main_columns AS
+SELECT c.relname, a.attname, col_description(c.oid, a.attnum) AS comment
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'alfred'::regnamespace
+   AND c.relname IN ('users', 'tasks', 'habits', 'proposals', 'scheduled_tasks');
+
 CREATE TEMP VIEW alfred_offenders AS
 SELECT kind, coalesce(array_agg(name ORDER BY name) FILTER (WHERE comment IS NULL), '{}') AS uncommented
   FROM alfred_objects GROUP BY kind;
@@ -68,7 +77,17 @@ SELECT is((SELECT coalesce(array_agg(kind || ' ' || name ORDER BY name), '{}') F
 SELECT is((SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM alfred_unnamed_args), '{}',
 		  'every function names its input arguments');
 
--- The checks catch an offender: a member function without a comment or argument names.
+SELECT is((SELECT count(DISTINCT relname) FROM alfred_main_columns), 5::bigint,
+		  'the main user-facing tables are found');
+SELECT is((SELECT coalesce(array_agg(relname || '.' || attname ORDER BY relname, attname), '{}')
+			 FROM alfred_main_columns WHERE comment IS NULL), '{}',
+		  'every column of users, tasks, habits, proposals and scheduled_tasks has a COMMENT');
+
+-- The checks catch an offender: a column without a comment, a member function without a
+-- comment or argument names.
+COMMENT ON COLUMN alfred.tasks.title IS NULL;
+SELECT is((SELECT array_agg(relname || '.' || attname) FROM alfred_main_columns WHERE comment IS NULL),
+		  '{tasks.title}', 'a column without a comment is reported');
 CREATE FUNCTION alfred.audit_probe(int, label text) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
 ALTER EXTENSION alfred ADD FUNCTION alfred.audit_probe(int, text);
 SELECT is((SELECT 'alfred.audit_probe(integer,text)' = ANY (uncommented) FROM alfred_offenders
