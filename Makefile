@@ -27,9 +27,15 @@ MIGRATIONS = migrations/build migrations/released alfred.control
 # version update along them.  The install scripts of released versions are
 # not installed: no user installs an old version.
 UPGRADES := $(shell perl migrations/build upgrades)
+ifneq ($(.SHELLSTATUS),0)
+$(error migrations/build could not list the upgrade scripts)
+endif
 DEV_UPGRADE = $(filter %--$(EXTVERSION).sql,$(UPGRADES))
 RELEASED_UPGRADES = $(filter-out $(DEV_UPGRADE),$(UPGRADES))
 RELEASED_INSTALLS := $(shell perl migrations/build released)
+ifneq ($(.SHELLSTATUS),0)
+$(error migrations/build could not list the released versions)
+endif
 DATA_built = alfred--$(EXTVERSION).sql $(UPGRADES)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
