@@ -22,7 +22,8 @@ MODULE_big = alfred
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
 
 PARTS = $(sort $(wildcard migrations/$(EXTVERSION)/*.sql))
-MIGRATIONS = migrations/build migrations/released alfred.control
+# (the parts' directory too: removing a part changes nothing else)
+MIGRATIONS = migrations/build migrations/released alfred.control migrations/$(EXTVERSION)
 # One upgrade script from each version to the next; users of any released
 # version update along them.  The install scripts of released versions are
 # not installed: no user installs an old version.
