@@ -8,9 +8,11 @@
 #
 # Then that the check and the build catch what they are for, in a scratch
 # copy of migrations/ built as version <current>probe: a part changed without
-# the upgrade source makes the schemas differ; a "-- @create" directive for
-# the new object makes them equal again; a directive naming an object no
-# part defines fails the build, naming the line.  Prints TAP.
+# the upgrade source makes the schemas differ; "build copies" finds the new
+# function copied into the upgrade source and --fix makes the copy a "-- @create"
+# directive, with which they are equal again; a directive naming an object no
+# part defines fails the build, naming the line; a shallow clone is told to
+# fetch the history.  Prints TAP.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/worker_lib.bash"
 
@@ -18,7 +20,7 @@ current=$(sed -n "s/^default_version *= *'\([^']*\)'/\1/p" "$ALFRED_SRC/alfred.c
 released=($(sed -n 's/^\([^#[:space:]][^[:space:]]*\)[[:space:]].*/\1/p' "$ALFRED_SRC/migrations/released"))
 last=${released[${#released[@]} - 1]}
 probe=${current}probe
-echo "1..$((1 + 4 * ${#released[@]} + 4))"
+echo "1..$((1 + 4 * ${#released[@]} + 6))"
 
 # The schema of a database, as pg_dump sees it with every extension member
 # listed, less what differs between two equal databases (OIDs, comments
@@ -141,13 +143,22 @@ rc=0; compare_schemas || rc=$?
 is "$rc:$(grep -q '^-.*upgrade_probe' "$W/schema.diff" && echo lacks)" "1:lacks" \
 	"a part changed without the upgrade source: the upgraded schema lacks what a fresh install has"
 
-printf -- '-- upgrade.sh\n-- @create function alfred.upgrade_probe\n' >>"$P/migrations/alfred--$last--$probe.sql"
+# What a branch may append: the new function copied from its part.
+src=$P/migrations/alfred--$last--$probe.sql
+n=$(($(wc -l <"$src") + 2))
+{ echo '-- upgrade.sh: the probe'; sed 's/@extschema@/alfred/g' "$P/migrations/$probe/999_probe.sql"; } >>"$src"
+is "$(perl "$P/migrations/build" copies 2>&1 | grep upgrade_probe)" \
+	"migrations/alfred--$last--$probe.sql:$n: a copy of migrations/$probe/999_probe.sql: write \"-- @create function alfred.upgrade_probe\"" \
+	"build copies finds a definition the upgrade source copies from a part"
+perl "$P/migrations/build" copies --fix >/dev/null
+is "$(tail -n 2 "$src")" "-- upgrade.sh: the probe
+-- @create function alfred.upgrade_probe" "build copies --fix makes it a directive"
 rc=0; probe_schemas >"$W/probe.out" 2>&1 || rc=$?
 [ $rc = 0 ] || sed 's/^/# /' "$W/probe.out"
 same_schema "with a directive in the upgrade source, the upgraded schema equals a fresh install again"
 
-n=$(($(wc -l <"$P/migrations/alfred--$last--$probe.sql") + 1))
-echo '-- @replace function alfred.no_such_function' >>"$P/migrations/alfred--$last--$probe.sql"
+n=$(($(wc -l <"$src") + 1))
+echo '-- @replace function alfred.no_such_function' >>"$src"
 rc=0; perl "$P/migrations/build" script "alfred--$last--$probe.sql" >/dev/null 2>"$W/build.err" || rc=$?
 is "$rc:$(cat "$W/build.err")" \
 	"1:migrations/build: migrations/alfred--$last--$probe.sql:$n: function alfred.no_such_function is not defined in migrations/$probe/*.sql" \
