@@ -357,3 +357,26 @@ CREATE TRIGGER user_settings_quota_guard
 
 -- main: blank-looking text is refused by claim_runs' worker name and the token setters; a blank-looking title falls back to the task name
 -- @replace function alfred.run_notification
+-- @replace function alfred.claim_runs
+-- @replace function alfred.connect_account
+-- @replace function alfred.set_account_tokens
+
+-- (replacing the token setters resets their search_path: pgcrypto's schema again)
+DO $$
+DECLARE
+	crypto	name;
+	fn		regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = 'alfred'::regnamespace
+		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens',
+							 'seal_account_token', 'open_account_token')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;
