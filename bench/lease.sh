@@ -5,7 +5,7 @@
 #   fenced     alfred's agent API: SECURITY DEFINER, a lease_token per claim
 #              (its SHA-256 stored), the token checked on every report
 #   unfenced   the same database with claim_runs, extend_lease, complete_run
-#              and fail_run put back as released in 0.1 (migrations/alfred--0.1.sql)
+#              and fail_run put back as released in 0.1 (alfred--0.1.sql, see migrations/released)
 # in two databases of the same cluster, in alternating rounds, and prints
 # runs/s of each and the ratio fenced / unfenced.
 #
@@ -24,10 +24,9 @@ trap stop_cluster EXIT
 mkdir -p "$B"
 q() { "$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
-# the 0.1 agent API, as released
-awk '/^CREATE FUNCTION alfred\.(claim_runs|extend_lease|complete_run|fail_run)\(/ { on = 1 }
-	 on { print } on && /^COMMENT ON FUNCTION/ { on = 0; getline; print }' \
-	migrations/alfred--0.1.sql >"$B/unfenced.sql"
+# the 0.1 agent API, as released (its install script rebuilt from the release commit)
+perl migrations/build script alfred--0.1.sql | awk '/^CREATE FUNCTION alfred\.(claim_runs|extend_lease|complete_run|fail_run)\(/ { on = 1 }
+	 on { print } on && /^COMMENT ON FUNCTION/ { on = 0; getline; print }' >"$B/unfenced.sql"
 
 for db in fenced unfenced; do
 	create_db $db

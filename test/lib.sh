@@ -93,15 +93,30 @@ ensure_private_root() {
 	fi
 }
 
+# Run a command that writes into the PostgreSQL installation: as root, unless
+# it is a private copy (ALFRED_PGROOT).
+as_installer() {
+	if [ -n "${ALFRED_PGROOT:-}" ]; then "$@"; else as_root "$@"; fi
+}
+
 build_and_install() {
 	ensure_private_root
 	log "building alfred"
 	make -C "$ALFRED_SRC" -s -j2 PG_CONFIG="$PGBIN/pg_config" ALFRED_CFLAGS=-Werror
-	if [ -n "${ALFRED_PGROOT:-}" ]; then
-		make -C "$ALFRED_SRC" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
-	else
-		as_root make -C "$ALFRED_SRC" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
-	fi
+	as_installer make -C "$ALFRED_SRC" -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+}
+
+# The install scripts of the released versions (migrations/released), rebuilt
+# from the commits that released them (so the clone needs its history) and
+# installed beside the current version, for the upgrade test; make install
+# leaves them out, as no user installs an old version.
+install_released() {
+	make -C "$ALFRED_SRC" -s released PG_CONFIG="$PGBIN/pg_config" &&
+		as_installer make -C "$ALFRED_SRC" -s install-released PG_CONFIG="$PGBIN/pg_config"
+}
+
+uninstall_released() {
+	as_installer make -C "$ALFRED_SRC" -s uninstall-released PG_CONFIG="$PGBIN/pg_config"
 }
 
 stop_cluster() {
