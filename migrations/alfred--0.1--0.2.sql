@@ -2332,3 +2332,48 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- rules: one notification rule, run_notification_content, written by the tick's batch statement and by run_notification
+CREATE OR REPLACE FUNCTION alfred.run_notification_content(task_id uuid, run_id uuid, task_name text,
+	status text, result text, error text, at timestamptz, timezone text, quiet_start time,
+	quiet_end time)
+RETURNS TABLE (type text, title text, message text, priority text, scheduled_for timestamptz,
+	data jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE
+ROWS 1
+AS $$
+	-- one SELECT in a set-returning, non-strict sql function: the planner inlines it into
+	-- the statement that records a batch of the tick (src/scheduler.c) as into
+	-- run_notification, so both write what it says
+	SELECT 'scheduled_task',
+		   coalesce(CASE WHEN NOT alfred.is_blank(r.j->>'title') THEN r.j->>'title' END,
+					CASE WHEN $4 = 'succeeded' THEN $3 ELSE $3 || ' failed' END),
+		   CASE WHEN $4 = 'succeeded' THEN coalesce(r.j->>'message', $5) ELSE $6 END,
+		   p.priority,
+		   CASE WHEN p.priority <> 'urgent' THEN alfred.quiet_hours_end_at($7, $8, $9, $10) END,
+		   jsonb_build_object('task_id', $1, 'run_id', $2, 'status', $4)
+	  FROM (SELECT CASE WHEN $4 = 'succeeded' AND left(ltrim($5), 1) = '{'
+						THEN $5::jsonb END AS j) r,
+		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
+								THEN r.j->>'priority'
+								WHEN $4 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
+$$;
+COMMENT ON FUNCTION alfred.run_notification_content(uuid, uuid, text, text, text, text, timestamptz, text, time, time) IS
+'Internal: what the notification of a finished run says (one row). A successful run whose result is a JSON object uses its title (unless blank), message and priority (low, normal, high or urgent); otherwise the title is the task''s name (with " failed" for a failed run), the message the result or the error, and the priority normal, or high for a failed run. A non-urgent one is scheduled for the end of the quiet hours (quiet_start to quiet_end, wall-clock times in timezone) that contain "at".';
+
+CREATE OR REPLACE FUNCTION alfred.run_notification(user_id uuid, task_id uuid, run_id uuid,
+	task_name text, status text, result text, error text, at timestamptz)
+RETURNS uuid
+LANGUAGE sql VOLATILE
+AS $$
+	INSERT INTO alfred.notifications (user_id, type, title, message, priority, scheduled_for, data)
+	SELECT $1, n.type, n.title, n.message, n.priority, n.scheduled_for, n.data
+	  FROM (SELECT) one
+	  LEFT JOIN alfred.users u ON u.id = $1
+	  LEFT JOIN alfred.user_settings s ON s.user_id = $1
+	 CROSS JOIN LATERAL alfred.run_notification_content($2, $3, $4, $5, $6, $7, $8, u.timezone,
+			s.quiet_hours_start, s.quiet_hours_end) n
+	RETURNING id
+$$;
+COMMENT ON FUNCTION alfred.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
+'Internal: writes the notification of a finished run, what run_notification_content says in the user''s time zone and quiet hours, and returns its id.';
