@@ -57,6 +57,7 @@
 #include "alfred.h"
 #include "alfred_json.h"
 #include "cron_sql.h"
+#include "plan.h"
 #include "scheduler.h"
 
 bool		alfred_scheduler_in_worker = false;
@@ -111,25 +112,16 @@ static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
 
+/*
+ * Custom plans: planned at each execution for the table sizes of the moment.
+ * A generic plan cached while scheduled_tasks was nearly empty reads the
+ * whole table in every batch once it has grown; the planning costs less than
+ * the noise of a batch (docs/benchmarks.md).
+ */
 static SPIPlanPtr
 prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
-	if (*plan == NULL)
-	{
-		/*
-		 * Custom plans: planned at each execution for the table sizes of the
-		 * moment.  A generic plan cached while scheduled_tasks was nearly
-		 * empty reads the whole table in every batch once it has grown; the
-		 * planning costs less than the noise of a batch (docs/benchmarks.md).
-		 */
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
+	return alfred_plan_get(plan, sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 /*
