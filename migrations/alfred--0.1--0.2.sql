@@ -2333,7 +2333,7 @@ BEGIN
 END
 $$;
 
--- rules: one notification rule, run_notification_content, written by the tick's batch statement and by run_notification
+-- rules: one notification rule, run_notification_content, written by the tick's batch statement and by run_notification; one status check for the task actions (task_for_action) and for the proposal transitions (_proposal_require, replacing _proposal_not_in)
 CREATE OR REPLACE FUNCTION alfred.run_notification_content(task_id uuid, run_id uuid, task_name text,
 	status text, result text, error text, at timestamptz, timezone text, quiet_start time,
 	quiet_end time)
@@ -2377,3 +2377,316 @@ AS $$
 $$;
 COMMENT ON FUNCTION alfred.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
 'Internal: writes the notification of a finished run, what run_notification_content says in the user''s time zone and quiet hours, and returns its id.';
+
+CREATE OR REPLACE FUNCTION alfred.task_for_action(task_id uuid, action text, allowed text[],
+	advice text DEFAULT NULL)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_update(task_for_action.task_id);
+BEGIN
+	IF task.status <> ALL (task_for_action.allowed) THEN
+		RAISE EXCEPTION 'cannot % a % task', task_for_action.action, task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s%s.', task.name, task.status,
+								  '; ' || task_for_action.advice);
+	END IF;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.task_for_action(uuid, text, text[], text) IS
+'Internal: locks and returns a scheduled task whose status is one of allowed, for the named action (pause, resume, cancel, run); P0002 when there is none the caller may see, 55000 "cannot <action> a <status> task" otherwise, its detail ending with the advice when one is given.';
+
+CREATE OR REPLACE FUNCTION alfred.pause_task(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_action(pause_task.task_id, 'pause',
+																	 '{active,paused}');
+BEGIN
+	UPDATE alfred.scheduled_tasks t SET status = 'paused', next_run_at = NULL
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.pause_task(uuid) IS
+'Pauses an active task (next_run_at becomes NULL; pausing a paused task changes nothing). 55000 for a cancelled or completed task.';
+
+CREATE OR REPLACE FUNCTION alfred.resume_task(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_action(resume_task.task_id, 'resume',
+																	 '{active,paused}');
+BEGIN
+	IF task.status = 'active' THEN
+		RETURN task;
+	END IF;
+	UPDATE alfred.scheduled_tasks t SET status = 'active',
+		   next_run_at = CASE WHEN t.task_type = 'recurring'
+							  THEN alfred.cron_next(t.schedule_cron, now(), t.timezone)
+							  ELSE greatest(t.scheduled_at, now()) END
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.resume_task(uuid) IS
+'Resumes a paused task: next_run_at is recomputed from now (a one-time task whose time passed while paused runs at once). 55000 for a cancelled or completed task.';
+
+CREATE OR REPLACE FUNCTION alfred.cancel_task(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_action(cancel_task.task_id, 'cancel',
+																	 '{active,paused,cancelled}');
+BEGIN
+	IF task.status = 'cancelled' THEN
+		RETURN task;
+	END IF;
+	UPDATE alfred.task_runs r SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL,
+		   finished_at = greatest(r.started_at, now())
+	 WHERE r.user_id = task.user_id AND r.task_id = task.id AND r.status IN ('queued', 'retrying', 'running');
+	UPDATE alfred.scheduled_tasks t SET status = 'cancelled', next_run_at = NULL
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.cancel_task(uuid) IS
+'Cancels a task for good, with its queued, retrying and running runs (cancelling twice changes nothing). 55000 for a completed task.';
+
+CREATE OR REPLACE FUNCTION alfred.run_task_now(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_action(run_task_now.task_id, 'run',
+																	 '{active}', 'resume it first');
+BEGIN
+	PERFORM alfred.check_tool_policy(task.tool_name, task.user_id);
+	UPDATE alfred.scheduled_tasks t SET next_run_at = now()
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_task_now(uuid) IS
+'Makes an active task due now: the worker runs it at once (it is woken on commit); a recurring task then continues from its next slot. 55000 for a task that is not active, 42501 when the tool''s policy refuses the task''s user.';
+
+CREATE OR REPLACE FUNCTION alfred._proposal_require(p alfred.proposals, allowed text[], hint text DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+	n int := cardinality(allowed);
+	wanted text := CASE WHEN n = 1 THEN allowed[1]
+						ELSE array_to_string(allowed[1:n - 1], ', ') || ' or ' || allowed[n] END;
+BEGIN
+	IF p.status = ANY (allowed) THEN
+		RETURN p;
+	ELSIF hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" is not %s', p.id, wanted),
+			DETAIL = format('It is %s.', p.status);
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+		MESSAGE = format('proposal "%s" is not %s', p.id, wanted),
+		DETAIL = format('It is %s.', p.status),
+		HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION alfred._proposal_require(alfred.proposals, text[], text) IS
+'Internal: the proposal when its status is one of allowed; otherwise 55000 "proposal is not <allowed, listed with or>", its detail the status it is in, with the hint when one is given';
+
+CREATE OR REPLACE FUNCTION alfred.approve(proposal_id uuid, edited_payload jsonb DEFAULT NULL, execute boolean DEFAULT false)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(approve.proposal_id);
+	distance double precision;
+	signal text := 'approved';
+BEGIN
+	PERFORM alfred._proposal_require(p, '{pending}',
+		CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
+	IF p.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" has expired', p.id),
+			DETAIL = 'Its expires_at has passed; alfred.expire_proposals() marks it expired.';
+	END IF;
+	IF approve.execute AND NOT alfred._proposal_is_task_action(p.action_type) THEN
+		PERFORM alfred._proposal_no_executor(p);
+	END IF;
+	IF approve.edited_payload IS NOT NULL THEN
+		PERFORM alfred.check_proposal_payload(p.action_type, approve.edited_payload, true);
+		IF alfred._proposal_is_task_action(p.action_type) THEN
+			PERFORM alfred._proposal_check_task(p.user_id, (approve.edited_payload->>'task_id')::uuid,
+													 'edited payload''s "task_id"');
+		END IF;
+		distance := alfred.proposal_edit_distance(p.payload, approve.edited_payload);
+		signal := alfred.proposal_edit_signal(distance);
+	END IF;
+
+	UPDATE alfred.proposals x
+	   SET status = 'approved',
+		   approved_by = coalesce(alfred.current_user_id(), p.user_id),
+		   edited_payload = approve.edited_payload,
+		   task_id = CASE WHEN alfred._proposal_is_task_action(p.action_type)
+							   AND approve.edited_payload ? 'task_id'
+						  THEN (approve.edited_payload->>'task_id')::uuid ELSE x.task_id END
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, signal,
+		CASE WHEN distance IS NOT NULL
+			 THEN jsonb_build_object('distance', round(distance::numeric, 4), 'heavy_edit_threshold', 0.25) END);
+	IF approve.execute THEN
+		p := alfred._proposal_execute(p);
+	END IF;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.approve(uuid, jsonb, boolean) IS
+'The user approves a pending proposal, optionally with an edited payload (checked like the original); writes an approved, edited_lightly or edited_heavily signal; execute => true also runs a task action in the same transaction';
+
+CREATE OR REPLACE FUNCTION alfred.reject(proposal_id uuid, reason text DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(reject.proposal_id);
+	was text := p.status;
+BEGIN
+	PERFORM alfred._proposal_require(p, '{pending,approved,failed}',
+		CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
+	UPDATE alfred.proposals x
+	   SET status = 'rejected', rejected_by = coalesce(alfred.current_user_id(), p.user_id), rejection_reason = reject.reason
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, 'rejected',
+		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.reject(uuid, text) IS
+'The user rejects a pending, approved (not yet executing) or failed proposal, with an optional reason; writes a rejected signal (its context says which status it was in); who approved it, if anyone, stays recorded';
+
+CREATE OR REPLACE FUNCTION alfred.start_execution(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(start_execution.proposal_id);
+BEGIN
+	IF alfred._proposal_is_task_action(p.action_type) THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" is a task action', p.id),
+			DETAIL = format('alfred executes "%s" itself.', p.action_type),
+			HINT = 'Use alfred.execute_proposal().';
+	END IF;
+	PERFORM alfred._proposal_require(p, '{approved}');
+	UPDATE alfred.proposals x SET status = 'executing' WHERE x.id = p.id RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.start_execution(uuid) IS
+'An outside executor takes an approved proposal (approved -> executing); task actions are executed by alfred.execute_proposal() instead';
+
+CREATE OR REPLACE FUNCTION alfred.finish_execution(
+	proposal_id uuid,
+	status text,
+	result jsonb DEFAULT NULL,
+	error text DEFAULT NULL,
+	external_ids jsonb DEFAULT NULL,
+	request_payload jsonb DEFAULT NULL,
+	duration_ms integer DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(finish_execution.proposal_id);
+BEGIN
+	IF finish_execution.status IS NULL OR finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
+			DETAIL = 'An execution status is success, partial or failure.';
+	END IF;
+	IF finish_execution.status = 'failure' AND coalesce(alfred.is_blank(finish_execution.error), true) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'error must be given when status is "failure"';
+	END IF;
+	IF finish_execution.duration_ms < 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('duration_ms %s is negative', finish_execution.duration_ms);
+	END IF;
+	PERFORM alfred._proposal_require(p, '{executing}',
+		CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
+	UPDATE alfred.proposals x
+	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
+		   result = finish_execution.result,
+		   error_message = finish_execution.error
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO alfred.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
+		 response_payload, execution_duration_ms)
+	VALUES (p.user_id, p.id, finish_execution.status, finish_execution.error, coalesce(finish_execution.external_ids, '{}'),
+			coalesce(finish_execution.request_payload, p.edited_payload, p.payload), finish_execution.result,
+			coalesce(finish_execution.duration_ms,
+					 ceil(extract(epoch FROM coalesce(p.executed_at, p.failed_at) - p.started_at) * 1000)::int));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.finish_execution(uuid, text, jsonb, text, jsonb, jsonb, integer) IS
+'An outside executor reports an executing proposal''s outcome (status success, partial or failure; failure needs error): executing -> executed or failed, and an execution_logs row (duration defaults to the time since start_execution)';
+
+CREATE OR REPLACE FUNCTION alfred.execute_proposal(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(execute_proposal.proposal_id);
+BEGIN
+	IF NOT alfred._proposal_is_task_action(p.action_type) THEN
+		PERFORM alfred._proposal_no_executor(p);
+	END IF;
+	PERFORM alfred._proposal_require(p, '{approved}',
+		CASE WHEN p.status = 'pending' THEN 'Approve it first, or approve and execute at once with alfred.approve(..., execute => true).'
+			 WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal() first.' END);
+	RETURN alfred._proposal_execute(p);
+END
+$$;
+COMMENT ON FUNCTION alfred.execute_proposal(uuid) IS
+'Runs an approved task action inside the database (approved -> executing -> executed or failed, one execution_logs row), in the caller''s transaction: it happens exactly once or not at all';
+
+CREATE OR REPLACE FUNCTION alfred.retry_proposal(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(retry_proposal.proposal_id);
+BEGIN
+	PERFORM alfred._proposal_require(p, '{failed}');
+	UPDATE alfred.proposals x
+	   SET status = 'approved', approved_by = coalesce(alfred.current_user_id(), p.user_id), result = NULL, error_message = NULL
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.retry_proposal(uuid) IS
+'Puts a failed proposal back to approved (failed -> approved) so that it can be executed again; its earlier attempts stay in execution_logs';
+
+-- _proposal_require replaces it
+DROP FUNCTION alfred._proposal_not_in(alfred.proposals, text, text);

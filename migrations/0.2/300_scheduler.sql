@@ -483,18 +483,34 @@ $$;
 COMMENT ON FUNCTION @extschema@.task_for_update(uuid) IS
 'Internal: locks and returns a scheduled task (P0002 when there is none the caller may see).';
 
+CREATE FUNCTION @extschema@.task_for_action(task_id uuid, action text, allowed text[],
+	advice text DEFAULT NULL)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(task_for_action.task_id);
+BEGIN
+	IF task.status <> ALL (task_for_action.allowed) THEN
+		RAISE EXCEPTION 'cannot % a % task', task_for_action.action, task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s%s.', task.name, task.status,
+								  '; ' || task_for_action.advice);
+	END IF;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.task_for_action(uuid, text, text[], text) IS
+'Internal: locks and returns a scheduled task whose status is one of allowed, for the named action (pause, resume, cancel, run); P0002 when there is none the caller may see, 55000 "cannot <action> a <status> task" otherwise, its detail ending with the advice when one is given.';
+
 CREATE FUNCTION @extschema@.pause_task(task_id uuid)
 RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(pause_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(pause_task.task_id, 'pause',
+																	 '{active,paused}');
 BEGIN
-	IF task.status NOT IN ('active', 'paused') THEN
-		RAISE EXCEPTION 'cannot pause a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
-	END IF;
 	UPDATE @extschema@.scheduled_tasks t SET status = 'paused', next_run_at = NULL
 	 WHERE t.user_id = task.user_id AND t.id = task.id
 	RETURNING * INTO task;
@@ -509,14 +525,11 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(resume_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(resume_task.task_id, 'resume',
+																	 '{active,paused}');
 BEGIN
 	IF task.status = 'active' THEN
 		RETURN task;
-	ELSIF task.status <> 'paused' THEN
-		RAISE EXCEPTION 'cannot resume a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
 	END IF;
 	UPDATE @extschema@.scheduled_tasks t SET status = 'active',
 		   next_run_at = CASE WHEN t.task_type = 'recurring'
@@ -535,14 +548,11 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(cancel_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(cancel_task.task_id, 'cancel',
+																	 '{active,paused,cancelled}');
 BEGIN
 	IF task.status = 'cancelled' THEN
 		RETURN task;
-	ELSIF task.status NOT IN ('active', 'paused') THEN
-		RAISE EXCEPTION 'cannot cancel a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
 	END IF;
 	UPDATE @extschema@.task_runs r SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL,
 		   finished_at = greatest(r.started_at, now())
@@ -561,13 +571,9 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(run_task_now.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(run_task_now.task_id, 'run',
+																	 '{active}', 'resume it first');
 BEGIN
-	IF task.status <> 'active' THEN
-		RAISE EXCEPTION 'cannot run a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s; resume it first.', task.name, task.status);
-	END IF;
 	PERFORM @extschema@.check_tool_policy(task.tool_name, task.user_id);
 	UPDATE @extschema@.scheduled_tasks t SET next_run_at = now()
 	 WHERE t.user_id = task.user_id AND t.id = task.id
