@@ -58,6 +58,7 @@
 #include "alfred_json.h"
 #include "cron_sql.h"
 #include "plan.h"
+#include "row.h"
 #include "scheduler.h"
 
 bool		alfred_scheduler_in_worker = false;
@@ -378,7 +379,7 @@ read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 	run->context = datum_column(tuple, desc, 12, &isnull);
 	run->has_context = !isnull;
 	run->due = DatumGetTimestampTz(datum_column(tuple, desc, 13, NULL));
-	run->policy_error = text_column(tuple, desc, SPI_fnumber(desc, "policy_error"));
+	run->policy_error = text_column(tuple, desc, alfred_attnum(desc, "policy_error"));
 	if (!retry)
 		run->capped = DatumGetBool(datum_column(tuple, desc, 14, NULL));
 	else
