@@ -575,3 +575,34 @@ COMMENT ON COLUMN alfred.scheduled_tasks.last_run_at IS 'When the task last ran 
 COMMENT ON COLUMN alfred.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
 COMMENT ON COLUMN alfred.scheduled_tasks.created_at IS 'When the task was scheduled.';
 COMMENT ON COLUMN alfred.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
+-- rules: one notification rule, run_notification_content, written by the tick's batch statement and by run_notification; one status check for the task actions (task_for_action) and for the proposal transitions (_proposal_require, replacing _proposal_not_in)
+-- @replace function alfred.run_notification_content
+
+-- @replace function alfred.run_notification
+
+-- @replace function alfred.task_for_action
+
+-- @replace function alfred.pause_task
+
+-- @replace function alfred.resume_task
+
+-- @replace function alfred.cancel_task
+
+-- @replace function alfred.run_task_now
+
+-- @replace function alfred._proposal_require
+
+-- @replace function alfred.approve
+
+-- @replace function alfred.reject
+
+-- @replace function alfred.start_execution
+
+-- @replace function alfred.finish_execution
+
+-- @replace function alfred.execute_proposal
+
+-- @replace function alfred.retry_proposal
+
+-- _proposal_require replaces it
+DROP FUNCTION alfred._proposal_not_in(alfred.proposals, text, text);

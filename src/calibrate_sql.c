@@ -29,6 +29,8 @@
 
 #include "alfred.h"
 #include "calibrate.h"
+#include "plan.h"
+#include "row.h"
 
 static SPIPlanPtr score_plan = NULL;
 
@@ -59,33 +61,9 @@ static const char *const state_column_names[NUM_STATE_COLUMNS] = {
 /* A deformed row and where each column of interest sits in it. */
 typedef struct StateRow
 {
-	TupleDesc	desc;
-	Datum	   *values;
-	bool	   *nulls;
+	AlfredRow	row;
 	int			index[NUM_STATE_COLUMNS];	/* 0-based attribute index */
 } StateRow;
-
-static void
-find_columns(StateRow *row)
-{
-	int			c;
-
-	for (c = 0; c < NUM_STATE_COLUMNS; c++)
-	{
-		int			i;
-
-		row->index[c] = -1;
-		for (i = 0; i < row->desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(row->desc, i);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), state_column_names[c]) == 0)
-				row->index[c] = i;
-		}
-		if (row->index[c] < 0)
-			elog(ERROR, "calibration state has no column \"%s\"", state_column_names[c]);
-	}
-}
 
 /*
  * The model's state from deformed column values; index[c] is where column c
@@ -120,26 +98,19 @@ state_from_values(const Datum *values, const bool *nulls, const int *index,
 static void
 state_from_row(HeapTupleHeader th, StateRow *row, alfred_cal_state *s)
 {
-	HeapTupleData tuple;
+	int			c;
 
-	row->desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(th),
-											HeapTupleHeaderGetTypMod(th));
-	row->values = palloc(row->desc->natts * sizeof(Datum));
-	row->nulls = palloc(row->desc->natts * sizeof(bool));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = th;
-	heap_deform_tuple(&tuple, row->desc, row->values, row->nulls);
-	find_columns(row);
-	state_from_values(row->values, row->nulls, row->index, s);
+	alfred_row_read(th, &row->row);
+	for (c = 0; c < NUM_STATE_COLUMNS; c++)
+		row->index[c] = alfred_row_column(&row->row, state_column_names[c]);
+	state_from_values(row->row.values, row->row.nulls, row->index, s);
 }
 
 static void
 set_column(StateRow *row, StateColumn c, Datum value, bool isnull)
 {
-	row->values[row->index[c]] = value;
-	row->nulls[row->index[c]] = isnull;
+	row->row.values[row->index[c]] = value;
+	row->row.nulls[row->index[c]] = isnull;
 }
 
 /* A new calibration_state row: row's other columns with s's values. */
@@ -156,7 +127,7 @@ state_to_row(StateRow *row, const alfred_cal_state *s)
 	set_column(row, COL_SUPPRESSIONS, Int32GetDatum(s->suppressions), false);
 	set_column(row, COL_SUPPRESSED_UNTIL, TimestampTzGetDatum(s->suppressed_until), !s->suppressed);
 	set_column(row, COL_BOOSTED, BoolGetDatum(s->boosted), false);
-	return HeapTupleGetDatum(heap_form_tuple(row->desc, row->values, row->nulls));
+	return alfred_row_datum(&row->row);
 }
 
 /*---- Argument checks (22023) ----*/
@@ -383,7 +354,6 @@ prepare_score_plan(Oid fn_oid)
 	const char *q = quote_identifier(schema);
 	Oid			argtypes[2] = {UUIDOID, TEXTOID};
 	StringInfoData sql;
-	SPIPlanPtr	plan;
 	int			c;
 
 	initStringInfo(&sql);
@@ -396,12 +366,7 @@ prepare_score_plan(Oid fn_oid)
 					 " LEFT JOIN %s.proactiveness_settings s ON s.user_id = $1"
 					 " LEFT JOIN %s.user_settings u ON u.user_id = $1"
 					 " LEFT JOIN %s.calibration_state c ON c.user_id = $1", q, q, q);
-	plan = SPI_prepare(sql.data, 2, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "alfred: could not prepare the score query: %s",
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
+	return alfred_plan_get(&score_plan, sql.data, 2, argtypes, 0);
 }
 
 /*

@@ -43,6 +43,7 @@
 #include "utils/uuid.h"
 
 #include "alfred.h"
+#include "plan.h"
 
 /* The role whose members may call act_as (created by the DBA, never by alfred). */
 #define SERVICE_ROLE "alfred_service"
@@ -362,16 +363,8 @@ run_lookup(Lookup which, Datum *args)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(users_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (lookup_plans[which] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(lookup_sql[which], lookup_nargs[which],
-									   (Oid *) lookup_argtypes[which]);
-
-		if (plan == NULL)
-			elog(ERROR, "alfred: could not prepare lookup: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		lookup_plans[which] = plan;
-	}
+	(void) alfred_plan_get(&lookup_plans[which], lookup_sql[which], lookup_nargs[which],
+						   (Oid *) lookup_argtypes[which], 0);
 	/*
 	 * The role lookups serve the policies and read the statement's snapshot;
 	 * set_session and act_as are volatile and see rows written just before

@@ -33,6 +33,7 @@
 #include "alfred.h"
 #include "machine.h"
 #include "proposal.h"
+#include "row.h"
 
 /* How the machine treats one column. */
 typedef enum ColumnRule
@@ -211,10 +212,7 @@ guard_row(FunctionCallInfo fcinfo, const GuardedTable *g)
 	tupdesc = trigdata->tg_relation->rd_att;
 	oldtup = trigdata->tg_trigtuple;
 	newtup = trigdata->tg_newtuple;
-	status_att = SPI_fnumber(tupdesc, "status");
-	if (status_att <= 0)
-		elog(ERROR, "table \"%s\" has no column \"status\"",
-			 RelationGetRelationName(trigdata->tg_relation));
+	status_att = alfred_attnum(tupdesc, "status");
 	id = SPI_getvalue(oldtup, tupdesc, SPI_fnumber(tupdesc, "id"));
 	from = row_status(g->machine, oldtup, tupdesc, status_att);
 	to = row_status(g->machine, newtup, tupdesc, status_att);

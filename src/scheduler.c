@@ -57,6 +57,8 @@
 #include "alfred.h"
 #include "alfred_json.h"
 #include "cron_sql.h"
+#include "plan.h"
+#include "row.h"
 #include "scheduler.h"
 
 bool		alfred_scheduler_in_worker = false;
@@ -111,25 +113,16 @@ static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
 
+/*
+ * Custom plans: planned at each execution for the table sizes of the moment.
+ * A generic plan cached while scheduled_tasks was nearly empty reads the
+ * whole table in every batch once it has grown; the planning costs less than
+ * the noise of a batch (docs/benchmarks.md).
+ */
 static SPIPlanPtr
 prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
-	if (*plan == NULL)
-	{
-		/*
-		 * Custom plans: planned at each execution for the table sizes of the
-		 * moment.  A generic plan cached while scheduled_tasks was nearly
-		 * empty reads the whole table in every batch once it has grown; the
-		 * planning costs less than the noise of a batch (docs/benchmarks.md).
-		 */
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
+	return alfred_plan_get(plan, sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 /*
@@ -273,9 +266,11 @@ static const char *claim_retries_sql =
  * to a new slot, its next_run_at, final (counts and notification), task
  * name); a final run's notification id is drawn up front, so that no step
  * joins two lists of the batch, and the user's row and settings are looked
- * up by key in LATERAL subqueries (whose LIMIT the planner cannot pull up).  The notification says what alfred.run_notification says for the
- * agent API (keep them in step); a batch makes one statement of what would
- * be hundreds.
+ * up by key in LATERAL subqueries (whose LIMIT the planner cannot pull up).
+ * What a notification says is alfred.run_notification_content's, the rule
+ * alfred.run_notification applies for the agent API too; the planner inlines
+ * that sql function into this statement.  A batch makes one statement of
+ * what would be hundreds.
  */
 static const char *record_sql =
 "WITH o AS ( "
@@ -284,29 +279,18 @@ static const char *record_sql =
 "         $12::timestamptz[], $13::text[], $14::bool[], $15::timestamptz[], $16::bool[], $17::text[]) "
 "    AS x(user_id, task_id, run_id, status, result, error, started_at, duration_ms, attempt, "
 "         due_at, missed, next_attempt_at, prompt, advance, next_run_at, final, name) "
-"), j AS ( "
-"  SELECT o.*, CASE WHEN o.status = 'succeeded' AND left(ltrim(o.result), 1) = '{' "
-"                   THEN o.result::jsonb END AS r "
-"    FROM o WHERE o.final "
 "), p AS ( "
-"  SELECT j.*, j.started_at + make_interval(secs => j.duration_ms / 1000.0) AS at, u.timezone, "
-"         s.quiet_hours_start, s.quiet_hours_end, "
-"         CASE WHEN j.r->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j.r->>'priority' "
-"              WHEN j.status = 'succeeded' THEN 'normal' ELSE 'high' END AS priority "
-"    FROM j CROSS JOIN LATERAL (SELECT u.timezone FROM alfred.users u WHERE u.id = j.user_id LIMIT 1) u "
+"  SELECT o.*, o.started_at + make_interval(secs => o.duration_ms / 1000.0) AS at, u.timezone, "
+"         s.quiet_hours_start, s.quiet_hours_end "
+"    FROM o CROSS JOIN LATERAL (SELECT u.timezone FROM alfred.users u WHERE u.id = o.user_id LIMIT 1) u "
 "    LEFT JOIN LATERAL (SELECT s.quiet_hours_start, s.quiet_hours_end FROM alfred.user_settings s "
-"                        WHERE s.user_id = j.user_id LIMIT 1) s ON true "
+"                        WHERE s.user_id = o.user_id LIMIT 1) s ON true "
+"   WHERE o.final "
 "), note AS ( "
 "  INSERT INTO alfred.notifications (id, user_id, type, title, message, priority, scheduled_for, data) "
-"  SELECT note_id, user_id, 'scheduled_task', "
-"         coalesce(CASE WHEN NOT alfred.is_blank(r->>'title') THEN r->>'title' END, "
-"                  CASE WHEN status = 'succeeded' THEN name ELSE name || ' failed' END), "
-"         CASE WHEN status = 'succeeded' THEN coalesce(r->>'message', result) ELSE error END, "
-"         priority, "
-"         CASE WHEN priority <> 'urgent' "
-"              THEN alfred.quiet_hours_end_at(at, timezone, quiet_hours_start, quiet_hours_end) END, "
-"         jsonb_build_object('task_id', task_id, 'run_id', run_id, 'status', status) "
-"    FROM p "
+"  SELECT p.note_id, p.user_id, n.type, n.title, n.message, n.priority, n.scheduled_for, n.data "
+"    FROM p CROSS JOIN LATERAL alfred.run_notification_content(p.task_id, p.run_id, p.name, "
+"         p.status, p.result, p.error, p.at, p.timezone, p.quiet_hours_start, p.quiet_hours_end) n "
 "), run AS ( "
 "  INSERT INTO alfred.task_runs AS tr (user_id, id, task_id, status, attempt, due_at, started_at, "
 "         finished_at, duration_ms, missed_slots, prompt, result, error, notification_id, "
@@ -395,7 +379,7 @@ read_claimed(HeapTuple tuple, TupleDesc desc, bool retry, DueRun *run)
 	run->context = datum_column(tuple, desc, 12, &isnull);
 	run->has_context = !isnull;
 	run->due = DatumGetTimestampTz(datum_column(tuple, desc, 13, NULL));
-	run->policy_error = text_column(tuple, desc, SPI_fnumber(desc, "policy_error"));
+	run->policy_error = text_column(tuple, desc, alfred_attnum(desc, "policy_error"));
 	if (!retry)
 		run->capped = DatumGetBool(datum_column(tuple, desc, 14, NULL));
 	else

@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "row.h"
 #include "streak.h"
 
 /*---- Argument checks ----*/
@@ -190,89 +191,65 @@ alfred_streak_of(PG_FUNCTION_ARGS)
 
 typedef struct HabitRow
 {
-	TupleDesc	tupdesc;
-	Datum	   *values;
-	bool	   *nulls;
+	AlfredRow	row;
 	AlfredStreakSchedule sched;
 	AlfredStreakTally tally;
 } HabitRow;
 
-static int
-attnum_of(TupleDesc tupdesc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return i;
-	}
-	elog(ERROR, "habit row has no column \"%s\"", name);
-	return -1;					/* keep compiler quiet */
-}
-
 static int32
 int_col(HabitRow *h, const char *name)
 {
-	int			i = attnum_of(h->tupdesc, name);
+	int			i = alfred_row_column(&h->row, name);
 
-	return h->nulls[i] ? 0 : DatumGetInt32(h->values[i]);
+	return h->row.nulls[i] ? 0 : DatumGetInt32(h->row.values[i]);
 }
 
 static int32_t
 day_col(HabitRow *h, const char *name)
 {
-	int			i = attnum_of(h->tupdesc, name);
+	int			i = alfred_row_column(&h->row, name);
 
-	return h->nulls[i] ? ALFRED_STREAK_NO_DAY : (int32_t) DatumGetDateADT(h->values[i]);
+	return h->row.nulls[i] ? ALFRED_STREAK_NO_DAY : (int32_t) DatumGetDateADT(h->row.values[i]);
 }
 
 static void
 set_int(HabitRow *h, const char *name, int32 v)
 {
-	int			i = attnum_of(h->tupdesc, name);
+	int			i = alfred_row_column(&h->row, name);
 
-	h->values[i] = Int32GetDatum(v);
-	h->nulls[i] = false;
+	h->row.values[i] = Int32GetDatum(v);
+	h->row.nulls[i] = false;
 }
 
 static void
 set_day(HabitRow *h, const char *name, int32_t day)
 {
-	int			i = attnum_of(h->tupdesc, name);
+	int			i = alfred_row_column(&h->row, name);
 
-	h->nulls[i] = day == ALFRED_STREAK_NO_DAY;
-	h->values[i] = DateADTGetDatum((DateADT) day);
+	h->row.nulls[i] = day == ALFRED_STREAK_NO_DAY;
+	h->row.values[i] = DateADTGetDatum((DateADT) day);
 }
 
 static void
 habit_read(HeapTupleHeader row, HabitRow *h)
 {
-	HeapTupleData tuple;
+	const Datum *values;
+	const bool *nulls;
 	int			f,
 				w,
 				t;
 	char	   *frequency;
 
-	h->tupdesc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row),
-											 HeapTupleHeaderGetTypMod(row));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = row;
-	h->values = palloc(sizeof(Datum) * h->tupdesc->natts);
-	h->nulls = palloc(sizeof(bool) * h->tupdesc->natts);
-	heap_deform_tuple(&tuple, h->tupdesc, h->values, h->nulls);
-
-	f = attnum_of(h->tupdesc, "frequency");
-	w = attnum_of(h->tupdesc, "days_of_week");
-	t = attnum_of(h->tupdesc, "target_per_week");
-	frequency = h->nulls[f] ? "daily" : TextDatumGetCString(h->values[f]);
-	make_schedule(&h->sched, frequency, h->nulls[w], h->values[w],
-				  TupleDescAttr(h->tupdesc, w)->atttypid,
-				  h->nulls[t], h->nulls[t] ? 0 : DatumGetInt32(h->values[t]));
+	alfred_row_read(row, &h->row);
+	values = h->row.values;
+	nulls = h->row.nulls;
+	f = alfred_row_column(&h->row, "frequency");
+	w = alfred_row_column(&h->row, "days_of_week");
+	t = alfred_row_column(&h->row, "target_per_week");
+	frequency = nulls[f] ? "daily" : TextDatumGetCString(values[f]);
+	make_schedule(&h->sched, frequency, nulls[w], values[w],
+				  TupleDescAttr(h->row.desc, w)->atttypid,
+				  nulls[t], nulls[t] ? 0 : DatumGetInt32(values[t]));
 
 	h->tally.last_logged = day_col(h, "last_logged");
 	h->tally.last_met = day_col(h, "last_met_period");
@@ -285,16 +262,13 @@ habit_read(HeapTupleHeader row, HabitRow *h)
 static Datum
 habit_datum(HabitRow *h)
 {
-	HeapTuple	tuple;
-
 	set_day(h, "last_logged", h->tally.last_logged);
 	set_day(h, "last_met_period", h->tally.last_met);
 	set_int(h, "current_streak", h->tally.run);
 	set_int(h, "best_streak", h->tally.best);
 	set_int(h, "period_logs", h->tally.period_logs);
 	set_int(h, "total_completions", h->tally.total);
-	tuple = heap_form_tuple(h->tupdesc, h->values, h->nulls);
-	return HeapTupleHeaderGetDatum(tuple->t_data);
+	return alfred_row_datum(&h->row);
 }
 
 /*---- alfred.habit_streak(habit, today) ----*/

@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "alfred.h"
+#include "row.h"
 #include "scheduler.h"
 
 PGDLLEXPORT void alfred_worker_main(Datum main_arg);
@@ -348,9 +349,7 @@ alfred_scheduled_task_wake(PG_FUNCTION_ARGS)
 	desc = trigdata->tg_relation->rd_att;
 	if (shared != NULL && my_slot == NULL)
 	{
-		attnum = SPI_fnumber(desc, "next_run_at");
-		if (attnum <= 0)
-			elog(ERROR, "scheduled_tasks has no column next_run_at");
+		attnum = alfred_attnum(desc, "next_run_at");
 		value = heap_getattr(tuple, attnum, desc, &isnull);
 		if (!isnull && (pending_wake == 0 || DatumGetTimestampTz(value) < pending_wake))
 		{

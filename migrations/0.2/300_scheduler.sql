@@ -79,27 +79,49 @@ $$;
 COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
 'When the user''s quiet hours (user_settings, in users.timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside quiet hours or none are set.';
 
+CREATE FUNCTION @extschema@.run_notification_content(task_id uuid, run_id uuid, task_name text,
+	status text, result text, error text, at timestamptz, timezone text, quiet_start time,
+	quiet_end time)
+RETURNS TABLE (type text, title text, message text, priority text, scheduled_for timestamptz,
+	data jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE
+ROWS 1
+AS $$
+	-- one SELECT in a set-returning, non-strict sql function: the planner inlines it into
+	-- the statement that records a batch of the tick (src/scheduler.c) as into
+	-- run_notification, so both write what it says
+	SELECT 'scheduled_task',
+		   coalesce(CASE WHEN NOT @extschema@.is_blank(r.j->>'title') THEN r.j->>'title' END,
+					CASE WHEN $4 = 'succeeded' THEN $3 ELSE $3 || ' failed' END),
+		   CASE WHEN $4 = 'succeeded' THEN coalesce(r.j->>'message', $5) ELSE $6 END,
+		   p.priority,
+		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end_at($7, $8, $9, $10) END,
+		   jsonb_build_object('task_id', $1, 'run_id', $2, 'status', $4)
+	  FROM (SELECT CASE WHEN $4 = 'succeeded' AND left(ltrim($5), 1) = '{'
+						THEN $5::jsonb END AS j) r,
+		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
+								THEN r.j->>'priority'
+								WHEN $4 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
+$$;
+COMMENT ON FUNCTION @extschema@.run_notification_content(uuid, uuid, text, text, text, text, timestamptz, text, time, time) IS
+'Internal: what the notification of a finished run says (one row). A successful run whose result is a JSON object uses its title (unless blank), message and priority (low, normal, high or urgent); otherwise the title is the task''s name (with " failed" for a failed run), the message the result or the error, and the priority normal, or high for a failed run. A non-urgent one is scheduled for the end of the quiet hours (quiet_start to quiet_end, wall-clock times in timezone) that contain "at".';
+
 CREATE FUNCTION @extschema@.run_notification(user_id uuid, task_id uuid, run_id uuid,
 	task_name text, status text, result text, error text, at timestamptz)
 RETURNS uuid
 LANGUAGE sql VOLATILE
 AS $$
 	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
-	SELECT $1, 'scheduled_task',
-		   coalesce(CASE WHEN NOT @extschema@.is_blank(r.j->>'title') THEN r.j->>'title' END, CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
-		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
-		   p.priority,
-		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
-		   jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5)
-	  FROM (SELECT CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{'
-						THEN $6::jsonb END AS j) r,
-		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
-								THEN r.j->>'priority'
-								WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
+	SELECT $1, n.type, n.title, n.message, n.priority, n.scheduled_for, n.data
+	  FROM (SELECT) one
+	  LEFT JOIN @extschema@.users u ON u.id = $1
+	  LEFT JOIN @extschema@.user_settings s ON s.user_id = $1
+	 CROSS JOIN LATERAL @extschema@.run_notification_content($2, $3, $4, $5, $6, $7, $8, u.timezone,
+			s.quiet_hours_start, s.quiet_hours_end) n
 	RETURNING id
 $$;
 COMMENT ON FUNCTION @extschema@.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
-'Internal: the notification of a finished run. A successful run whose result is a JSON object with title, message or priority uses them; a failed one says so with its error; inside the user''s quiet hours a non-urgent one is scheduled for their end.';
+'Internal: writes the notification of a finished run, what run_notification_content says in the user''s time zone and quiet hours, and returns its id.';
 
 CREATE FUNCTION @extschema@.task_prompt_context(task @extschema@.scheduled_tasks)
 RETURNS jsonb
@@ -461,18 +483,34 @@ $$;
 COMMENT ON FUNCTION @extschema@.task_for_update(uuid) IS
 'Internal: locks and returns a scheduled task (P0002 when there is none the caller may see).';
 
+CREATE FUNCTION @extschema@.task_for_action(task_id uuid, action text, allowed text[],
+	advice text DEFAULT NULL)
+RETURNS @extschema@.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task @extschema@.scheduled_tasks := @extschema@.task_for_update(task_for_action.task_id);
+BEGIN
+	IF task.status <> ALL (task_for_action.allowed) THEN
+		RAISE EXCEPTION 'cannot % a % task', task_for_action.action, task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s%s.', task.name, task.status,
+								  '; ' || task_for_action.advice);
+	END IF;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.task_for_action(uuid, text, text[], text) IS
+'Internal: locks and returns a scheduled task whose status is one of allowed, for the named action (pause, resume, cancel, run); P0002 when there is none the caller may see, 55000 "cannot <action> a <status> task" otherwise, its detail ending with the advice when one is given.';
+
 CREATE FUNCTION @extschema@.pause_task(task_id uuid)
 RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(pause_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(pause_task.task_id, 'pause',
+																	 '{active,paused}');
 BEGIN
-	IF task.status NOT IN ('active', 'paused') THEN
-		RAISE EXCEPTION 'cannot pause a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
-	END IF;
 	UPDATE @extschema@.scheduled_tasks t SET status = 'paused', next_run_at = NULL
 	 WHERE t.user_id = task.user_id AND t.id = task.id
 	RETURNING * INTO task;
@@ -487,14 +525,11 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(resume_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(resume_task.task_id, 'resume',
+																	 '{active,paused}');
 BEGIN
 	IF task.status = 'active' THEN
 		RETURN task;
-	ELSIF task.status <> 'paused' THEN
-		RAISE EXCEPTION 'cannot resume a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
 	END IF;
 	UPDATE @extschema@.scheduled_tasks t SET status = 'active',
 		   next_run_at = CASE WHEN t.task_type = 'recurring'
@@ -513,14 +548,11 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(cancel_task.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(cancel_task.task_id, 'cancel',
+																	 '{active,paused,cancelled}');
 BEGIN
 	IF task.status = 'cancelled' THEN
 		RETURN task;
-	ELSIF task.status NOT IN ('active', 'paused') THEN
-		RAISE EXCEPTION 'cannot cancel a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
 	END IF;
 	UPDATE @extschema@.task_runs r SET status = 'cancelled', lease_until = NULL, next_attempt_at = NULL,
 		   finished_at = greatest(r.started_at, now())
@@ -539,13 +571,9 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	task @extschema@.scheduled_tasks := @extschema@.task_for_update(run_task_now.task_id);
+	task @extschema@.scheduled_tasks := @extschema@.task_for_action(run_task_now.task_id, 'run',
+																	 '{active}', 'resume it first');
 BEGIN
-	IF task.status <> 'active' THEN
-		RAISE EXCEPTION 'cannot run a % task', task.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Task "%s" is %s; resume it first.', task.name, task.status);
-	END IF;
 	PERFORM @extschema@.check_tool_policy(task.tool_name, task.user_id);
 	UPDATE @extschema@.scheduled_tasks t SET next_run_at = now()
 	 WHERE t.user_id = task.user_id AND t.id = task.id

@@ -119,12 +119,18 @@ $$;
 COMMENT ON FUNCTION @extschema@._proposal_signal(@extschema@.proposals, text, jsonb) IS
 'Internal: records a human decision on a proposal in preference_signals';
 
-CREATE FUNCTION @extschema@._proposal_not_in(p @extschema@.proposals, wanted text, hint text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@._proposal_require(p @extschema@.proposals, allowed text[], hint text DEFAULT NULL)
+RETURNS @extschema@.proposals
+LANGUAGE plpgsql IMMUTABLE
 AS $$
+DECLARE
+	n int := cardinality(allowed);
+	wanted text := CASE WHEN n = 1 THEN allowed[1]
+						ELSE array_to_string(allowed[1:n - 1], ', ') || ' or ' || allowed[n] END;
 BEGIN
-	IF hint IS NULL THEN
+	IF p.status = ANY (allowed) THEN
+		RETURN p;
+	ELSIF hint IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('proposal "%s" is not %s', p.id, wanted),
 			DETAIL = format('It is %s.', p.status);
@@ -135,8 +141,8 @@ BEGIN
 		HINT = hint;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._proposal_not_in(@extschema@.proposals, text, text) IS
-'Internal: raises 55000 saying the proposal is not in the wanted status';
+COMMENT ON FUNCTION @extschema@._proposal_require(@extschema@.proposals, text[], text) IS
+'Internal: the proposal when its status is one of allowed; otherwise 55000 "proposal is not <allowed, listed with or>", its detail the status it is in, with the hint when one is given';
 
 /* A payload time: with an offset as given, without one in the user's timezone. */
 CREATE FUNCTION @extschema@._proposal_time(value text, tz text)
@@ -419,10 +425,8 @@ DECLARE
 	distance double precision;
 	signal text := 'approved';
 BEGIN
-	IF p.status <> 'pending' THEN
-		PERFORM @extschema@._proposal_not_in(p, 'pending',
-			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{pending}',
+		CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
 	IF p.expires_at <= now() THEN
 		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('proposal "%s" has expired', p.id),
@@ -471,10 +475,8 @@ DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(reject.proposal_id);
 	was text := p.status;
 BEGIN
-	IF p.status NOT IN ('pending', 'approved', 'failed') THEN
-		PERFORM @extschema@._proposal_not_in(p, 'pending, approved or failed',
-			CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{pending,approved,failed}',
+		CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
 	UPDATE @extschema@.proposals x
 	   SET status = 'rejected', rejected_by = coalesce(@extschema@.current_user_id(), p.user_id), rejection_reason = reject.reason
 	 WHERE x.id = p.id
@@ -501,9 +503,7 @@ BEGIN
 			DETAIL = format('alfred executes "%s" itself.', p.action_type),
 			HINT = 'Use alfred.execute_proposal().';
 	END IF;
-	IF p.status <> 'approved' THEN
-		PERFORM @extschema@._proposal_not_in(p, 'approved');
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{approved}');
 	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id RETURNING * INTO p;
 	RETURN p;
 END
@@ -539,10 +539,8 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('duration_ms %s is negative', finish_execution.duration_ms);
 	END IF;
-	IF p.status <> 'executing' THEN
-		PERFORM @extschema@._proposal_not_in(p, 'executing',
-			CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{executing}',
+		CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
 	UPDATE @extschema@.proposals x
 	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
 		   result = finish_execution.result,
@@ -573,11 +571,9 @@ BEGIN
 	IF NOT @extschema@._proposal_is_task_action(p.action_type) THEN
 		PERFORM @extschema@._proposal_no_executor(p);
 	END IF;
-	IF p.status <> 'approved' THEN
-		PERFORM @extschema@._proposal_not_in(p, 'approved',
-			CASE WHEN p.status = 'pending' THEN 'Approve it first, or approve and execute at once with alfred.approve(..., execute => true).'
-				 WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal() first.' END);
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{approved}',
+		CASE WHEN p.status = 'pending' THEN 'Approve it first, or approve and execute at once with alfred.approve(..., execute => true).'
+			 WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal() first.' END);
 	RETURN @extschema@._proposal_execute(p);
 END
 $$;
@@ -592,9 +588,7 @@ AS $$
 DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(retry_proposal.proposal_id);
 BEGIN
-	IF p.status <> 'failed' THEN
-		PERFORM @extschema@._proposal_not_in(p, 'failed');
-	END IF;
+	PERFORM @extschema@._proposal_require(p, '{failed}');
 	UPDATE @extschema@.proposals x
 	   SET status = 'approved', approved_by = coalesce(@extschema@.current_user_id(), p.user_id), result = NULL, error_message = NULL
 	 WHERE x.id = p.id
