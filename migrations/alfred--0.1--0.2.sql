@@ -2332,3 +2332,154 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- claim: identity travels to Citus worker nodes as a signed claim (alfred.claim_key,
+-- sign_claim, sync_claim_key, rotate_claim_key; src/identity.c), and no row-level security
+-- policy contains a subquery (Citus refuses them): every tenant policy is built again.
+CREATE TABLE alfred.claim_key (
+	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
+	key			bytea NOT NULL CHECK (octet_length(key) BETWEEN 32 AND 128),
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE alfred.claim_key IS
+'The key (HMAC-SHA256) that signs identity claims (alfred.claim) on a Citus cluster; one row, the extension owner''s only. A local table on every node, kept equal by sync_claim_key().';
+REVOKE ALL ON alfred.claim_key FROM PUBLIC;
+-- 366 random bits from three version 4 UUIDs (pg_strong_random).
+INSERT INTO alfred.claim_key (key)
+VALUES (pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text
+											 || pg_catalog.gen_random_uuid()::text, '-', ''), 'hex'));
+
+CREATE FUNCTION alfred.sign_claim(user_id uuid, expires_at timestamptz, origin bigint DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'alfred_sign_claim'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION alfred.sign_claim(uuid, timestamptz, bigint) IS
+'Internal: an identity claim for user_id until expires_at, for backend origin (this one when NULL), signed with the cluster key. Only the extension owner and superusers (42501 otherwise); set_session and act_as issue claims themselves.';
+REVOKE EXECUTE ON FUNCTION alfred.sign_claim(uuid, timestamptz, bigint) FROM PUBLIC;
+
+CREATE FUNCTION alfred.sync_claim_key()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		bytea;
+	node	record;
+	copied	integer := 0;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+		RETURN 0;
+	END IF;
+	SELECT c.key INTO STRICT k FROM alfred.claim_key c;
+	FOR node IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+		USING format('UPDATE alfred.claim_key SET key = %L::bytea', k)
+	LOOP
+		IF NOT node.success THEN
+			RAISE EXCEPTION 'could not copy the claim key to node "%:%"', node.nodename, node.nodeport
+				USING ERRCODE = 'connection_failure',
+					  DETAIL = node.result;
+		END IF;
+		copied := copied + 1;
+	END LOOP;
+	RETURN copied;
+END
+$$;
+COMMENT ON FUNCTION alfred.sync_claim_key() IS
+'Copies the coordinator''s claim key to every Citus worker node, so claims signed here verify there; returns the number of workers (0 without Citus). Extension owner only; run by distribute() and after adding a node.';
+REVOKE EXECUTE ON FUNCTION alfred.sync_claim_key() FROM PUBLIC;
+
+CREATE FUNCTION alfred.rotate_claim_key()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE alfred.claim_key c
+	   SET key = decode(replace(gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text,
+							    '-', ''), 'hex'),
+		   created_at = now();
+	RETURN alfred.sync_claim_key();
+END
+$$;
+COMMENT ON FUNCTION alfred.rotate_claim_key() IS
+'Replaces the claim key with a new random one and copies it to the Citus worker nodes (returns their number); claims signed before no longer verify. Extension owner only.';
+REVOKE EXECUTE ON FUNCTION alfred.rotate_claim_key() FROM PUBLIC;
+-- (not registered with pg_extension_config_dump: a restore makes its own key)
+
+CREATE OR REPLACE FUNCTION alfred.enable_tenant_rls(rel regclass,
+											  commands text[] DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE'])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	can_read	text := 'user_id = ANY (alfred.readable_user_ids())';
+	can_write	text := 'user_id = ANY (alfred.writable_user_ids())';
+BEGIN
+	IF commands IS NULL OR NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
+		RAISE EXCEPTION 'invalid commands "%"', commands
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
+	END IF;
+	-- Rows of nobody (system events in a log) are for admins and observers.
+	IF NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = 'user_id') THEN
+		can_read := can_read || ' OR (user_id IS NULL AND alfred.current_user_role() IN (''admin'', ''observer''))';
+		can_write := can_write || ' OR (user_id IS NULL AND alfred.current_user_role() = ''admin'')';
+	END IF;
+	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT USING (%s)', rel, can_read);
+	IF 'INSERT' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_insert ON %s FOR INSERT WITH CHECK (%s)', rel, can_write);
+	END IF;
+	IF 'UPDATE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)',
+					   rel, can_write, can_write);
+	END IF;
+	IF 'DELETE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_delete ON %s FOR DELETE USING (%s)', rel, can_write);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred.enable_tenant_rls(regclass, text[]) IS
+'Enables row-level security on a table with a user_id column: its user reads its rows and may run the given commands (INSERT, UPDATE, DELETE) on them; admins read and run them on all rows, observers read all rows. grant_usage() grants exactly these commands.';
+
+DO $$
+DECLARE
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT p.polrelid::regclass AS rel,
+			   coalesce(array_agg(CASE p.polname WHEN 'tenant_insert' THEN 'INSERT' WHEN 'tenant_update' THEN 'UPDATE'
+									  WHEN 'tenant_delete' THEN 'DELETE' END ORDER BY p.polname)
+							FILTER (WHERE p.polname <> 'tenant_read'), '{}') AS commands
+		  FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+		 WHERE c.relnamespace = 'alfred'::regnamespace
+		   AND p.polname IN ('tenant_read', 'tenant_insert', 'tenant_update', 'tenant_delete')
+		 GROUP BY p.polrelid
+	LOOP
+		EXECUTE format('DROP POLICY IF EXISTS tenant_read ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_insert ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_update ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_delete ON %s', r.rel);
+		PERFORM alfred.enable_tenant_rls(r.rel, r.commands);
+	END LOOP;
+END
+$$;
+ALTER POLICY users_read ON alfred.users
+	USING (id = ANY (alfred.readable_user_ids()));
+ALTER POLICY users_update ON alfred.users
+	USING (id = ANY (alfred.writable_user_ids()))
+	WITH CHECK (id = ANY (alfred.writable_user_ids()));
+ALTER POLICY tasks_assignee_read ON alfred.tasks
+	USING (assigned_to = alfred.current_user_id() AND alfred.current_user_role() IS NOT NULL);
+ALTER POLICY tasks_assignee_update ON alfred.tasks
+	USING (assigned_to = alfred.current_user_id() AND alfred.current_user_role() = 'user')
+	WITH CHECK (assigned_to = alfred.current_user_id());
+COMMENT ON FUNCTION alfred.readable_user_ids() IS
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command). The policies compare user_id = ANY (...) with it.';
+COMMENT ON FUNCTION alfred.set_session(text, boolean) IS
+'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
+COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
