@@ -814,15 +814,18 @@ refuse_session_scope_on_citus(bool local, const char *function)
 
 /*
  * The current user's role, looked up at most once per command: the cache is
- * keyed by the transaction, the command counter (which moves on after any
- * write, so a change of role is seen by the next statement of the same
- * transaction) and the identity.
+ * keyed by the transaction, the statement (so a user suspended by another
+ * session reads nothing from the next statement on, on a Citus worker node
+ * as on one node), the command counter (which moves on after any write, so
+ * a change of role is seen by the next command of the same statement) and
+ * the identity.
  */
 typedef struct RoleCache
 {
 	bool		valid;
 	LocalTransactionId lxid;
 	CommandId	cid;
+	TimestampTz statement;
 	pg_uuid_t	user_id;
 	bool		has_role;
 	char		role[16];
@@ -835,11 +838,13 @@ current_role(void)
 {
 	LocalTransactionId lxid = MyProc->lxid;
 	CommandId	cid = GetCurrentCommandId(false);
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
 	const Identity *me = identity();
 
 	if (!me->valid)
 		return NULL;
 	if (!role_cache.valid || role_cache.lxid != lxid || role_cache.cid != cid ||
+		role_cache.statement != statement ||
 		memcmp(&role_cache.user_id, &me->user_id, sizeof(pg_uuid_t)) != 0)
 	{
 		Datum		arg = UUIDPGetDatum(&me->user_id);
@@ -860,6 +865,7 @@ current_role(void)
 		SPI_finish();
 		role_cache.lxid = lxid;
 		role_cache.cid = cid;
+		role_cache.statement = statement;
 		role_cache.user_id = me->user_id;
 		role_cache.valid = true;
 	}
@@ -910,6 +916,7 @@ static Datum self_ids = 0;
 static pg_uuid_t self_ids_user;
 static Datum all_ids = 0;
 static CommandId all_ids_cid;
+static TimestampTz all_ids_statement;
 
 static void
 ids_for_this_transaction(void)
@@ -958,9 +965,10 @@ static Datum
 every_ids(void)
 {
 	CommandId	cid = GetCurrentCommandId(false);
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
 
 	ids_for_this_transaction();
-	if (all_ids == 0 || all_ids_cid != cid)
+	if (all_ids == 0 || all_ids_cid != cid || all_ids_statement != statement)
 	{
 		Datum		fresh = all_user_ids();
 
@@ -972,6 +980,7 @@ every_ids(void)
 			MemoryContextSwitchTo(old);
 		}
 		all_ids_cid = cid;
+		all_ids_statement = statement;
 	}
 	return all_ids;
 }
