@@ -595,7 +595,7 @@ claim_key(const uint8 **key, int *len)
 		if (key_cache.len == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("alfred.claim_key holds no usable key"),
+					 errmsg("table \"alfred.claim_key\" holds no usable key"),
 					 errdetail("It needs exactly one key of %d to %d bytes.", CLAIM_KEY_MIN, CLAIM_KEY_MAX),
 					 errhint("Run SELECT alfred.rotate_claim_key() as the extension owner.")));
 		key_cache.lxid = MyProc->lxid;

@@ -47,7 +47,7 @@ app() {
 		"$PGBIN/psql" -X -q -At -h "$CITUS_SOCK" -p "$(citus_node_port 0)" -U postgres -d "$CITUS_DB" \
 			-v ON_ERROR_STOP=1 "$@" 2>&1 || true
 }
-# count_where <user id> <predicate on the table>: sum over CLAIM_TABLES, as superuser
+# owned <predicate>: the rows of CLAIM_TABLES that match, counted by the superuser.
 owned() {
 	local t total=0 c
 	for t in $CLAIM_TABLES; do
@@ -55,13 +55,6 @@ owned() {
 		total=$((total + c))
 	done
 	echo $total
-}
-# The app's sum of counts over CLAIM_TABLES with a predicate, after the given preamble.
-app_count() {	# app_count <preamble sql> <predicate> [psql -v args]
-	local pre=$1 pred=$2 t q=""
-	shift 2
-	for t in $CLAIM_TABLES; do q+="+ (SELECT count(*) FROM $t WHERE $pred)"; done
-	printf '%s\nSELECT 0 %s;\nCOMMIT;\n' "$pre" "$q" | app "$@" | tail -1
 }
 
 cleanup() { citus_stop; }
@@ -71,7 +64,7 @@ citus_ensure_installed >&2
 build_and_install >&2
 citus_start 2 >&2
 
-echo "1..28"
+echo "1..27"
 
 # alfred on every node (until distribute() does it), the key synchronised.
 for i in 0 1 2; do
@@ -127,129 +120,78 @@ adam=$(sql -c "SELECT id FROM alfred.users WHERE email = 'adam@claim.test'")
 to=$(login "$olga" 'olga password')
 tm=$(login "$adam" 'adam password')
 
+# as_user <token> <sql>: one transaction as the app role with the identity of
+# that token's user; prints psql's output (errors with their SQLSTATE).
+as_user() {
+	printf "BEGIN;\nSELECT alfred.set_session(:'t') AS me \\\\gset\n%s\nCOMMIT;\n" "$2" | app -v t="$1" "${@:3}"
+}
+# with_claim <claim> <sql>: one transaction as the app role that sets
+# alfred.claim itself, propagated to the workers as set_session would.
+with_claim() {
+	printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL alfred.claim = :'c';\n%s\nCOMMIT;\n" "$2" |
+		app -v c="$1"
+}
+# reads <token or ''>: the rows the app reads over CLAIM_TABLES, by row-level security alone.
+reads() {
+	local t q="SELECT 0"
+	for t in $CLAIM_TABLES; do q+=" + (SELECT count(*) FROM $t)"; done
+	if [ -n "$1" ]; then as_user "$1" "$q;"; else app <<< "$q;"; fi
+}
+RLS_REFUSED="ERROR:  42501: new row violates row-level security policy"
+BAD_CLAIM="ERROR:  28000: invalid identity claim"
+
 # Writes through the coordinator, checked on the worker nodes.
-out=$(app -v t="$ta" -v u="$a" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-INSERT INTO $WRITE_TABLE (user_id, body) VALUES (:'u', 'a1'), (:'u', 'a2'), (:'u', 'a3');
-COMMIT;
-SQL
-)
-is "$out" t "A writes her own rows through the coordinator (their shard is on one worker)"
-out=$(app -v t="$tb" -v u="$b" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-INSERT INTO $WRITE_TABLE (user_id, body) VALUES (:'u', 'b1'), (:'u', 'b2');
-COMMIT;
-SQL
-)
-is "$out" t "B writes his own rows (on the other worker)"
-out=$(app -v t="$ta" -v u="$b" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-INSERT INTO $WRITE_TABLE (user_id, body) VALUES (:'u', 'into b');
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  42501: new row violates row-level security policy" "A cannot write a row of B's (the worker's policy refuses, 42501)"
-out=$(app -v t="$ta" -v u="$b" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-UPDATE $WRITE_TABLE SET body = 'changed by a' WHERE user_id = :'u';
-DELETE FROM $WRITE_TABLE WHERE user_id = :'u';
-COMMIT;
-SQL
-)
-is "$(echo $out)" "t" "A's UPDATE and DELETE of B's rows change nothing"
-is "$(owned "body = 'changed by a'")" 0 "(none changed)"
+as_user "$ta" "INSERT INTO $WRITE_TABLE (user_id, body) VALUES ('$a', 'a1'), ('$a', 'a2'), ('$a', 'a3');" >/dev/null
+is "$(owned "user_id = '$a'")" 3 "A writes her own rows through the coordinator (their shard is on one worker)"
+as_user "$tb" "INSERT INTO $WRITE_TABLE (user_id, body) VALUES ('$b', 'b1'), ('$b', 'b2');" >/dev/null
+is "$(owned "user_id = '$b'")" 2 "B writes his own rows (on the other worker)"
+like "$(as_user "$ta" "INSERT INTO $WRITE_TABLE (user_id, body) VALUES ('$b', 'into b');")" "$RLS_REFUSED" \
+	"A cannot write a row of B's (the worker's policy refuses, 42501)"
+as_user "$ta" "UPDATE $WRITE_TABLE SET body = 'changed by a' WHERE user_id = '$b';
+			   DELETE FROM $WRITE_TABLE WHERE user_id = '$b';" >/dev/null
+is "$(owned "user_id = '$b' AND body LIKE 'b_'")" 2 "A's UPDATE and DELETE of B's rows change nothing"
 
 # Reads across both workers.
 mine_a=$(owned "user_id = '$a'")
 mine_b=$(owned "user_id = '$b'")
 all=$(owned "true")
-is "$(app_count "BEGIN; SELECT alfred.set_session(:'t') IS NULL;" "true" -v t="$ta")" "$mine_a" "A reads exactly her own rows ($mine_a) across every shard"
-is "$(app_count "BEGIN; SELECT alfred.set_session(:'t') IS NULL;" "true" -v t="$tb")" "$mine_b" "B reads exactly his own rows ($mine_b)"
-is "$(app_count "BEGIN;" "true")" 0 "no identity: nothing"
-is "$(app_count "BEGIN; SELECT alfred.set_session(:'t') IS NULL;" "true" -v t="$to")" "$all" "the observer reads every row ($all)"
-out=$(app -v t="$to" -v u="$b" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-INSERT INTO $WRITE_TABLE (user_id, body) VALUES (:'u', 'by olga');
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  42501: new row violates row-level security policy" "the observer writes nothing (42501)"
-is "$(app_count "BEGIN; SELECT alfred.set_session(:'t') IS NULL;" "true" -v t="$tm")" "$all" "the admin reads every row"
-out=$(app -v t="$tm" -v u="$b" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NOT NULL;
-INSERT INTO $WRITE_TABLE (user_id, body) VALUES (:'u', 'by adam');
-COMMIT;
-SQL
-)
-is "$out" t "the admin writes a row of B's"
+is "$(reads "$ta")" "$mine_a" "A reads exactly her own rows ($mine_a) across every shard"
+is "$(reads "$tb")" "$mine_b" "B reads exactly his own rows ($mine_b)"
+is "$(reads "")" 0 "no identity: nothing"
+is "$(reads "$to")" "$all" "the observer reads every row ($all)"
+like "$(as_user "$to" "INSERT INTO $WRITE_TABLE (user_id, body) VALUES ('$b', 'by olga');")" "$RLS_REFUSED" \
+	"the observer writes nothing (42501)"
+is "$(reads "$tm")" "$all" "the admin reads every row"
+as_user "$tm" "INSERT INTO $WRITE_TABLE (user_id, body) VALUES ('$b', 'by adam');" >/dev/null
+is "$(owned "user_id = '$b' AND body = 'by adam'")" 1 "the admin writes a row of B's"
 
-# Forged and replayed claims.
+# Forged, replayed and altered claims.
 gpid=$(sql -c "SELECT citus_backend_gpid()")
-forged="v1.$(echo "$a" | tr -d -).$(( $(date +%s) + 600 )).$gpid.$(printf '0%.0s' $(seq 64))"
-out=$(app -v c="$forged" <<SQL
-BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
-SET LOCAL alfred.claim = :'c';
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  28000: invalid identity claim" "a claim forged by the app role with SET LOCAL (propagated to the workers): 28000"
-claim=$(app -v t="$ta" <<SQL | tail -1
-BEGIN;
-SELECT alfred.set_session(:'t') IS NULL;
-SELECT current_setting('alfred.claim');
-COMMIT;
-SQL
-)
+forged="v1.$(echo "$a" | tr -d -).$(($(date +%s) + 600)).$gpid.$(printf '0%.0s' $(seq 64))"
+like "$(with_claim "$forged" "SELECT count(*) FROM $WRITE_TABLE;")" "$BAD_CLAIM" \
+	"a claim forged by the app role with SET LOCAL (propagated to the workers): 28000"
+claim=$(as_user "$ta" "SELECT current_setting('alfred.claim');" | tail -1)
 like "$claim" '^v1\.[0-9a-f]{32}\.[0-9]+\.[0-9]+\.[0-9a-f]{64}$' "set_session sets a signed claim"
-out=$(app -v c="$claim" <<SQL
-BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
-SET LOCAL alfred.claim = :'c';
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  28000: invalid identity claim" "A's real claim replayed in another session: 28000 on the workers"
+like "$(with_claim "$claim" "SELECT count(*) FROM $WRITE_TABLE;")" "$BAD_CLAIM" \
+	"A's real claim replayed in another session: 28000 on the workers"
 altered=$(printf '%s' "$claim" | sed "s/^v1\.[0-9a-f]*\./v1.$(echo "$b" | tr -d -)./")
-out=$(app -v c="$altered" <<SQL
-BEGIN;
-SET LOCAL citus.propagate_set_commands = 'local';
-SET LOCAL alfred.claim = :'c';
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  28000: invalid identity claim" "A's claim altered to name B: 28000"
+like "$(with_claim "$altered" "SELECT count(*) FROM $WRITE_TABLE;")" "$BAD_CLAIM" "A's claim altered to name B: 28000"
 
 # ROLLBACK TO undoes the identity on the workers too.
 mine_a=$(owned "user_id = '$a'")
 mine_b=$(owned "user_id = '$b'")
-out=$(app -v ta="$ta" -v tb="$tb" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'ta') IS NULL;
-SELECT count(*) FROM $WRITE_TABLE;
-SAVEPOINT s;
-SELECT alfred.set_session(:'tb') IS NULL;
-SELECT count(*) FROM $WRITE_TABLE;
-ROLLBACK TO s;
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-is "$(echo $out)" "f $mine_a f $mine_b $mine_a" \
+out=$(as_user "$ta" "SELECT count(*) FROM $WRITE_TABLE;
+					 SAVEPOINT s;
+					 SELECT alfred.set_session(:'u') IS NULL;
+					 SELECT count(*) FROM $WRITE_TABLE;
+					 ROLLBACK TO s;
+					 SELECT count(*) FROM $WRITE_TABLE;" -v u="$tb")
+is "$(echo $out)" "$mine_a f $mine_b $mine_a" \
 	"A, then B inside a savepoint, then A again after ROLLBACK TO (counts seen on the workers)"
 
 # Session scope cannot travel.
-out=$(app -v t="$ta" <<< "SELECT alfred.set_session(:'t', local => false);")
-like "$out" "ERROR:  0A000: set_session with local => false is not supported on a Citus cluster" \
+like "$(app -v t="$ta" <<< "SELECT alfred.set_session(:'t', local => false);")" \
+	"ERROR:  0A000: set_session with local => false is not supported on a Citus cluster" \
 	"set_session(local => false) on Citus: 0A000"
 
 # An expired claim.
@@ -258,7 +200,7 @@ BEGIN;
 RESET ROLE;
 SET LOCAL alfred.claim_lifetime = 1;
 SET LOCAL ROLE $APP;
-SELECT alfred.set_session(:'t') IS NULL;
+SELECT alfred.set_session(:'t') AS me \gset
 SELECT pg_sleep(2.2);
 SELECT count(*) FROM $WRITE_TABLE;
 COMMIT;
@@ -268,34 +210,23 @@ like "$out" 'ERROR:  28000: identity claim expired at' "a transaction that outli
 
 # A worker with another key.
 citus_psql 1 -c "UPDATE alfred.claim_key SET key = sha256('another key')" >/dev/null
-out=$(app -v t="$ta" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NULL;
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-like "$out" "ERROR:  28000: invalid identity claim" "a worker whose key differs refuses the claim (28000)"
+out=$(as_user "$ta" "SELECT count(*) FROM $WRITE_TABLE;")
+like "$out" "$BAD_CLAIM" "a worker whose key differs refuses the claim (28000)"
 like "$out" "sync_claim_key" "and the hint names sync_claim_key()"
 sql -c "SELECT alfred.sync_claim_key()" >/dev/null
-is "$(app_count "BEGIN; SELECT alfred.set_session(:'t') IS NULL;" "true" -v t="$ta")" "$mine_a" "after sync_claim_key() it verifies again"
+is "$(reads "$ta")" "$mine_a" "after sync_claim_key() it verifies again"
 
 # A user suspended while their transaction is open reads nothing from the next statement on.
-out=$(app -v t="$ta" <<SQL
-BEGIN;
-SELECT alfred.set_session(:'t') IS NULL;
-SELECT count(*) FROM $WRITE_TABLE;
-RESET ROLE;
-UPDATE alfred.users SET status = 'suspended' WHERE id = '$a';
-SELECT run_command_on_workers(\$\$UPDATE alfred.users SET status = 'suspended' WHERE id = '$a'\$\$) IS NULL;
-SET LOCAL ROLE $APP;
-SELECT count(*) FROM $WRITE_TABLE;
-COMMIT;
-SQL
-)
-is "$(echo $out)" "f $mine_a f f 0" "A suspended during her transaction (on every node, by another session): her next statement reads nothing on the workers"
-out=$(app -v t="$ta" <<< "SELECT alfred.set_session(:'t');")
-like "$out" "ERROR:  28000: invalid or expired session token" "and her token no longer gives an identity"
+out=$(as_user "$ta" "SELECT count(*) FROM $WRITE_TABLE;
+					 RESET ROLE;
+					 UPDATE alfred.users SET status = 'suspended' WHERE id = '$a';
+					 SELECT count(*) FROM run_command_on_workers(\$\$UPDATE alfred.users SET status = 'suspended' WHERE id = '$a'\$\$);
+					 SET LOCAL ROLE $APP;
+					 SELECT count(*) FROM $WRITE_TABLE;")
+is "$(echo $out)" "$mine_a 2 0" \
+	"A suspended during her transaction (on every node, by another session): her next statement reads nothing on the workers"
+like "$(app -v t="$ta" <<< "SELECT alfred.set_session(:'t');")" "ERROR:  28000: invalid or expired session token" \
+	"and her token no longer gives an identity"
 
 echo "# $failed of $n failed"
 [ "$failed" = 0 ]
