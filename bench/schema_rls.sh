@@ -13,6 +13,11 @@
 #   rls only    the same, but the query has no user_id: RLS alone picks the rows
 #   set_session an app role: set_session(<token>, true) (SHA-256 lookup), then
 #               the RLS-only query
+#   heavy_baseline  superuser: count one heavy user's $HEAVY_TASKS tasks by
+#               status with an explicit user_id
+#   heavy_rls   the app role: act_as(<heavy user>), the same count by row-level
+#               security alone (the policies' functions run on every row the
+#               bitmap scan rechecks); compare its ratio to heavy_baseline's
 # Prints the median TPS of each variant over $ROUNDS interleaved rounds and its
 # ratio to the baseline.
 . "$(dirname "$0")/../test/lib.sh"
@@ -23,6 +28,7 @@ TASKS=${TASKS:-100}
 SECONDS_EACH=${SECONDS_EACH:-4}
 ROUNDS=${ROUNDS:-5}
 CLIENTS=${CLIENTS:-2}
+HEAVY_TASKS=${HEAVY_TASKS:-10000}
 DB=bench_rls
 
 build_and_install
@@ -44,6 +50,11 @@ INSERT INTO alfred.users (id, email, password_hash)
 INSERT INTO alfred.tasks (user_id, title, status)
 	SELECT nid(u), 'task ' || t, CASE WHEN t % 3 = 0 THEN 'completed' ELSE 'pending' END
 	  FROM generate_series(1, $USERS) u, generate_series(1, $TASKS) t;
+INSERT INTO alfred.users (id, email, password_hash)
+	VALUES (nid($USERS + 1), 'heavy@example.com', crypt('bench password', gen_salt('bf', 4)));
+INSERT INTO alfred.tasks (user_id, title, status)
+	SELECT nid($USERS + 1), 'task ' || t, CASE WHEN t % 3 = 0 THEN 'completed' ELSE 'pending' END
+	  FROM generate_series(1, $HEAVY_TASKS) t;
 CREATE TABLE public.bench_tokens (n int PRIMARY KEY, token text);
 INSERT INTO public.bench_tokens SELECT u, alfred.login('bench' || u || '@example.com', 'bench password')
   FROM generate_series(1, $USERS) u;
@@ -91,6 +102,18 @@ SELECT title, due_date FROM alfred.tasks WHERE status = 'pending';
 COMMIT;
 SQL
 
+cat >"$work/heavy_baseline.sql" <<SQL
+BEGIN;
+SELECT count(*) FROM alfred.tasks WHERE user_id = nid($USERS + 1) AND status = 'pending';
+COMMIT;
+SQL
+cat >"$work/heavy_rls.sql" <<SQL
+BEGIN;
+SELECT alfred.act_as(nid($USERS + 1), true);
+SELECT count(*) FROM alfred.tasks WHERE status = 'pending';
+COMMIT;
+SQL
+
 run() {	# run <script> <role>
 	"$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_EACH" -U "$2" -f "$work/$1.sql" $DB 2>&1 |
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
@@ -98,11 +121,11 @@ run() {	# run <script> <role>
 
 # Rounds interleave the variants, so that the load of a shared machine falls
 # on all of them alike; each variant's figure is its median over the rounds.
-variants="baseline two_statements act_as rls_only set_session"
+variants="baseline two_statements act_as rls_only set_session heavy_baseline heavy_rls"
 for r in $(seq "$ROUNDS"); do
 	for v in $variants; do
 		role=bench_app
-		case $v in baseline|two_statements) role=postgres ;; esac
+		case $v in baseline|two_statements|heavy_baseline) role=postgres ;; esac
 		echo "$v $(run $v $role)" >>"$work/tps"
 	done
 done

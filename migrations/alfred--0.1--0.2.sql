@@ -606,3 +606,66 @@ COMMENT ON COLUMN alfred.scheduled_tasks.updated_at IS 'When the row last change
 
 -- _proposal_require replaces it
 DROP FUNCTION alfred._proposal_not_in(alfred.proposals, text, text);
+-- claim: identity travels to Citus worker nodes as a signed claim (alfred.claim_key,
+-- sign_claim, sync_claim_key, rotate_claim_key; src/identity.c), and no row-level security
+-- policy contains a subquery (Citus refuses them): every tenant policy is built again.
+CREATE TABLE alfred.claim_key (
+	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
+	key			bytea NOT NULL CHECK (octet_length(key) BETWEEN 32 AND 128),
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE alfred.claim_key IS
+'The key (HMAC-SHA256) that signs identity claims (alfred.claim) on a Citus cluster; one row, the extension owner''s only. A local table on every node, kept equal by sync_claim_key().';
+REVOKE ALL ON alfred.claim_key FROM PUBLIC;
+-- 366 random bits from three version 4 UUIDs (pg_strong_random).
+INSERT INTO alfred.claim_key (key)
+VALUES (pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text
+											 || pg_catalog.gen_random_uuid()::text, '-', ''), 'hex'));
+
+-- @create function alfred.sign_claim
+
+-- @create function alfred.sync_claim_key
+
+-- @create function alfred.rotate_claim_key
+-- (not registered with pg_extension_config_dump: a restore makes its own key)
+
+-- @replace function alfred.enable_tenant_rls
+
+DO $$
+DECLARE
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT p.polrelid::regclass AS rel,
+			   coalesce(array_agg(CASE p.polname WHEN 'tenant_insert' THEN 'INSERT' WHEN 'tenant_update' THEN 'UPDATE'
+									  WHEN 'tenant_delete' THEN 'DELETE' END ORDER BY p.polname)
+							FILTER (WHERE p.polname <> 'tenant_read'), '{}') AS commands
+		  FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+		 WHERE c.relnamespace = 'alfred'::regnamespace
+		   AND p.polname IN ('tenant_read', 'tenant_insert', 'tenant_update', 'tenant_delete')
+		 GROUP BY p.polrelid
+	LOOP
+		EXECUTE format('DROP POLICY IF EXISTS tenant_read ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_insert ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_update ON %s', r.rel);
+		EXECUTE format('DROP POLICY IF EXISTS tenant_delete ON %s', r.rel);
+		PERFORM alfred.enable_tenant_rls(r.rel, r.commands);
+	END LOOP;
+END
+$$;
+ALTER POLICY users_read ON alfred.users
+	USING (id = ANY (alfred.readable_user_ids()));
+ALTER POLICY users_update ON alfred.users
+	USING (id = ANY (alfred.writable_user_ids()))
+	WITH CHECK (id = ANY (alfred.writable_user_ids()));
+ALTER POLICY tasks_assignee_read ON alfred.tasks
+	USING (assigned_to = alfred.current_user_id() AND alfred.current_user_role() IS NOT NULL);
+ALTER POLICY tasks_assignee_update ON alfred.tasks
+	USING (assigned_to = alfred.current_user_id() AND alfred.current_user_role() = 'user')
+	WITH CHECK (assigned_to = alfred.current_user_id());
+COMMENT ON FUNCTION alfred.readable_user_ids() IS
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command). The policies compare user_id = ANY (...) with it.';
+COMMENT ON FUNCTION alfred.set_session(text, boolean) IS
+'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
+COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';

@@ -37,6 +37,8 @@ int			alfred_user_time_budget = 100;
 bool		alfred_fair_claim = true;
 int			alfred_ai_daily_limit = 100;
 int			alfred_mcp_silence_timeout = 300000;
+char	   *alfred_claim = NULL;
+int			alfred_claim_lifetime = 3600;
 
 void		_PG_init(void);
 
@@ -154,6 +156,25 @@ define_reloadable_gucs(void)
 							100, 0, PG_INT32_MAX,
 							PGC_SUSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("alfred.claim",
+							   "Signed identity claim that carries the alfred user to Citus worker nodes.",
+							   "Set by set_session and act_as with SET LOCAL; believed only if signed with the cluster key, "
+							   "unexpired and issued to this backend (or the one a Citus connection works for).",
+							   &alfred_claim,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.claim_lifetime",
+							"How long an identity claim issued by set_session or act_as stays valid.",
+							"A transaction that outlives it loses its identity on the Citus worker nodes.",
+							&alfred_claim_lifetime,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("alfred.mcp_silence_timeout",

@@ -25,6 +25,8 @@ extern int	alfred_user_time_budget;
 extern bool alfred_fair_claim;
 extern int	alfred_ai_daily_limit;
 extern int	alfred_mcp_silence_timeout;
+extern char *alfred_claim;
+extern int	alfred_claim_lifetime;
 extern int	alfred_max_active_tasks;
 extern int	alfred_min_task_interval;
 extern int	alfred_max_tool_args;

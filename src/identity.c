@@ -19,12 +19,29 @@
  * kept on a small stack, like the GUC machinery's nesting levels).
  * DISCARD ALL (a pooler's reset query) clears the identity.
  *
+ * On a Citus cluster the policies run on the worker nodes, in backends that
+ * never saw set_session.  There the identity comes from a claim: when the
+ * citus extension exists, set_session, act_as and reset_identity also issue
+ * SET LOCAL alfred.claim = 'v1.<user>.<expires>.<origin>.<HMAC-SHA256>'
+ * (src/core/claim.c) through SPI, which Citus passes on to every node the
+ * transaction touches.  A backend without an identity of its own believes a
+ * claim only if its MAC verifies with the cluster key (alfred.claim_key,
+ * readable by the extension owner only), it has not expired and it was
+ * issued to the backend this one works for (Citus names it in
+ * application_name); anything else in alfred.claim is an error (28000).
+ * Citus passes on only SET LOCAL, so on Citus identity is transaction-local.
+ * The role lookups read the local placement of the reference table
+ * alfred.users when there is one, since a query on a shard may not start a
+ * distributed query.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "commands/extension.h"
+#include "common/hmac.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -37,22 +54,31 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "alfred.h"
+#include "claim.h"
 #include "plan.h"
 
 /* The role whose members may call act_as (created by the DBA, never by alfred). */
 #define SERVICE_ROLE "alfred_service"
+
+/* How Citus names the backend a worker node's connection works for. */
+#define CITUS_GPID_PREFIX "citus_internal gpid="
 
 typedef struct Identity
 {
 	bool		valid;
 	pg_uuid_t	user_id;
 } Identity;
+
+static const Identity *identity(void);
 
 /*---- Backend-local state ----*/
 static Identity current_identity;	/* what current_user_id() returns */
@@ -238,9 +264,11 @@ alfred_identity_init(void)
 bool
 alfred_current_user_id(pg_uuid_t *user_id)
 {
-	if (current_identity.valid && user_id)
-		*user_id = current_identity.user_id;
-	return current_identity.valid;
+	const Identity *me = identity();
+
+	if (me->valid && user_id)
+		*user_id = me->user_id;
+	return me->valid;
 }
 
 /*
@@ -307,15 +335,22 @@ typedef enum Lookup
 	LOOKUP_ALL_USERS,			/* every user id, as uuid[] */
 	LOOKUP_TOKEN,				/* $1 text: user, session id, stale? */
 	LOOKUP_TOUCH_SESSION,		/* $1 user, $2 session: last_accessed_at = now() */
+	LOOKUP_CLAIM_KEY,			/* the cluster's claim key */
+	LOOKUP_USERS_SHARD,			/* $1 oid: shard ids of alfred.users (Citus) */
+	LOOKUP_GPID,				/* this backend's Citus global id */
 	NUM_LOOKUPS
 } Lookup;
 
+/*
+ * %s in the role lookups is the users relation: alfred.users, or its local
+ * placement on a Citus node (see users_relation).
+ */
 static const char *const lookup_sql[NUM_LOOKUPS] = {
 	"SELECT u.id FROM alfred.users u"
 	" WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.status OPERATOR(pg_catalog.=) 'active'",
-	"SELECT u.role FROM alfred.users u"
+	"SELECT u.role FROM %s u"
 	" WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.status OPERATOR(pg_catalog.=) 'active'",
-	"SELECT pg_catalog.array_agg(u.id) FROM alfred.users u",
+	"SELECT pg_catalog.array_agg(u.id) FROM %s u",
 	"SELECT s.user_id, s.id,"
 	"       s.last_accessed_at OPERATOR(pg_catalog.<)"
 	"         (pg_catalog.now() OPERATOR(pg_catalog.-) '1 minute'::pg_catalog.interval)"
@@ -325,22 +360,41 @@ static const char *const lookup_sql[NUM_LOOKUPS] = {
 	"   AND u.status OPERATOR(pg_catalog.=) 'active'",
 	"UPDATE alfred.sessions s SET last_accessed_at = pg_catalog.now()"
 	" WHERE s.user_id OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2",
+	"SELECT k.key FROM alfred.claim_key k",
+	"SELECT s.shardid FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1",
+	"SELECT pg_catalog.citus_backend_gpid()",
 };
-static const int lookup_nargs[NUM_LOOKUPS] = {1, 1, 0, 1, 2};
+static const int lookup_nargs[NUM_LOOKUPS] = {1, 1, 0, 1, 2, 0, 1, 0};
 static const Oid lookup_argtypes[NUM_LOOKUPS][2] = {
-	{UUIDOID}, {UUIDOID}, {InvalidOid}, {TEXTOID}, {UUIDOID, UUIDOID}
+	{UUIDOID}, {UUIDOID}, {InvalidOid}, {TEXTOID}, {UUIDOID, UUIDOID}, {InvalidOid},
+	{REGCLASSOID}, {InvalidOid}
 };
 static SPIPlanPtr lookup_plans[NUM_LOOKUPS];
+static Oid	lookup_users_rel = InvalidOid;	/* what the role lookups' plans read */
+
+static Oid
+alfred_namespace(void)
+{
+	return get_namespace_oid("alfred", false);
+}
+
+static Oid
+users_rel(void)
+{
+	Oid			rel = get_relname_relid("users", alfred_namespace());
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "table alfred.users does not exist");
+	return rel;
+}
 
 static Oid
 users_owner(void)
 {
-	Oid			rel = get_relname_relid("users", get_namespace_oid("alfred", false));
+	Oid			rel = users_rel();
 	HeapTuple	tuple;
 	Oid			owner;
 
-	if (!OidIsValid(rel))
-		elog(ERROR, "alfred: table alfred.users does not exist");
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", rel);
@@ -349,33 +403,115 @@ users_owner(void)
 	return owner;
 }
 
+/* Whether this database has the citus extension (then identity travels as a claim). */
+static bool
+citus_installed(void)
+{
+	return OidIsValid(get_extension_oid("citus", true));
+}
+
+static bool
+reads_users(Lookup which)
+{
+	return which == LOOKUP_ROLE || which == LOOKUP_ALL_USERS;
+}
+
 /*
  * Runs a lookup; the caller is between SPI_connect and SPI_finish and reads
- * SPI_tuptable.  Returns the number of rows.
+ * SPI_tuptable.  Returns the number of rows.  users is the relation the role
+ * lookups read (InvalidOid for the others).
  */
 static uint64
-run_lookup(Lookup which, Datum *args)
+run_lookup_on(Lookup which, Datum *args, Oid users)
 {
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
 
+	if (reads_users(which) && users != lookup_users_rel)
+	{
+		/* The placement changed (or is first used): plan the role lookups again. */
+		for (int i = 0; i < NUM_LOOKUPS; i++)
+			if (reads_users((Lookup) i) && lookup_plans[i] != NULL)
+			{
+				SPI_freeplan(lookup_plans[i]);
+				lookup_plans[i] = NULL;
+			}
+		lookup_users_rel = users;
+	}
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(users_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	(void) alfred_plan_get(&lookup_plans[which], lookup_sql[which], lookup_nargs[which],
-						   (Oid *) lookup_argtypes[which], 0);
+	if (lookup_plans[which] == NULL)
+	{
+		const char *sql = lookup_sql[which];
+
+		if (reads_users(which))
+			sql = psprintf(sql, quote_qualified_identifier("alfred", get_rel_name(users)));
+		(void) alfred_plan_get(&lookup_plans[which], sql, lookup_nargs[which],
+							   (Oid *) lookup_argtypes[which], 0);
+	}
 	/*
 	 * The role lookups serve the policies and read the statement's snapshot;
 	 * set_session and act_as are volatile and see rows written just before
 	 * them in the same statement (set_session(login(...))).
 	 */
 	rc = SPI_execute_plan(lookup_plans[which], args, NULL,
-						  which == LOOKUP_ROLE || which == LOOKUP_ALL_USERS, 0);
+						  reads_users(which) || which == LOOKUP_CLAIM_KEY, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc < 0)
-		elog(ERROR, "alfred: lookup failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "lookup failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+static uint64
+run_lookup(Lookup which, Datum *args)
+{
+	return run_lookup_on(which, args, InvalidOid);
+}
+
+/*
+ * The relation the role lookups read.  On a Citus node that holds a
+ * placement of the reference table alfred.users, the placement itself: a
+ * policy evaluated in a query on a shard may not query a Citus table, and a
+ * local placement holds every row.  Elsewhere alfred.users.  Looked up once
+ * per transaction (the caller is connected to SPI).
+ */
+static Oid
+users_relation(void)
+{
+	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+	static Oid	cached_rel = InvalidOid;
+	Oid			users;
+
+	if (cached_lxid == MyProc->lxid && OidIsValid(cached_rel))
+		return cached_rel;
+	users = users_rel();
+	cached_rel = users;
+	if (citus_installed())
+	{
+		Datum		arg = ObjectIdGetDatum(users);
+
+		if (run_lookup(LOOKUP_USERS_SHARD, &arg) == 1)
+		{
+			bool		isnull;
+			int64		shard = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 1, &isnull));
+			Oid			placement = get_relname_relid(psprintf("users_" INT64_FORMAT, shard),
+													  alfred_namespace());
+
+			if (!isnull && OidIsValid(placement))
+				cached_rel = placement;
+		}
+	}
+	cached_lxid = MyProc->lxid;
+	return cached_rel;
+}
+
+static uint64
+run_users_lookup(Lookup which, Datum *args)
+{
+	return run_lookup_on(which, args, users_relation());
 }
 
 /* The user id of a live session token of an active user (and note its use). */
@@ -415,17 +551,278 @@ user_is_active(Datum user_id)
 	return found;
 }
 
+/*---- Claims: the identity as it travels to Citus worker nodes ----*/
+
+/* The cluster key, read once per transaction as the owner of alfred's tables. */
+#define CLAIM_KEY_MIN 32
+#define CLAIM_KEY_MAX 128
+
+static struct
+{
+	LocalTransactionId lxid;
+	int			len;
+	uint8		key[CLAIM_KEY_MAX];
+}			key_cache;
+
+static void
+claim_key(const uint8 **key, int *len)
+{
+	if (key_cache.len == 0 || key_cache.lxid != MyProc->lxid)
+	{
+		key_cache.len = 0;
+		SPI_connect();
+		if (run_lookup(LOOKUP_CLAIM_KEY, NULL) == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+				int			n = VARSIZE_ANY_EXHDR(b);
+
+				if (n >= CLAIM_KEY_MIN && n <= CLAIM_KEY_MAX)
+				{
+					memcpy(key_cache.key, VARDATA_ANY(b), n);
+					key_cache.len = n;
+				}
+			}
+		}
+		SPI_finish();
+		if (key_cache.len == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"alfred.claim_key\" holds no usable key"),
+					 errdetail("It needs exactly one key of %d to %d bytes.", CLAIM_KEY_MIN, CLAIM_KEY_MAX),
+					 errhint("Run SELECT alfred.rotate_claim_key() as the extension owner.")));
+		key_cache.lxid = MyProc->lxid;
+	}
+	*key = key_cache.key;
+	*len = key_cache.len;
+}
+
+static void
+claim_mac(const char *payload, size_t len, uint8 mac[ALFRED_CLAIM_MAC_LEN])
+{
+	const uint8 *key;
+	int			keylen;
+	pg_hmac_ctx *ctx;
+
+	claim_key(&key, &keylen);
+	ctx = pg_hmac_create(PG_SHA256);
+	if (ctx == NULL)
+		elog(ERROR, "out of memory");
+	if (pg_hmac_init(ctx, key, keylen) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) payload, len) < 0 ||
+		pg_hmac_final(ctx, mac, ALFRED_CLAIM_MAC_LEN) < 0)
+	{
+		const char *why = pg_hmac_error(ctx);
+
+		pg_hmac_free(ctx);
+		elog(ERROR, "could not compute HMAC-SHA256: %s", why);
+	}
+	pg_hmac_free(ctx);
+}
+
+/*
+ * The id of this backend that claims name as their origin: Citus's global
+ * process id (node and pid) where Citus is installed, else the pid.
+ */
+static int64
+own_origin(void)
+{
+	static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
+	static int64 cached = 0;
+	bool		isnull = true;
+
+	if (cached_lxid == MyProc->lxid)
+		return cached;
+	cached = MyProcPid;
+	if (citus_installed())
+	{
+		SPI_connect();
+		if (run_lookup(LOOKUP_GPID, NULL) == 1)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				cached = DatumGetInt64(d);
+		}
+		SPI_finish();
+	}
+	cached_lxid = MyProc->lxid;
+	return cached;
+}
+
+/*
+ * Whether a claim issued to backend origin may be believed here: in that
+ * backend itself, or in a Citus connection that works for it (Citus sets
+ * application_name to "citus_internal gpid=<origin>").
+ */
+static bool
+origin_matches(int64 origin)
+{
+	size_t		prefix = strlen(CITUS_GPID_PREFIX);
+
+	if (application_name != NULL && strncmp(application_name, CITUS_GPID_PREFIX, prefix) == 0)
+	{
+		const char *digits = application_name + prefix;
+		char	   *end;
+		long long	gpid;
+
+		errno = 0;
+		gpid = strtoll(digits, &end, 10);
+		if (errno == 0 && end != digits && *end == '\0' && gpid == origin)
+			return true;
+	}
+	return origin == own_origin();
+}
+
+static int64
+unix_seconds(TimestampTz t)
+{
+	return (int64) timestamptz_to_time_t(t);
+}
+
+/* Writes the signed claim for user_id, valid until expires, into buf. */
+static void
+make_claim(char buf[ALFRED_CLAIM_MAX_LEN + 1], const pg_uuid_t *user_id,
+		   int64 expires, int64 origin)
+{
+	uint8		mac[ALFRED_CLAIM_MAC_LEN];
+	size_t		n;
+
+	n = alfred_claim_payload(buf, ALFRED_CLAIM_MAX_LEN + 1, user_id->data, expires, origin);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot sign a claim with expiry \"" INT64_FORMAT "\" and origin \"" INT64_FORMAT "\"",
+						expires, origin),
+				 errdetail("Both are non-negative.")));
+	claim_mac(buf, n, mac);
+	alfred_claim_append_mac(buf, ALFRED_CLAIM_MAX_LEN + 1, n, mac);
+}
+
+/*
+ * The identity alfred.claim vouches for, verified once per transaction and
+ * claim, its expiry checked at every statement.  An empty setting is no
+ * identity; anything else that does not verify is an error.
+ */
+static struct
+{
+	bool		valid;
+	LocalTransactionId lxid;
+	char		text[ALFRED_CLAIM_MAX_LEN + 1];
+	int64		expires;
+	Identity	identity;
+}			claim_cache;
+
+static const Identity *
+claimed_identity(void)
+{
+	static const Identity none = {false};
+	const char *text = alfred_claim;
+	size_t		len;
+	AlfredClaim claim;
+	uint8		mac[ALFRED_CLAIM_MAC_LEN];
+
+	if (text == NULL || text[0] == '\0')
+		return &none;
+	len = strlen(text);
+	if (!(claim_cache.valid && claim_cache.lxid == MyProc->lxid &&
+		  strcmp(claim_cache.text, text) == 0))
+	{
+		claim_cache.valid = false;
+		if (!alfred_claim_parse(text, len, &claim))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("invalid identity claim"),
+					 errdetail("The setting \"alfred.claim\" is not a claim in alfred's format.")));
+		claim_mac(text, claim.signed_len, mac);
+		if (!alfred_claim_mac_equal(mac, claim.mac) || !origin_matches(claim.origin))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("invalid identity claim"),
+					 errdetail("The claim in \"alfred.claim\" was altered, signed with another key, or issued to another session."),
+					 errhint("Identity comes from alfred.set_session() or alfred.act_as(). If this is a Citus worker node, "
+							 "run SELECT alfred.sync_claim_key() on the coordinator.")));
+		memcpy(claim_cache.text, text, len + 1);
+		claim_cache.expires = claim.expires;
+		claim_cache.identity.valid = true;
+		memcpy(claim_cache.identity.user_id.data, claim.user_id, UUID_LEN);
+		claim_cache.lxid = MyProc->lxid;
+		claim_cache.valid = true;
+	}
+	if (unix_seconds(GetCurrentStatementStartTimestamp()) >= claim_cache.expires)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("identity claim expired at \"%s\"",
+						timestamptz_to_str(time_t_to_timestamptz((pg_time_t) claim_cache.expires))),
+				 errdetail("A claim lasts alfred.claim_lifetime seconds from set_session or act_as."),
+				 errhint("Begin a new transaction and call alfred.set_session() or alfred.act_as() again.")));
+	return &claim_cache.identity;
+}
+
+/* The identity in force: this backend's own, else a verified claim's. */
+static const Identity *
+identity(void)
+{
+	if (current_identity.valid)
+		return &current_identity;
+	return claimed_identity();
+}
+
+/*
+ * On a Citus cluster, sends the new identity along with the transaction:
+ * SET LOCAL through SPI goes through Citus's utility hook, which passes it
+ * on to the nodes the transaction uses now and later (and undoes it with a
+ * rolled-back savepoint).  Nothing to do without Citus.
+ */
+static void
+publish_identity(const Identity *id)
+{
+	char		claim[ALFRED_CLAIM_MAX_LEN + 1] = "";
+
+	if (!citus_installed())
+		return;
+	if (id->valid)
+		make_claim(claim, &id->user_id,
+				   unix_seconds(GetCurrentStatementStartTimestamp()) + alfred_claim_lifetime,
+				   own_origin());
+	SPI_connect();
+	if (SPI_execute("SET LOCAL citus.propagate_set_commands = 'local'", false, 0) < 0 ||
+		SPI_execute(psprintf("SET LOCAL alfred.claim = '%s'", claim), false, 0) < 0)
+		elog(ERROR, "could not set alfred.claim");
+	SPI_finish();
+}
+
+/* Citus passes on SET LOCAL only: an identity for the whole session would not reach the workers. */
+static void
+refuse_session_scope_on_citus(bool local, const char *function)
+{
+	if (!local && citus_installed())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s with local => false is not supported on a Citus cluster", function),
+				 errdetail("Citus passes only transaction-local settings on to the worker nodes, "
+						   "so an identity kept for the session would not reach them."),
+				 errhint("Call %s with local => true at the start of each transaction.", function)));
+}
+
 /*
  * The current user's role, looked up at most once per command: the cache is
- * keyed by the transaction, the command counter (which moves on after any
- * write, so a change of role is seen by the next statement of the same
- * transaction) and the identity.
+ * keyed by the transaction, the statement (so a user suspended by another
+ * session reads nothing from the next statement on, on a Citus worker node
+ * as on one node), the command counter (which moves on after any write, so
+ * a change of role is seen by the next command of the same statement) and
+ * the identity.
  */
 typedef struct RoleCache
 {
 	bool		valid;
 	LocalTransactionId lxid;
 	CommandId	cid;
+	TimestampTz statement;
 	pg_uuid_t	user_id;
 	bool		has_role;
 	char		role[16];
@@ -438,18 +835,21 @@ current_role(void)
 {
 	LocalTransactionId lxid = MyProc->lxid;
 	CommandId	cid = GetCurrentCommandId(false);
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	const Identity *me = identity();
 
-	if (!current_identity.valid)
+	if (!me->valid)
 		return NULL;
 	if (!role_cache.valid || role_cache.lxid != lxid || role_cache.cid != cid ||
-		memcmp(&role_cache.user_id, &current_identity.user_id, sizeof(pg_uuid_t)) != 0)
+		role_cache.statement != statement ||
+		memcmp(&role_cache.user_id, &me->user_id, sizeof(pg_uuid_t)) != 0)
 	{
-		Datum		arg = UUIDPGetDatum(&current_identity.user_id);
+		Datum		arg = UUIDPGetDatum(&me->user_id);
 
 		role_cache.valid = false;
 		role_cache.has_role = false;
 		SPI_connect();
-		if (run_lookup(LOOKUP_ROLE, &arg) == 1)
+		if (run_users_lookup(LOOKUP_ROLE, &arg) == 1)
 		{
 			char	   *role = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
@@ -462,7 +862,8 @@ current_role(void)
 		SPI_finish();
 		role_cache.lxid = lxid;
 		role_cache.cid = cid;
-		role_cache.user_id = current_identity.user_id;
+		role_cache.statement = statement;
+		role_cache.user_id = me->user_id;
 		role_cache.valid = true;
 	}
 	return role_cache.has_role ? role_cache.role : NULL;
@@ -478,7 +879,7 @@ uuid_array(const pg_uuid_t *ids, int n)
 	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 }
 
-/* Every user id (for admins and observers). */
+/* Every user id (for admins and observers), in CurrentMemoryContext. */
 static Datum
 all_user_ids(void)
 {
@@ -486,7 +887,7 @@ all_user_ids(void)
 	bool		isnull = true;
 
 	SPI_connect();
-	if (run_lookup(LOOKUP_ALL_USERS, NULL) == 1)
+	if (run_users_lookup(LOOKUP_ALL_USERS, NULL) == 1)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
@@ -495,6 +896,90 @@ all_user_ids(void)
 	}
 	SPI_finish();
 	return isnull ? uuid_array(NULL, 0) : result;
+}
+
+/*
+ * The arrays readable_user_ids() and writable_user_ids() return.  The
+ * policies call them directly (no subquery, which Citus refuses), so in a
+ * filter they run once per row: they hand out arrays kept for the
+ * transaction instead of building one per call.  An array is never freed
+ * before the transaction ends, because a scan of an outer statement may
+ * still hold it; a later command that finds the same users reuses it.
+ */
+static MemoryContext ids_context = NULL;
+static LocalTransactionId ids_lxid = InvalidLocalTransactionId;
+static Datum empty_ids = 0;
+static Datum self_ids = 0;
+static pg_uuid_t self_ids_user;
+static Datum all_ids = 0;
+static CommandId all_ids_cid;
+static TimestampTz all_ids_statement;
+
+static void
+ids_for_this_transaction(void)
+{
+	if (ids_context == NULL)
+		ids_context = AllocSetContextCreate(TopMemoryContext, "alfred user id arrays",
+											ALLOCSET_SMALL_SIZES);
+	if (ids_lxid != MyProc->lxid)
+	{
+		MemoryContextReset(ids_context);
+		self_ids = all_ids = 0;
+		ids_lxid = MyProc->lxid;
+	}
+}
+
+static Datum
+no_ids(void)
+{
+	if (empty_ids == 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		empty_ids = uuid_array(NULL, 0);
+		MemoryContextSwitchTo(old);
+	}
+	return empty_ids;
+}
+
+static Datum
+only_ids(const pg_uuid_t *user_id)
+{
+	ids_for_this_transaction();
+	if (self_ids == 0 || memcmp(&self_ids_user, user_id, sizeof(pg_uuid_t)) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ids_context);
+
+		self_ids = uuid_array(user_id, 1);
+		self_ids_user = *user_id;
+		MemoryContextSwitchTo(old);
+	}
+	return self_ids;
+}
+
+/* Every user id, read once per command like the role. */
+static Datum
+every_ids(void)
+{
+	CommandId	cid = GetCurrentCommandId(false);
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+
+	ids_for_this_transaction();
+	if (all_ids == 0 || all_ids_cid != cid || all_ids_statement != statement)
+	{
+		Datum		fresh = all_user_ids();
+
+		if (all_ids == 0 || !datumIsEqual(fresh, all_ids, false, -1))
+		{
+			MemoryContext old = MemoryContextSwitchTo(ids_context);
+
+			all_ids = datumCopy(fresh, false, -1);
+			MemoryContextSwitchTo(old);
+		}
+		all_ids_cid = cid;
+		all_ids_statement = statement;
+	}
+	return all_ids;
 }
 
 static bool
@@ -512,9 +997,11 @@ PG_FUNCTION_INFO_V1(alfred_current_user_id_sql);
 Datum
 alfred_current_user_id_sql(PG_FUNCTION_ARGS)
 {
-	if (!current_identity.valid)
+	const Identity *me = identity();
+
+	if (!me->valid)
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(uuid_datum(&current_identity.user_id));
+	PG_RETURN_DATUM(uuid_datum(&me->user_id));
 }
 
 PG_FUNCTION_INFO_V1(alfred_set_session);
@@ -524,6 +1011,7 @@ alfred_set_session(PG_FUNCTION_ARGS)
 	bool		local = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	Identity	id = {.valid = true};
 
+	refuse_session_scope_on_citus(local, "set_session");
 	if (PG_ARGISNULL(0) ||
 		!user_of_token(PG_GETARG_DATUM(0), &id.user_id))
 		ereport(ERROR,
@@ -532,6 +1020,7 @@ alfred_set_session(PG_FUNCTION_ARGS)
 				 errdetail("The token is unknown, was revoked, has expired, or its user is not active."),
 				 errhint("Log in again with alfred.login().")));
 	change_identity(&id, local);
+	publish_identity(&id);
 	PG_RETURN_DATUM(uuid_datum(&id.user_id));
 }
 
@@ -547,6 +1036,7 @@ alfred_act_as(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to act as another user"),
 				 errdetail("Only superusers and members of role \"%s\" may call act_as.", SERVICE_ROLE)));
+	refuse_session_scope_on_citus(local, "act_as");
 	if (!PG_ARGISNULL(0))
 		memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
 	if (PG_ARGISNULL(0) || !user_is_active(PG_GETARG_DATUM(0)))
@@ -557,6 +1047,7 @@ alfred_act_as(PG_FUNCTION_ARGS)
 						DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0)))),
 				 errdetail("act_as needs the id of an existing user whose status is active.")));
 	change_identity(&id, local);
+	publish_identity(&id);
 	PG_RETURN_DATUM(uuid_datum(&id.user_id));
 }
 
@@ -568,6 +1059,7 @@ alfred_reset_identity(PG_FUNCTION_ARGS)
 	Identity	none = {false};
 
 	change_identity(&none, local);
+	publish_identity(&none);
 	PG_RETURN_VOID();
 }
 
@@ -608,11 +1100,11 @@ alfred_readable_user_ids(PG_FUNCTION_ARGS)
 	const char *role = current_role();
 
 	if (role != NULL && (strcmp(role, "admin") == 0 || strcmp(role, "observer") == 0))
-		PG_RETURN_DATUM(all_user_ids());
+		PG_RETURN_DATUM(every_ids());
 	/* No role: no identity, or a user who is no longer active reads nothing. */
 	if (role != NULL)
-		PG_RETURN_DATUM(uuid_array(&current_identity.user_id, 1));
-	PG_RETURN_DATUM(uuid_array(NULL, 0));
+		PG_RETURN_DATUM(only_ids(&identity()->user_id));
+	PG_RETURN_DATUM(no_ids());
 }
 
 PG_FUNCTION_INFO_V1(alfred_writable_user_ids);
@@ -622,8 +1114,40 @@ alfred_writable_user_ids(PG_FUNCTION_ARGS)
 	const char *role = current_role();
 
 	if (role != NULL && strcmp(role, "admin") == 0)
-		PG_RETURN_DATUM(all_user_ids());
+		PG_RETURN_DATUM(every_ids());
 	if (role != NULL && strcmp(role, "user") == 0)
-		PG_RETURN_DATUM(uuid_array(&current_identity.user_id, 1));
-	PG_RETURN_DATUM(uuid_array(NULL, 0));
+		PG_RETURN_DATUM(only_ids(&identity()->user_id));
+	PG_RETURN_DATUM(no_ids());
+}
+
+/*
+ * A signed claim for user_id, valid until expires_at, for backend origin
+ * (this backend when NULL).  Only for the owner of alfred's tables (who can
+ * read the key anyway) and superusers: tests and tools that check the
+ * verification; set_session and act_as issue claims by themselves.
+ */
+PG_FUNCTION_INFO_V1(alfred_sign_claim);
+Datum
+alfred_sign_claim(PG_FUNCTION_ARGS)
+{
+	char		claim[ALFRED_CLAIM_MAX_LEN + 1];
+	int64		origin;
+
+	if (!has_privs_of_role(GetUserId(), users_owner()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to sign an identity claim"),
+				 errdetail("Only the owner of alfred's tables and superusers may sign claims.")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("user_id and expires_at must not be NULL")));
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid claim expiry \"%s\"", timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(1))),
+				 errdetail("A claim expires at a finite time.")));
+	origin = PG_ARGISNULL(2) ? own_origin() : PG_GETARG_INT64(2);
+	make_claim(claim, PG_GETARG_UUID_P(0), unix_seconds(PG_GETARG_TIMESTAMPTZ(1)), origin);
+	PG_RETURN_TEXT_P(cstring_to_text(claim));
 }

@@ -5,7 +5,10 @@
 -- alfred.current_user_id() is backend-local state set only by
 -- set_session(token) or act_as(user_id) (src/identity.c): no SET can forge
 -- it.  Policies compare user_id with it; the caller's alfred role (admin,
--- user, observer) is looked up once per statement.
+-- user, observer) is looked up once per statement.  On a Citus cluster the
+-- identity travels to the worker nodes as a claim signed with the key in
+-- alfred.claim_key (SET LOCAL alfred.claim), and the policies contain no
+-- subquery (Citus refuses them).
 
 ------------------------------------------------------------------------------
 -- Identity (C)
@@ -23,14 +26,14 @@ RETURNS uuid
 AS 'MODULE_PATHNAME', 'alfred_set_session'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.set_session(text, boolean) IS
-'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000.';
+'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
 
 CREATE FUNCTION @extschema@.act_as(user_id uuid, local boolean DEFAULT true)
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'alfred_act_as'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.act_as(uuid, boolean) IS
-'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it.';
+'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
 
 CREATE FUNCTION @extschema@.reset_identity(local boolean DEFAULT false)
 RETURNS void
@@ -52,6 +55,85 @@ AS 'MODULE_PATHNAME', 'alfred_current_user_role'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.current_user_role() IS
 'The role (admin, user, observer) of the current alfred user, or NULL when there is none or the user is not active. Read at most once per command.';
+
+------------------------------------------------------------------------------
+-- Claims: the identity on Citus worker nodes
+------------------------------------------------------------------------------
+
+-- The HMAC key of identity claims: one row, readable by the extension owner
+-- only.  Never distributed: on a Citus cluster every node keeps its own copy,
+-- which sync_claim_key() makes equal to the coordinator's (the C code reads
+-- it inside queries on shards, where a query on a Citus table is refused).
+CREATE TABLE @extschema@.claim_key (
+	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
+	key			bytea NOT NULL CHECK (octet_length(key) BETWEEN 32 AND 128),
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.claim_key IS
+'The key (HMAC-SHA256) that signs identity claims (alfred.claim) on a Citus cluster; one row, the extension owner''s only. A local table on every node, kept equal by sync_claim_key().';
+REVOKE ALL ON @extschema@.claim_key FROM PUBLIC;
+-- 366 random bits from three version 4 UUIDs (pg_strong_random).
+INSERT INTO @extschema@.claim_key (key)
+VALUES (pg_catalog.decode(pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text
+											 || pg_catalog.gen_random_uuid()::text, '-', ''), 'hex'));
+
+CREATE FUNCTION @extschema@.sign_claim(user_id uuid, expires_at timestamptz, origin bigint DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'alfred_sign_claim'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.sign_claim(uuid, timestamptz, bigint) IS
+'Internal: an identity claim for user_id until expires_at, for backend origin (this one when NULL), signed with the cluster key. Only the extension owner and superusers (42501 otherwise); set_session and act_as issue claims themselves.';
+REVOKE EXECUTE ON FUNCTION @extschema@.sign_claim(uuid, timestamptz, bigint) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.sync_claim_key()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		bytea;
+	node	record;
+	copied	integer := 0;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+		RETURN 0;
+	END IF;
+	SELECT c.key INTO STRICT k FROM @extschema@.claim_key c;
+	FOR node IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+		USING format('UPDATE alfred.claim_key SET key = %L::bytea', k)
+	LOOP
+		IF NOT node.success THEN
+			RAISE EXCEPTION 'could not copy the claim key to node "%:%"', node.nodename, node.nodeport
+				USING ERRCODE = 'connection_failure',
+					  DETAIL = node.result;
+		END IF;
+		copied := copied + 1;
+	END LOOP;
+	RETURN copied;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.sync_claim_key() IS
+'Copies the coordinator''s claim key to every Citus worker node, so claims signed here verify there; returns the number of workers (0 without Citus). Extension owner only; run by distribute() and after adding a node.';
+REVOKE EXECUTE ON FUNCTION @extschema@.sync_claim_key() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.rotate_claim_key()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE @extschema@.claim_key c
+	   SET key = decode(replace(gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text,
+							    '-', ''), 'hex'),
+		   created_at = now();
+	RETURN @extschema@.sync_claim_key();
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rotate_claim_key() IS
+'Replaces the claim key with a new random one and copies it to the Citus worker nodes (returns their number); claims signed before no longer verify. Extension owner only.';
+REVOKE EXECUTE ON FUNCTION @extschema@.rotate_claim_key() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Accounts and sessions
@@ -303,15 +385,17 @@ $$;
 -- Row-level security
 ------------------------------------------------------------------------------
 
--- The policies compare user_id with an array computed once per statement (an
--- InitPlan), so "user_id = ANY (...)" is an index condition: a query that
--- relies on row-level security alone still uses the (user_id, …) indexes.
+-- The policies compare user_id with an array of a STABLE function, with no
+-- subquery (Citus refuses those): "user_id = ANY (readable_user_ids())" is
+-- still an index condition, so a query that relies on row-level security
+-- alone uses the (user_id, …) indexes; in a filter the function runs per row
+-- but hands out an array built once per command.
 CREATE FUNCTION @extschema@.readable_user_ids()
 RETURNS uuid[]
 AS 'MODULE_PATHNAME', 'alfred_readable_user_ids'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.readable_user_ids() IS
-'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command).';
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command). The policies compare user_id = ANY (...) with it.';
 
 CREATE FUNCTION @extschema@.writable_user_ids()
 RETURNS uuid[]
@@ -327,8 +411,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	can_read	text := 'user_id = ANY ((SELECT @extschema@.readable_user_ids())::uuid[])';
-	can_write	text := 'user_id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[])';
+	can_read	text := 'user_id = ANY (@extschema@.readable_user_ids())';
+	can_write	text := 'user_id = ANY (@extschema@.writable_user_ids())';
 BEGIN
 	IF commands IS NULL OR NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
 		RAISE EXCEPTION 'invalid commands "%"', commands
@@ -337,9 +421,8 @@ BEGIN
 	END IF;
 	-- Rows of nobody (system events in a log) are for admins and observers.
 	IF NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = 'user_id') THEN
-		can_read := can_read || ' OR (user_id IS NULL
-									  AND (SELECT @extschema@.current_user_role()) IN (''admin'', ''observer''))';
-		can_write := can_write || ' OR (user_id IS NULL AND (SELECT @extschema@.current_user_role()) = ''admin'')';
+		can_read := can_read || ' OR (user_id IS NULL AND @extschema@.current_user_role() IN (''admin'', ''observer''))';
+		can_write := can_write || ' OR (user_id IS NULL AND @extschema@.current_user_role() = ''admin'')';
 	END IF;
 	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
 	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT USING (%s)', rel, can_read);
@@ -381,18 +464,17 @@ $$;
 -- Users see their own account; admins all; observers read all.
 ALTER TABLE @extschema@.users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY users_read ON @extschema@.users FOR SELECT
-	USING (id = ANY ((SELECT @extschema@.readable_user_ids())::uuid[]));
+	USING (id = ANY (@extschema@.readable_user_ids()));
 CREATE POLICY users_update ON @extschema@.users FOR UPDATE
-	USING (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]))
-	WITH CHECK (id = ANY ((SELECT @extschema@.writable_user_ids())::uuid[]));
+	USING (id = ANY (@extschema@.writable_user_ids()))
+	WITH CHECK (id = ANY (@extschema@.writable_user_ids()));
 
 -- A task's assignee sees it and may update it (but not hand it on).
--- Both sides are InitPlans (once per statement); an inactive user has no role.
+-- The role is read once per command; an inactive user has none.
 CREATE POLICY tasks_assignee_read ON @extschema@.tasks FOR SELECT
-	USING (assigned_to = (SELECT @extschema@.current_user_id())
-		   AND (SELECT @extschema@.current_user_role()) IS NOT NULL);
+	USING (assigned_to = @extschema@.current_user_id() AND @extschema@.current_user_role() IS NOT NULL);
 CREATE POLICY tasks_assignee_update ON @extschema@.tasks FOR UPDATE
-	USING (assigned_to = @extschema@.current_user_id() AND (SELECT @extschema@.current_user_role()) = 'user')
+	USING (assigned_to = @extschema@.current_user_id() AND @extschema@.current_user_role() = 'user')
 	WITH CHECK (assigned_to = @extschema@.current_user_id());
 
 ------------------------------------------------------------------------------
