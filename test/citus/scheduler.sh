@@ -73,7 +73,7 @@ SQL
 citus_ensure_installed || exit 1
 citus_start 2
 citus_alfred_distribute
-echo "1..20"
+echo "1..22"
 
 # fire: an sql tool whose side effect (a row of public.fired, colocated with
 # the user's shard) commits with the run's record, and that says where it ran
@@ -137,3 +137,69 @@ is "$(q "SELECT count(*) FROM alfred.scheduled_tasks WHERE name = 'cron' AND sta
 late=$(q "SELECT round(extract(epoch FROM max(r.started_at - r.due_at)) * 1000) FROM alfred.task_runs r")
 ok $([ -n "$late" ] && [ "$late" -lt 1000 ]; echo $?) "they started within 1 s of due, woken at commit (latest ${late} ms)"
 is "$(q "SELECT runs_done FROM alfred.worker_status")" 0 "the coordinator's scheduler (no shards) ran none"
+
+# 2. a worker node killed mid-drain and restarted: the drain completes, once
+q "SELECT count(alfred.schedule_task(u.id, 'drain', 'fire',
+				jsonb_build_object('tag', 'drain-' || u.username || '-' || g, 'sleep', 0.01),
+				at => now() + interval '1 s'))
+	 FROM alfred.users u, generate_series(1, 15) g" >/dev/null
+on1="public.home_port(r.user_id) = $port1"
+total1=$(q "SELECT count(*) FROM alfred.scheduled_tasks r WHERE name = 'drain' AND $on1")
+wait_for "SELECT count(*) >= 100 FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'drain' AND $on1" 20
+before=$(q "SELECT count(*) FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'drain' AND $on1")
+citus_kill_node 1
+sleep 1
+citus_start_node 1
+ok $([ "$before" -gt 0 ] && [ "$before" -lt "$total1" ]; echo $?) "node 1 was killed mid-drain ($before of its $total1 runs done)"
+ok $(wait_for "SELECT count(*) = 600 FROM alfred.scheduled_tasks WHERE name = 'drain' AND status = 'completed'" 60; echo $?) \
+	"after its restart the drain completes"
+is "$(runs_once drain)" 0 "each task ran exactly once"
+is "$(fired_once drain)" "600 600" "and its tool's side effect happened once"
+is "$(q "SELECT count(*) FROM alfred.task_runs r WHERE (r.result::jsonb->>'port')::int <> public.home_port(r.user_id)")" 0 \
+	"each on the node holding its shard"
+
+# 3. a shard moved to the other node while its tasks drain, then tasks of
+# its users after the move: each ran once, the later ones on the new node,
+# and the old node never served the copy it keeps until the deferred drop
+shard=$(q "SELECT s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+			WHERE s.logicalrelid = 'alfred.scheduled_tasks'::regclass AND p.nodeport = $port1
+			ORDER BY (SELECT count(*) FROM alfred.users u
+					   WHERE get_shard_id_for_distribution_column('alfred.scheduled_tasks', u.id) = s.shardid) DESC,
+					 s.shardid LIMIT 1")
+in_shard="get_shard_id_for_distribution_column('alfred.scheduled_tasks', u.id) = $shard"
+q "SELECT count(alfred.schedule_task(u.id, 'moving', 'fire',
+				jsonb_build_object('tag', 'moving-' || u.username || '-' || g, 'sleep', 0.02),
+				at => now() + interval '1 s'))
+	 FROM alfred.users u, generate_series(1, 60) g WHERE $in_shard" >/dev/null
+moving=$(q "SELECT count(*) FROM alfred.scheduled_tasks WHERE name = 'moving'")
+wait_for "SELECT count(*) > 0 FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'moving'" 20
+# logical replication connects to the nodes by their name (the socket directory)
+# as Citus's local host name; and the moved-away copy stays (no deferred drop)
+for ((i = 0; i <= 2; i++)); do
+	citus_psql "$i" -c "ALTER SYSTEM SET citus.local_hostname = '$CITUS_SOCK'" \
+		-c "ALTER SYSTEM SET citus.defer_shard_delete_interval = -1" -c "SELECT pg_reload_conf()" >/dev/null
+done
+move_start=$SECONDS
+q "SELECT citus_move_shard_placement($shard, '$CITUS_SOCK', $port1, '$CITUS_SOCK', $port2, 'force_logical')" >/dev/null
+echo "# the move took $((SECONDS - move_start)) s"
+moved_at=$(q "SELECT count(*) FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'moving'")
+is "$(q "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard")" "$port2" "shard $shard moved to node 2"
+ok $([ "$moved_at" -lt "$moving" ]; echo $?) "while its tasks drained ($moved_at of $moving done when the move returned)"
+ok $(wait_for "SELECT count(*) = $moving FROM alfred.scheduled_tasks WHERE name = 'moving' AND status = 'completed'" 60; echo $?) \
+	"the drain completes on the new node"
+q "SELECT count(alfred.schedule_task(u.id, 'moved', 'fire', jsonb_build_object('tag', 'moved-' || u.username),
+									 at => now() + interval '2 s')) FROM alfred.users u WHERE $in_shard" >/dev/null
+ok $(wait_for "SELECT count(*) = 0 FROM alfred.scheduled_tasks WHERE name = 'moved' AND status <> 'completed'" 30; echo $?) \
+	"tasks of its users after the move ran"
+is "$(runs_once moving) $(runs_once moved) $(fired_once moving)" "0 0 $moving $moving" "each exactly once, through the move"
+is "$(q "SELECT count(*) FILTER (WHERE (r.result::jsonb->>'port')::int <> $port2) FROM alfred.task_runs r
+		   JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'moved'")" 0 \
+	"the ones after the move on the new node"
+# the old node keeps its copy of the shard (the deferred drop is off): every
+# run in it is one the new node has too (none recorded there after the move)
+runs_shard=$(q "SELECT s.shardid FROM pg_dist_shard s WHERE s.logicalrelid = 'alfred.task_runs'::regclass
+				  AND s.shardminvalue = (SELECT shardminvalue FROM pg_dist_shard WHERE shardid = $shard)")
+sleep 1
+old_ids=$(qn 1 "SELECT count(*) || ' ' || coalesce(string_agg(id::text, ','), '') FROM alfred.task_runs_$runs_shard")
+is "$(q "SELECT count(*) FROM alfred.task_runs r WHERE r.id = ANY ('{${old_ids#* }}'::uuid[])")" "${old_ids%% *}" \
+	"the old node did not serve its leftover copy of the shard (${old_ids%% *} runs in it, all from before the move)"
