@@ -2332,3 +2332,200 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- shards: the scheduler on Citus: each node's worker ticks the shards placed on it
+-- (C); claim_runs locks the runs it claims one by one by their key on a Citus cluster,
+-- and run_for_report locks a run by (user_id, id) after looking its owner up
+CREATE FUNCTION alfred.scheduler_is_sharded()
+RETURNS boolean
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'alfred_scheduler_is_sharded';
+COMMENT ON FUNCTION alfred.scheduler_is_sharded() IS
+'Whether scheduled_tasks is distributed by Citus (hash, by user_id), read from Citus''s catalog; false without Citus. Then each node''s worker ticks the shards placed on it, and claim_runs locks the runs it claims one by one.';
+
+CREATE OR REPLACE FUNCTION alfred.run_for_report(run_id uuid, lease_token uuid, report text)
+RETURNS alfred.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run alfred.task_runs;
+	superuser boolean := current_setting('is_superuser') = 'on';
+	owner uuid;
+BEGIN
+	-- the owner first, then the row locked by its key (on Citus, a lock by id alone cannot be routed to a shard)
+	SELECT r.user_id INTO owner FROM alfred.task_runs r WHERE r.id = run_for_report.run_id;
+	SELECT * INTO run FROM alfred.task_runs r
+	 WHERE r.user_id = owner AND r.id = run_for_report.run_id FOR UPDATE;
+	IF NOT FOUND OR NOT (superuser OR alfred.may_act_for(run.user_id, true)) THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF run_for_report.lease_token IS NULL THEN
+		IF NOT superuser THEN
+			RAISE EXCEPTION 'cannot % run "%" without its lease_token', run_for_report.report, run.id
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = 'Only a superuser may report a run without the lease_token claim_runs returned.',
+					  HINT = 'Pass the lease_token of the claim that started this attempt.';
+		ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
+			RAISE EXCEPTION 'cannot % a % run', run_for_report.report, run.status
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
+		END IF;
+	ELSIF run.status <> 'running'
+		  OR run.lease_token_hash IS DISTINCT FROM sha256(uuid_send(run_for_report.lease_token)) THEN
+		RAISE EXCEPTION 'lease_token "%" does not hold run "%"', run_for_report.lease_token, run.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = CASE
+					  WHEN run.status IN ('succeeded', 'failed', 'cancelled')
+					  THEN format('The run already ended as %s.', run.status)
+					  WHEN run.status <> 'running' THEN format('The run is %s: no one holds it.', run.status)
+					  ELSE format('The run was claimed again, by %s until %s.', run.claimed_by, run.lease_until)
+				  END;
+	END IF;
+	RETURN run;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_for_report(uuid, uuid, text) IS
+'Internal: locks and returns a run whose lease the caller holds: the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
+
+CREATE OR REPLACE FUNCTION alfred.claim_runs(worker text, tools text[] DEFAULT NULL, max integer DEFAULT 1,
+	lease interval DEFAULT '5 minutes')
+RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
+	prompt text, attempt integer, lease_until timestamptz, lease_token uuid)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	expired alfred.task_runs;
+	-- whose runs the caller may take: a superuser, a service role without an
+	-- alfred identity or an admin every user's; a user only their own
+	everyone boolean := current_setting('is_superuser') = 'on'
+		OR (alfred.current_user_id() IS NULL AND alfred.caller_is_service())
+		OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin';
+	own uuid := CASE WHEN alfred.current_user_role() = 'user' THEN alfred.current_user_id() END;
+	-- on a Citus cluster: candidates in pages, the last one seen, what was claimed
+	c record;
+	page integer := greatest(least(claim_runs.max, 500) * 2, 16);
+	after_due timestamptz;
+	after_user uuid;
+	after_id uuid;
+	seen integer := 0;
+	claimed integer := 0;
+	was text;
+	token uuid;
+BEGIN
+	IF coalesce(alfred.is_blank(claim_runs.worker), true) THEN
+		RAISE EXCEPTION 'worker must name the agent'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF claim_runs.max IS NULL OR claim_runs.max < 1 THEN
+		RAISE EXCEPTION 'max must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM alfred.check_lease(claim_runs.lease);
+	IF alfred.scheduler_is_sharded() THEN
+		-- on a Citus cluster: no statement may lock rows of several shards, so each
+		-- candidate (found without locks, oldest first) is locked by its key, skipped
+		-- when another agent holds it, and claimed only if it is still claimable
+		FOR c IN
+			SELECT r.user_id, r.id FROM alfred.task_runs r
+			  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+			 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+			   AND (everyone OR r.user_id = own)
+		LOOP
+			SELECT r.* INTO expired FROM alfred.task_runs r
+			 WHERE r.user_id = c.user_id AND r.id = c.id AND r.status = 'running' AND r.lease_until < now()
+			   FOR UPDATE SKIP LOCKED;
+			IF FOUND THEN
+				PERFORM alfred.finish_run(expired, 'failed', NULL,
+					format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+			END IF;
+		END LOOP;
+		LOOP
+			FOR c IN
+				SELECT r.user_id, r.id, coalesce(r.next_attempt_at, r.lease_until) AS due
+				  FROM alfred.task_runs r
+				  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+				  JOIN alfred.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+				 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+						OR (r.status = 'running' AND r.lease_until < now()))
+				   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+				   AND (everyone OR r.user_id = own)
+				   AND (after_due IS NULL
+						OR (coalesce(r.next_attempt_at, r.lease_until), r.user_id, r.id) > (after_due, after_user, after_id))
+				 ORDER BY coalesce(r.next_attempt_at, r.lease_until), r.user_id, r.id
+				 LIMIT page
+			LOOP
+				seen := seen + 1;
+				after_due := c.due;
+				after_user := c.user_id;
+				after_id := c.id;
+				SELECT r.status INTO was FROM alfred.task_runs r
+				 WHERE r.user_id = c.user_id AND r.id = c.id
+				   AND ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+						OR (r.status = 'running' AND r.lease_until < now()))
+				   FOR UPDATE SKIP LOCKED;
+				CONTINUE WHEN NOT FOUND;
+				token := gen_random_uuid();
+				RETURN QUERY
+				UPDATE alfred.task_runs r
+				   SET status = 'running', claimed_by = claim_runs.worker,
+					   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+					   lease_token_hash = sha256(uuid_send(token)),
+					   attempt = r.attempt + CASE WHEN was = 'queued' THEN 0 ELSE 1 END,
+					   started_at = now()
+				  FROM alfred.scheduled_tasks t
+				 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = c.user_id AND t.id = r.task_id
+				RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt,
+						  r.lease_until, token;
+				IF FOUND THEN
+					claimed := claimed + 1;
+					EXIT WHEN claimed >= claim_runs.max;
+				END IF;
+			END LOOP;
+			EXIT WHEN claimed >= claim_runs.max OR seen < page;
+			seen := 0;
+		END LOOP;
+		RETURN;
+	END IF;
+	-- a run whose lease expired after its last allowed attempt fails instead of coming back
+	FOR expired IN
+		SELECT r.* FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+		   AND (everyone OR r.user_id = own)
+		   FOR UPDATE OF r SKIP LOCKED
+	LOOP
+		PERFORM alfred.finish_run(expired, 'failed', NULL,
+			format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+	END LOOP;
+	RETURN QUERY
+	WITH c AS (
+		SELECT r.user_id, r.id, r.status, gen_random_uuid() AS token
+		  FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		  JOIN alfred.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+		 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+				OR (r.status = 'running' AND r.lease_until < now()))
+		   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+		   AND (everyone OR r.user_id = own)
+		 ORDER BY coalesce(r.next_attempt_at, r.lease_until)
+		 LIMIT claim_runs.max
+		   FOR UPDATE OF r SKIP LOCKED
+	)
+	UPDATE alfred.task_runs r
+	   SET status = 'running', claimed_by = claim_runs.worker,
+		   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+		   lease_token_hash = sha256(uuid_send(c.token)),
+		   attempt = r.attempt + CASE WHEN c.status = 'queued' THEN 0 ELSE 1 END,
+		   started_at = now()
+	  FROM c, alfred.scheduled_tasks t
+	 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = r.user_id AND t.id = r.task_id
+	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until,
+			  c.token;
+END
+$$;
+COMMENT ON FUNCTION alfred.claim_runs(text, text[], integer, interval) IS
+'For an agent process: leases up to max queued external runs (of the given tools, NULL = any) to worker for lease (more than 0, at most 1 day), each with a fresh lease_token that complete_run, fail_run and extend_lease require. A superuser, a service role (alfred_service) without an alfred identity and an admin claim every user''s runs, a user only their own. A run whose lease expires comes back (at-least-once: the run id is the idempotency key) with a new token; after max_retries + 1 attempts it fails instead. On a Citus cluster (scheduler_is_sharded()) the candidates are read without locks and each is locked by its key (user_id, id) with SKIP LOCKED and claimed only if still claimable: the same runs, no lock across shards.';

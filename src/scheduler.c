@@ -1161,15 +1161,14 @@ catalog_value(const char *sql, int nargs, Oid *types, Datum *values)
 /*
  * Whether alfred.scheduled_tasks is a hash-distributed Citus table here
  * (Citus's catalog says so; on a node without Citus, false).  Every tick's
- * caller asks first, which also leaves any shard an error left current.
+ * caller asks alfred_scheduler_sharded first, which also leaves any shard an
+ * error left current; alfred.scheduler_is_sharded() (claim_runs) only asks.
  */
-bool
-alfred_scheduler_sharded(void)
+static bool
+scheduled_tasks_distributed(void)
 {
 	char	   *v;
 
-	/* every caller starts here: out of the shard an error may have left */
-	current_shard = NULL;
 	v = catalog_value("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL "
 					  "   AND to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL",
 					  0, NULL, NULL);
@@ -1180,6 +1179,26 @@ alfred_scheduler_sharded(void)
 					  "                  AND p.partmethod = 'h')",
 					  0, NULL, NULL);
 	return v != NULL && strcmp(v, "t") == 0;
+}
+
+bool
+alfred_scheduler_sharded(void)
+{
+	/* every caller starts here: out of the shard an error may have left */
+	current_shard = NULL;
+	return scheduled_tasks_distributed();
+}
+
+PG_FUNCTION_INFO_V1(alfred_scheduler_is_sharded);
+Datum
+alfred_scheduler_is_sharded(PG_FUNCTION_ARGS)
+{
+	bool		sharded;
+
+	SPI_connect();
+	sharded = scheduled_tasks_distributed();
+	SPI_finish();
+	PG_RETURN_BOOL(sharded);
 }
 
 /*
