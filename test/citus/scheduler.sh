@@ -22,7 +22,7 @@ qn() { local i=$1; shift; citus_psql "$i" -At -c "$1"; }	# on node i
 citus_ensure_installed || exit 1
 citus_start 2
 citus_alfred_distribute
-echo "1..30"
+echo "1..32"
 
 # fire: an sql tool whose side effect (a row of public.fired, colocated with
 # the user's shard) commits with the run's record, and that says where it ran
@@ -89,6 +89,25 @@ is "$(q "SELECT count(*) FROM alfred.scheduled_tasks WHERE name = 'cron' AND sta
 late=$(q "SELECT round(extract(epoch FROM max(r.started_at - r.due_at)) * 1000) FROM alfred.task_runs r")
 ok $([ -n "$late" ] && [ "$late" -lt 1000 ]; echo $?) "they started within 1 s of due, woken at commit (latest ${late} ms)"
 is "$(q "SELECT runs_done FROM alfred.worker_status")" 0 "the coordinator's scheduler (no shards) ran none"
+
+# 1b. woken at commit, not by the once-a-second look at the placements: tasks
+# due 0.5 s after their commit, of users on both nodes in one transaction
+# (Citus commits it in two phases) and of one user alone (one phase)
+q "SELECT count(alfred.schedule_task(u.id, 'soon', 'fire', jsonb_build_object('tag', 'soon-' || u.username),
+									 at => now() + interval '0.5 s'))
+	 FROM (SELECT * FROM alfred.users ORDER BY username LIMIT 10) u" >/dev/null
+q "SELECT alfred.schedule_task(u.id, 'alone', 'fire', jsonb_build_object('tag', 'alone-' || u.username),
+							   at => now() + interval '0.5 s') FROM alfred.users u WHERE username = 'u20'" >/dev/null
+wait_for "SELECT count(*) = 11 FROM alfred.scheduled_tasks WHERE name IN ('soon', 'alone') AND status = 'completed'" 10
+soon=$(q "SELECT round(extract(epoch FROM max(r.started_at - r.due_at) FILTER (WHERE t.name = 'soon')) * 1000) || ' '
+			  || round(extract(epoch FROM max(r.started_at - r.due_at) FILTER (WHERE t.name = 'alone')) * 1000) || ' '
+			  || count(DISTINCT public.home_port(r.user_id)) FILTER (WHERE t.name = 'soon')
+			FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		   WHERE t.name IN ('soon', 'alone')")
+read -r soon_ms alone_ms soon_nodes <<<"$soon"
+ok $([ "${soon_ms:-9999}" -lt 450 ] && [ "$soon_nodes" = 2 ]; echo $?) \
+	"a two-phase commit on both nodes wakes both workers: latest start ${soon_ms} ms after due"
+ok $([ "${alone_ms:-9999}" -lt 450 ]; echo $?) "a one-phase commit wakes the node's worker: ${alone_ms} ms after due"
 
 # 2. a worker node killed mid-drain and restarted: the drain completes, once
 q "SELECT count(alfred.schedule_task(u.id, 'drain', 'fire',
