@@ -31,6 +31,10 @@
  * whole table in every batch.  What remains are index nested loops whose
  * cost is that of the batch, whatever ANALYZE saw.
  *
+ * On a Citus cluster the same statements run once per shard of
+ * scheduled_tasks placed on the node, against its local colocated shards
+ * (see "shards" below).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -42,6 +46,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lockdefs.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/array.h"
@@ -59,6 +64,7 @@
 #include "alfred_json.h"
 #include "cron_sql.h"
 #include "scheduler.h"
+#include "table_refs.h"
 
 bool		alfred_scheduler_in_worker = false;
 
@@ -1097,49 +1103,30 @@ shard_plan_slot(SPIPlanPtr *plan)
 	return &s->plans[s->nplans++];
 }
 
-static bool
-is_ident_char(char c)
-{
-	return isalnum((unsigned char) c) || c == '_' || c == '$';
-}
-
 /*
- * In a shard, sql with each table of sharded_tables ("alfred.<name>" not
- * followed by an identifier character) replaced by its local shard's name.
- * A name after "::" is a type (a cast), and stays.
+ * In a shard, sql with each table of sharded_tables replaced by its local
+ * shard's name (table_refs.c says what a reference is).
  */
 static char *
 shard_sql(const char *sql)
 {
 	StringInfoData out;
-	const char *p = sql;
+	size_t		from = 0;
+	long		at;
+	int			which;
+	size_t		len;
 
 	if (current_shard == NULL)
 		return (char *) sql;
 	initStringInfo(&out);
-	while (*p)
+	while ((at = alfred_next_table_ref(sql, from, "alfred", sharded_tables, SHARDED_TABLES,
+									   &which, &len)) >= 0)
 	{
-		bool		replaced = false;
-
-		if (strncmp(p, "alfred.", 7) == 0 && (p == sql || !is_ident_char(p[-1])) &&
-			!(p - sql >= 2 && p[-1] == ':' && p[-2] == ':'))
-		{
-			for (int i = 0; i < (int) SHARDED_TABLES; i++)
-			{
-				size_t		len = strlen(sharded_tables[i]);
-
-				if (strncmp(p + 7, sharded_tables[i], len) == 0 && !is_ident_char(p[7 + len]))
-				{
-					appendStringInfoString(&out, current_shard->names[i]);
-					p += 7 + len;
-					replaced = true;
-					break;
-				}
-			}
-		}
-		if (!replaced)
-			appendStringInfoChar(&out, *p++);
+		appendBinaryStringInfo(&out, sql + from, (int) (at - from));
+		appendStringInfoString(&out, current_shard->names[which]);
+		from = (size_t) at + len;
 	}
+	appendStringInfoString(&out, sql + from);
 	return out.data;
 }
 
@@ -1291,7 +1278,8 @@ alfred_scheduler_enter_shard(int64 shardid)
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		lockargs[0] = Int64GetDatum(shardid);
-		rc = SPI_execute_with_args("SELECT pg_catalog.lock_shard_metadata(5, ARRAY[$1])",
+		rc = SPI_execute_with_args(psprintf("SELECT pg_catalog.lock_shard_metadata(%d, ARRAY[$1])",
+											ShareLock),
 								   1, locktypes, lockargs, NULL, false, 1);
 		SetUserIdAndSecContext(save_userid, save_sec);
 		if (rc != SPI_OK_SELECT)

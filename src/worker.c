@@ -11,7 +11,9 @@
  * once, and the new incarnation connects to that database.  There it waits
  * for the alfred extension, then loops: one cycle runs due tasks in batches
  * (scheduler.c, the same code as alfred.run_due_tasks) and sleeps on its
- * latch until the earliest next_run_at, at most alfred.max_naptime.
+ * latch until the earliest next_run_at, at most alfred.max_naptime.  On a
+ * Citus cluster a cycle runs the batches of the shards placed on the node,
+ * round-robin, and an idle worker looks at its placements every second.
  *
  * A trigger on scheduled_tasks notes the earliest next_run_at a transaction
  * inserts or moves; a commit callback then sets the latch of every worker
@@ -473,7 +475,10 @@ end_batch(int done, TimestampTz now)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* Whether the shard's runs left 'running' by a crash were settled (TopMemoryContext). */
+/*
+ * True the first time this worker enters the shard, when the runs a crash
+ * left 'running' in it are settled (the shards seen: TopMemoryContext).
+ */
 static bool
 take_unsettled_shard(int64 shardid)
 {
@@ -506,9 +511,18 @@ run_shards(List *shards, MemoryContext cycle_context, TimestampTz *next, Timesta
 	List	   *left;
 	int			round_done = 0;
 
+	static uint32 rotation = 0;
+
 	/* the lists live in the cycle's context (a transaction's ends with it) */
 	MemoryContextSwitchTo(cycle_context);
 	left = list_copy(shards);
+	/* each cycle starts at the next shard: one that keeps failing cannot starve the others */
+	if (list_length(left) > 1)
+	{
+		int			first = rotation++ % list_length(left);
+
+		left = list_concat(list_copy_tail(left, first), list_truncate(list_copy(left), first));
+	}
 
 	while (left != NIL && alfred_enabled && !ConfigReloadPending)
 	{
