@@ -669,3 +669,11 @@ COMMENT ON FUNCTION alfred.set_session(text, boolean) IS
 'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
 COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
 'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
+-- shards: the scheduler on Citus: each node's worker ticks the shards placed on it
+-- (C); claim_runs locks the runs it claims one by one by their key on a Citus cluster,
+-- and run_for_report locks a run by (user_id, id) after looking its owner up
+-- @create function alfred.scheduler_is_sharded
+
+-- @replace function alfred.run_for_report
+
+-- @replace function alfred.claim_runs

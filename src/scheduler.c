@@ -31,6 +31,10 @@
  * whole table in every batch.  What remains are index nested loops whose
  * cost is that of the batch, whatever ANALYZE saw.
  *
+ * On a Citus cluster the same statements run once per shard of
+ * scheduled_tasks placed on the node, against its local colocated shards
+ * (see "shards" below).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,7 +44,9 @@
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lockdefs.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/array.h"
@@ -60,6 +66,7 @@
 #include "plan.h"
 #include "row.h"
 #include "scheduler.h"
+#include "table_refs.h"
 
 bool		alfred_scheduler_in_worker = false;
 
@@ -113,16 +120,23 @@ static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
 
+static SPIPlanPtr *shard_plan_slot(SPIPlanPtr *plan);
+static char *shard_sql(const char *sql);
+
 /*
  * Custom plans: planned at each execution for the table sizes of the moment.
  * A generic plan cached while scheduled_tasks was nearly empty reads the
  * whole table in every batch once it has grown; the planning costs less than
- * the noise of a batch (docs/benchmarks.md).
+ * the noise of a batch (docs/benchmarks.md).  In a shard (Citus), the
+ * statement's copy that names the shard's tables.
  */
 static SPIPlanPtr
 prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
-	return alfred_plan_get(plan, sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
+	plan = shard_plan_slot(plan);
+	if (*plan != NULL)
+		return *plan;
+	return alfred_plan_get(plan, shard_sql(sql), nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 /*
@@ -152,11 +166,12 @@ execute_hot(SPIPlanPtr plan, Datum *args, bool read_only, long count)
 	return rc;
 }
 
+/* (ROW(t.*): in a shard of a Citus cluster, t's row type is the shard's own) */
 #define CLAIM_COLUMNS \
 	"t.user_id, t.id, t.name, t.tool_name, t.tool_args, t.schedule_cron, t.timezone, " \
 	"t.max_retries, tl.kind = 'external' AS external, tl.fn::oid AS fn, t.prompt_template, " \
 	"CASE WHEN tl.kind = 'external' AND t.prompt_template <> '' " \
-	"     THEN alfred.task_prompt_context(t) END AS context "
+	"     THEN alfred.task_prompt_context(ROW(t.*)::alfred.scheduled_tasks) END AS context "
 
 /*
  * The tool's policy, checked again at run time (it may have been tightened,
@@ -994,14 +1009,335 @@ alfred_scheduler_next_due(void)
 void
 alfred_scheduler_settle_crashed(void)
 {
-	int			rc = SPI_execute("UPDATE alfred.task_runs SET status = 'failed', "
-								 " error = 'the scheduler stopped while the run was in progress', "
-								 " finished_at = greatest(started_at, now()) "
-								 " WHERE status = 'running' AND lease_until IS NULL",
-								 false, 0);
+	static SPIPlanPtr settle_plan = NULL;
+	int			rc = SPI_execute_plan(prepare(&settle_plan,
+											  "UPDATE alfred.task_runs SET status = 'failed', "
+											  " error = 'the scheduler stopped while the run was in progress', "
+											  " finished_at = greatest(started_at, now()) "
+											  " WHERE status = 'running' AND lease_until IS NULL",
+											  0, NULL),
+								  NULL, NULL, false, 0);
 
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "settling interrupted runs failed: %s", SPI_result_code_string(rc));
+}
+
+/*---- shards: the tick where a Citus cluster placed them ----*/
+
+/*
+ * On a Citus cluster (alfred.scheduled_tasks distributed by user_id), a
+ * statement that claims rows FOR UPDATE SKIP LOCKED across every user cannot
+ * be distributed.  Instead each node ticks the shard placements of
+ * scheduled_tasks that Citus placed on it, one shard at a time: the same
+ * statements, with every table of the batch named by its local shard of the
+ * same shard index (colocated: the same users' rows), or by its local
+ * placement for a reference table.  They are plain tables on this node, so
+ * FOR UPDATE SKIP LOCKED, the recording CTE and the commit work as on a
+ * single node, and no statement leaves the node.
+ *
+ * Which shards are local is read from Citus's catalogs (pg_dist_shard,
+ * pg_dist_placement, pg_dist_local_group), not from a distributed query.  A
+ * shard move (citus_move_shard_placement, the rebalancer) blocks writes by
+ * taking its shards' metadata lock in ExclusiveLock mode on every node
+ * before its last catch-up and holds it until the placement metadata says
+ * where the shard now lives.  A tick of a shard takes the same lock in
+ * ShareLock mode, as Citus's own writes do, and only then reads whether the
+ * placement is still on this node: a tick either ends (and commits, and is
+ * replicated) before the move's last catch-up, or starts after it and finds
+ * the shard gone.  So a task is claimed by one node only, and a moved shard
+ * is served by its new node from that node's next cycle.
+ */
+
+/* The tables the tick's statements name, as "alfred.<name>" (SHARDED_TABLES). */
+static const char *const sharded_tables[] = {
+	"scheduled_tasks", "task_runs", "notifications", "user_settings", "users", "tools"
+};
+
+#define SHARDED_TABLES lengthof(sharded_tables)
+/* Statements of a tick, each with its own copy per shard. */
+#define SHARD_PLANS 16
+
+/* One local shard of scheduled_tasks: its colocated tables' names and plans. */
+typedef struct ShardScope
+{
+	int64		shardid;		/* hash key: scheduled_tasks' shard */
+	char	   *names[SHARDED_TABLES];	/* qualified local names, TopMemoryContext */
+	int			nplans;
+	SPIPlanPtr *keys[SHARD_PLANS];	/* the single-node plan slot it stands for */
+	SPIPlanPtr	plans[SHARD_PLANS];
+} ShardScope;
+
+/* The shard the tick runs in (NULL: every row, no Citus). */
+static ShardScope *current_shard = NULL;
+static HTAB *shard_scopes = NULL;
+
+/* In a shard, the shard's own plan slot for the statement of *plan. */
+static SPIPlanPtr *
+shard_plan_slot(SPIPlanPtr *plan)
+{
+	ShardScope *s = current_shard;
+
+	if (s == NULL)
+		return plan;
+	for (int i = 0; i < s->nplans; i++)
+		if (s->keys[i] == plan)
+			return &s->plans[i];
+	if (s->nplans >= SHARD_PLANS)
+		elog(ERROR, "too many scheduler statements for shard " INT64_FORMAT, s->shardid);
+	s->keys[s->nplans] = plan;
+	s->plans[s->nplans] = NULL;
+	return &s->plans[s->nplans++];
+}
+
+/*
+ * In a shard, sql with each table of sharded_tables replaced by its local
+ * shard's name (table_refs.c says what a reference is).
+ */
+static char *
+shard_sql(const char *sql)
+{
+	StringInfoData out;
+	size_t		from = 0;
+	long		at;
+	int			which;
+	size_t		len;
+
+	if (current_shard == NULL)
+		return (char *) sql;
+	initStringInfo(&out);
+	while ((at = alfred_next_table_ref(sql, from, "alfred", sharded_tables, SHARDED_TABLES,
+									   &which, &len)) >= 0)
+	{
+		appendBinaryStringInfo(&out, sql + from, (int) (at - from));
+		appendStringInfoString(&out, current_shard->names[which]);
+		from = (size_t) at + len;
+	}
+	appendStringInfoString(&out, sql + from);
+	return out.data;
+}
+
+/* The value of a one-row, one-column catalog query (NULL: no row or NULL). */
+static char *
+catalog_value(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	char	   *value = NULL;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading Citus's catalogs failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+		value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return value;
+}
+
+/*
+ * Whether alfred.scheduled_tasks is a hash-distributed Citus table here
+ * (Citus's catalog says so; on a node without Citus, false).  Every tick's
+ * caller asks alfred_scheduler_sharded first, which also leaves any shard an
+ * error left current; alfred.scheduler_is_sharded() (claim_runs) only asks.
+ */
+static bool
+scheduled_tasks_distributed(void)
+{
+	char	   *v;
+
+	v = catalog_value("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL "
+					  "   AND to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL",
+					  0, NULL, NULL);
+	if (v == NULL || strcmp(v, "t") != 0)
+		return false;
+	v = catalog_value("SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p "
+					  "                WHERE p.logicalrelid = 'alfred.scheduled_tasks'::regclass "
+					  "                  AND p.partmethod = 'h')",
+					  0, NULL, NULL);
+	return v != NULL && strcmp(v, "t") == 0;
+}
+
+bool
+alfred_scheduler_sharded(void)
+{
+	/* every caller starts here: out of the shard an error may have left */
+	current_shard = NULL;
+	return scheduled_tasks_distributed();
+}
+
+PG_FUNCTION_INFO_V1(alfred_scheduler_is_sharded);
+Datum
+alfred_scheduler_is_sharded(PG_FUNCTION_ARGS)
+{
+	bool		sharded;
+
+	SPI_connect();
+	sharded = scheduled_tasks_distributed();
+	SPI_finish();
+	PG_RETURN_BOOL(sharded);
+}
+
+/*
+ * The shards of scheduled_tasks placed on this node, in hash order: a list
+ * of int64 allocated in mcxt.
+ */
+List *
+alfred_scheduler_local_shards(MemoryContext mcxt)
+{
+	List	   *shards = NIL;
+	int			rc;
+
+	rc = SPI_execute("SELECT s.shardid FROM pg_catalog.pg_dist_shard s "
+					 "  JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid "
+					 " WHERE s.logicalrelid = 'alfred.scheduled_tasks'::regclass "
+					 "   AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) "
+					 " ORDER BY s.shardminvalue::int",
+					 false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the local shards failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(mcxt);
+		int64	   *id = palloc(sizeof(int64));
+
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		shards = lappend(shards, id);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return shards;
+}
+
+/*
+ * The local names of sharded_tables for the shard: the colocated shard of
+ * the same hash range for a distributed table, the local placement for a
+ * reference table, the table itself when Citus does not know it.  No rows
+ * when the shard is not (or no longer) placed here.
+ */
+static const char *resolve_sql =
+"WITH here AS (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g), "
+"a AS (SELECT s.shardminvalue, pt.colocationid FROM pg_catalog.pg_dist_shard s "
+"        JOIN pg_catalog.pg_dist_partition pt ON pt.logicalrelid = s.logicalrelid "
+"       WHERE s.shardid = $1 AND EXISTS (SELECT FROM pg_catalog.pg_dist_placement p, here "
+"                                          WHERE p.shardid = s.shardid AND p.groupid = here.groupid)) "
+"SELECT n.name, CASE "
+"         WHEN pt.logicalrelid IS NULL THEN r.rel::text "
+"         WHEN pt.partmethod = 'h' AND pt.colocationid <> a.colocationid THEN NULL "
+"         ELSE (SELECT pg_catalog.shard_name(pt.logicalrelid, s.shardid) "
+"                 FROM pg_catalog.pg_dist_shard s "
+"                 JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid, here "
+"                WHERE s.logicalrelid = pt.logicalrelid AND p.groupid = here.groupid "
+"                  AND (pt.partmethod <> 'h' OR s.shardminvalue = a.shardminvalue) LIMIT 1) "
+"       END "
+"  FROM a CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS n (name, i) "
+"  CROSS JOIN LATERAL (SELECT ('alfred.' || n.name)::regclass AS rel) r "
+"  LEFT JOIN pg_catalog.pg_dist_partition pt ON pt.logicalrelid = r.rel "
+" ORDER BY n.i";
+
+/*
+ * Makes the tick run in the local shard shardid of scheduled_tasks (with its
+ * colocated shards) until alfred_scheduler_leave_shard: takes the shard's
+ * metadata lock in ShareLock mode for the rest of the transaction (see
+ * above), then reads its placement.  False, and nothing to tick, when the
+ * shard is no longer placed on this node.
+ */
+bool
+alfred_scheduler_enter_shard(int64 shardid)
+{
+	Datum		tables[SHARDED_TABLES];
+	Oid			types[2] = {INT8OID, TEXTARRAYOID};
+	Datum		values[2];
+	Datum		lockargs[1];
+	Oid			locktypes[1] = {INT8OID};
+	ShardScope *scope;
+	bool		found;
+	int			rc;
+
+	current_shard = NULL;
+	/* as the tables' owner: Citus lets only owners lock shard metadata */
+	{
+		Oid			save_userid;
+		int			save_sec;
+		Oid			owner;
+
+		owner = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(
+			catalog_value("SELECT relowner FROM pg_catalog.pg_class "
+						  " WHERE oid = 'alfred.scheduled_tasks'::regclass", 0, NULL, NULL))));
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		lockargs[0] = Int64GetDatum(shardid);
+		rc = SPI_execute_with_args(psprintf("SELECT pg_catalog.lock_shard_metadata(%d, ARRAY[$1])",
+											ShareLock),
+								   1, locktypes, lockargs, NULL, false, 1);
+		SetUserIdAndSecContext(save_userid, save_sec);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "locking shard " INT64_FORMAT " failed: %s", shardid,
+				 SPI_result_code_string(rc));
+	}
+
+	for (int i = 0; i < (int) SHARDED_TABLES; i++)
+		tables[i] = CStringGetTextDatum(sharded_tables[i]);
+	values[0] = Int64GetDatum(shardid);
+	values[1] = PointerGetDatum(construct_array(tables, SHARDED_TABLES, TEXTOID, -1, false, TYPALIGN_INT));
+	rc = SPI_execute_with_args(resolve_sql, 2, types, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the placement of shard " INT64_FORMAT " failed: %s", shardid,
+			 SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return false;			/* moved away: its new node serves it */
+	}
+	if (SPI_processed != SHARDED_TABLES)
+		elog(ERROR, "shard " INT64_FORMAT " resolved to %d tables", shardid, (int) SPI_processed);
+
+	if (shard_scopes == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(ShardScope);
+		ctl.hcxt = TopMemoryContext;
+		shard_scopes = hash_create("alfred scheduler shards", 64, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	scope = hash_search(shard_scopes, &shardid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(scope->names, 0, sizeof(scope->names));
+		scope->nplans = 0;
+	}
+	for (int i = 0; i < (int) SHARDED_TABLES; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("table \"alfred.%s\" is not colocated with \"alfred.scheduled_tasks\"",
+							sharded_tables[i]),
+					 errdetail("The scheduler ticks each shard of scheduled_tasks on its node with the shards of the same users of every table it writes."),
+					 errhint("Distribute it by user_id in the colocation group of scheduled_tasks, or make it a reference table.")));
+		if (scope->names[i] == NULL || strcmp(scope->names[i], name) != 0)
+		{
+			/* a new name (the shard came back, split): plan again */
+			if (scope->names[i] != NULL)
+				pfree(scope->names[i]);
+			scope->names[i] = MemoryContextStrdup(TopMemoryContext, name);
+			for (int j = 0; j < scope->nplans; j++)
+				if (scope->plans[j] != NULL)
+					SPI_freeplan(scope->plans[j]);
+			scope->nplans = 0;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	current_shard = scope;
+	return true;
+}
+
+/* Back to every row (the shard's lock is held until the transaction ends). */
+void
+alfred_scheduler_leave_shard(void)
+{
+	current_shard = NULL;
 }
 
 /*---- alfred.run_due_tasks ----*/
@@ -1032,6 +1368,24 @@ require_tick_privilege(void)
 				 errhint("Only superusers, members of role alfred_service and alfred admins may call it; the background worker ticks on its own.")));
 }
 
+/* Ticks in batches of alfred.batch_size until max ran or a batch comes back short. */
+static int
+tick_until(TimestampTz now, int max)
+{
+	int			total = 0;
+
+	while (total < max)
+	{
+		int			batch = Min(max - total, alfred_batch_size);
+		int			done = alfred_scheduler_tick(now, batch);
+
+		total += done;
+		if (done < batch)
+			break;
+	}
+	return total;
+}
+
 PG_FUNCTION_INFO_V1(alfred_run_due_tasks);
 Datum
 alfred_run_due_tasks(PG_FUNCTION_ARGS)
@@ -1049,14 +1403,23 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 	alfred_check_time("now", now);
 	SPI_connect();
 	require_tick_privilege();
-	while (total < max)
+	if (!alfred_scheduler_sharded())
+		total = tick_until(now, max);
+	else
 	{
-		int			batch = Min(max - total, alfred_batch_size);
-		int			done = alfred_scheduler_tick(now, batch);
+		/* on a Citus cluster: the shards placed on this node, one after another */
+		List	   *shards = alfred_scheduler_local_shards(CurrentMemoryContext);
+		ListCell   *lc;
 
-		total += done;
-		if (done < batch)
-			break;
+		foreach(lc, shards)
+		{
+			if (total >= max)
+				break;
+			if (!alfred_scheduler_enter_shard(*(int64 *) lfirst(lc)))
+				continue;
+			total += tick_until(now, max - total);
+			alfred_scheduler_leave_shard();
+		}
 	}
 	SPI_finish();
 	PG_RETURN_INT32(total);

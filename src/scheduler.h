@@ -10,6 +10,8 @@
 #define ALFRED_SCHEDULER_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/palloc.h"
 
 /* True in the scheduler worker (its own changes do not wake it). */
 extern bool alfred_scheduler_in_worker;
@@ -29,6 +31,17 @@ extern bool alfred_scheduler_recording;
 
 /* Settles runs left 'running' by a crash (the worker calls it at start). */
 extern void alfred_scheduler_settle_crashed(void);
+
+/*
+ * On a Citus cluster (scheduled_tasks distributed by user_id), each node
+ * ticks the shards placed on it: alfred_scheduler_enter_shard makes the
+ * tick, next_due and settle_crashed run in one local shard (false when it
+ * is no longer placed here) until alfred_scheduler_leave_shard.
+ */
+extern bool alfred_scheduler_sharded(void);
+extern List *alfred_scheduler_local_shards(MemoryContext mcxt);
+extern bool alfred_scheduler_enter_shard(int64 shardid);
+extern void alfred_scheduler_leave_shard(void);
 
 /* Sets the latch of every worker that would sleep past due (worker.c). */
 extern void alfred_worker_wake(TimestampTz due);

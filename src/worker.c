@@ -11,7 +11,9 @@
  * once, and the new incarnation connects to that database.  There it waits
  * for the alfred extension, then loops: one cycle runs due tasks in batches
  * (scheduler.c, the same code as alfred.run_due_tasks) and sleeps on its
- * latch until the earliest next_run_at, at most alfred.max_naptime.
+ * latch until the earliest next_run_at, at most alfred.max_naptime.  On a
+ * Citus cluster a cycle runs the batches of the shards placed on the node,
+ * round-robin, and an idle worker looks at its placements every second.
  *
  * A trigger on scheduled_tasks notes the earliest next_run_at a transaction
  * inserts or moves; a commit callback then sets the latch of every worker
@@ -108,6 +110,14 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* Earliest next_run_at this transaction made visible (0: none). */
 static TimestampTz pending_wake = 0;
+
+/*
+ * The same, of a transaction this backend prepared (two-phase commit: Citus
+ * commits a transaction that wrote on several nodes with PREPARE TRANSACTION
+ * and, on the same connection, COMMIT PREPARED).  Its rows become visible at
+ * COMMIT PREPARED, whose own transaction's commit then wakes the workers.
+ */
+static TimestampTz prepared_wake = 0;
 static bool xact_callback_registered = false;
 
 /* How often a worker with no database to connect to looks again. */
@@ -120,6 +130,12 @@ static bool xact_callback_registered = false;
  */
 #define ERROR_PAUSE_MIN_MS 100
 #define ERROR_PAUSE_MS 2000
+/*
+ * On a Citus cluster, how often an idle worker reads which shards are placed
+ * on its node: a shard the rebalancer moved here is served within this long
+ * (its rows arrive by logical replication, which fires no wake-up trigger).
+ */
+#define SHARD_RECHECK_MS 1000
 
 static Size
 shared_size(void)
@@ -290,12 +306,24 @@ wake_xact_callback(XactEvent event, void *arg)
 
 	(void) arg;
 
+	if (event == XACT_EVENT_PREPARE)
+	{
+		if (due != 0 && (prepared_wake == 0 || due < prepared_wake))
+			prepared_wake = due;
+		pending_wake = 0;
+		return;
+	}
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
 		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
 	pending_wake = 0;
-	if (due == 0 || shared == NULL ||
-		(event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT))
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT)
+		return;
+	/* a prepared transaction's (a commit after it may be its COMMIT PREPARED) */
+	if (prepared_wake != 0 && (due == 0 || prepared_wake < due))
+		due = prepared_wake;
+	prepared_wake = 0;
+	if (due == 0 || shared == NULL)
 		return;
 	alfred_worker_wake(due);
 }
@@ -424,9 +452,127 @@ wait_for_database(void)
 	}
 }
 
+static void
+begin_batch(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "alfred scheduler: running due tasks");
+}
+
+static void
+end_batch(int done, TimestampTz now)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	record_batch(done, now);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * True the first time this worker enters the shard, when the runs a crash
+ * left 'running' in it are settled (the shards seen: TopMemoryContext).
+ */
+static bool
+take_unsettled_shard(int64 shardid)
+{
+	static List *settled = NIL;
+	ListCell   *lc;
+	MemoryContext old;
+	int64	   *id;
+
+	foreach(lc, settled)
+		if (*(int64 *) lfirst(lc) == shardid)
+			return false;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	id = palloc(sizeof(int64));
+	*id = shardid;
+	settled = lappend(settled, id);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/*
+ * The cycle on a Citus cluster: the shards of scheduled_tasks placed on
+ * this node (shards), round-robin, one batch of one shard per transaction,
+ * until every shard's batch comes back short.  *next receives the earliest
+ * due time of the drained shards; returns the runs done in the last round
+ * (alfred.batch_size or more: the cycle stopped with work left).
+ */
+static int
+run_shards(List *shards, MemoryContext cycle_context, TimestampTz *next, TimestampTz *last)
+{
+	List	   *left;
+	int			round_done = 0;
+
+	static uint32 rotation = 0;
+
+	/* the lists live in the cycle's context (a transaction's ends with it) */
+	MemoryContextSwitchTo(cycle_context);
+	left = list_copy(shards);
+	/* each cycle starts at the next shard: one that keeps failing cannot starve the others */
+	if (list_length(left) > 1)
+	{
+		int			first = rotation++ % list_length(left);
+
+		left = list_concat(list_copy_tail(left, first), list_truncate(list_copy(left), first));
+	}
+
+	while (left != NIL && alfred_enabled && !ConfigReloadPending)
+	{
+		List	   *more = NIL;
+		ListCell   *lc;
+
+		round_done = 0;
+		foreach(lc, left)
+		{
+			int64		shardid = *(int64 *) lfirst(lc);
+			TimestampTz now;
+			int			done = 0;
+
+			begin_batch();
+			now = GetCurrentTimestamp();
+			*last = now;
+			if (alfred_scheduler_enter_shard(shardid))
+			{
+				if (take_unsettled_shard(shardid))
+					alfred_scheduler_settle_crashed();
+				done = alfred_scheduler_tick(now, alfred_batch_size);
+				if (done >= alfred_batch_size)
+				{
+					MemoryContext old = MemoryContextSwitchTo(cycle_context);
+
+					more = lappend(more, lfirst(lc));
+					MemoryContextSwitchTo(old);
+				}
+				else
+				{
+					TimestampTz due = alfred_scheduler_next_due();
+
+					if (due != 0 && (*next == 0 || due < *next))
+						*next = due;
+				}
+				alfred_scheduler_leave_shard();
+			}
+			end_batch(done, now);
+			MemoryContextSwitchTo(cycle_context);
+			round_done = Max(round_done, done);
+		}
+		list_free(left);
+		left = more;
+	}
+	return left != NIL ? alfred_batch_size : round_done;
+}
+
 /*
  * One cycle: batches of due tasks, each in its own transaction, until a
- * batch comes back short; returns how long to sleep (ms).
+ * batch comes back short; returns how long to sleep (ms).  On a Citus
+ * cluster the batches are those of the shards placed on this node.
  */
 static long
 run_cycle(void)
@@ -436,40 +582,40 @@ run_cycle(void)
 	TimestampTz next = 0;
 	int			done;
 	bool		ready;
+	bool		sharded = false;
+	List	   *shards = NIL;
+	MemoryContext cycle_context = CurrentMemoryContext;
 
 	set_next_wakeup(0);
 	do
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "alfred scheduler: running due tasks");
-
+		begin_batch();
 		ready = OidIsValid(get_extension_oid("alfred", true));
 		now = GetCurrentTimestamp();
 		done = 0;
 		if (ready)
 		{
 			set_state(WORKER_RUNNING);
-			if (!settled)
+			sharded = alfred_scheduler_sharded();
+			if (sharded)
+				shards = alfred_scheduler_local_shards(cycle_context);
+			else
 			{
-				alfred_scheduler_settle_crashed();
-				settled = true;
+				if (!settled)
+				{
+					alfred_scheduler_settle_crashed();
+					settled = true;
+				}
+				done = alfred_scheduler_tick(now, alfred_batch_size);
+				if (done < alfred_batch_size)
+					next = alfred_scheduler_next_due();
 			}
-			done = alfred_scheduler_tick(now, alfred_batch_size);
-			if (done < alfred_batch_size)
-				next = alfred_scheduler_next_due();
 		}
+		end_batch(done, now);
+	} while (ready && !sharded && done >= alfred_batch_size && alfred_enabled && !ConfigReloadPending);
 
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_stat(false);
-		pgstat_report_activity(STATE_IDLE, NULL);
-		record_batch(done, now);
-		CHECK_FOR_INTERRUPTS();
-	} while (ready && done >= alfred_batch_size && alfred_enabled && !ConfigReloadPending);
+	if (sharded)
+		done = run_shards(shards, cycle_context, &next, &now);
 
 	record_cycle();
 	if (!ready)
@@ -483,6 +629,9 @@ run_cycle(void)
 		return 0;				/* more to do, after reloading settings */
 	if (done == 0 && next != 0 && next <= now)
 		next = TimestampTzPlusMilliseconds(now, LOCKED_PAUSE_MS);
+	/* a shard moved here (by the rebalancer) is found within SHARD_RECHECK_MS */
+	if (sharded && (next == 0 || next > TimestampTzPlusMilliseconds(now, SHARD_RECHECK_MS)))
+		next = TimestampTzPlusMilliseconds(now, SHARD_RECHECK_MS);
 	return sleep_until(next, now);
 }
 
@@ -519,6 +668,7 @@ recover_from_error(MemoryContext cycle_context)
 
 	error_context_stack = NULL;
 	HOLD_INTERRUPTS();
+	alfred_scheduler_leave_shard();
 	disable_all_timeouts(false);
 	QueryCancelPending = false;
 	EmitErrorReport();

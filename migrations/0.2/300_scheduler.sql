@@ -587,6 +587,13 @@ COMMENT ON FUNCTION @extschema@.run_task_now(uuid) IS
 ------------------------------------------------------------------------------
 -- External runs: the agent API
 ------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.scheduler_is_sharded()
+RETURNS boolean
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'alfred_scheduler_is_sharded';
+COMMENT ON FUNCTION @extschema@.scheduler_is_sharded() IS
+'Whether scheduled_tasks is distributed by Citus (hash, by user_id), read from Citus''s catalog; false without Citus. Then each node''s worker ticks the shards placed on it, and claim_runs locks the runs it claims one by one.';
+
 CREATE FUNCTION @extschema@.finish_run(run @extschema@.task_runs, status text, result text, error text,
 	next_attempt_at timestamptz DEFAULT NULL)
 RETURNS void
@@ -640,6 +647,16 @@ DECLARE
 		OR (@extschema@.current_user_id() IS NULL AND @extschema@.caller_is_service())
 		OR @extschema@.current_user_role() IS NOT DISTINCT FROM 'admin';
 	own uuid := CASE WHEN @extschema@.current_user_role() = 'user' THEN @extschema@.current_user_id() END;
+	-- on a Citus cluster: candidates in pages, the last one seen, what was claimed
+	c record;
+	page integer := greatest(least(claim_runs.max, 500) * 2, 16);
+	after_due timestamptz;
+	after_user uuid;
+	after_id uuid;
+	seen integer := 0;
+	claimed integer := 0;
+	was text;
+	token uuid;
 BEGIN
 	IF coalesce(@extschema@.is_blank(claim_runs.worker), true) THEN
 		RAISE EXCEPTION 'worker must name the agent'
@@ -650,6 +667,71 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM @extschema@.check_lease(claim_runs.lease);
+	IF @extschema@.scheduler_is_sharded() THEN
+		-- on a Citus cluster: no statement may lock rows of several shards, so each
+		-- candidate (found without locks, oldest first) is locked by its key, skipped
+		-- when another agent holds it, and claimed only if it is still claimable
+		FOR c IN
+			SELECT r.user_id, r.id FROM @extschema@.task_runs r
+			  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+			 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+			   AND (everyone OR r.user_id = own)
+		LOOP
+			SELECT r.* INTO expired FROM @extschema@.task_runs r
+			 WHERE r.user_id = c.user_id AND r.id = c.id AND r.status = 'running' AND r.lease_until < now()
+			   FOR UPDATE SKIP LOCKED;
+			IF FOUND THEN
+				PERFORM @extschema@.finish_run(expired, 'failed', NULL,
+					format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+			END IF;
+		END LOOP;
+		LOOP
+			FOR c IN
+				SELECT r.user_id, r.id, coalesce(r.next_attempt_at, r.lease_until) AS due
+				  FROM @extschema@.task_runs r
+				  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+				  JOIN @extschema@.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+				 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+						OR (r.status = 'running' AND r.lease_until < now()))
+				   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+				   AND (everyone OR r.user_id = own)
+				   AND (after_due IS NULL
+						OR (coalesce(r.next_attempt_at, r.lease_until), r.user_id, r.id) > (after_due, after_user, after_id))
+				 ORDER BY coalesce(r.next_attempt_at, r.lease_until), r.user_id, r.id
+				 LIMIT page
+			LOOP
+				seen := seen + 1;
+				after_due := c.due;
+				after_user := c.user_id;
+				after_id := c.id;
+				SELECT r.status INTO was FROM @extschema@.task_runs r
+				 WHERE r.user_id = c.user_id AND r.id = c.id
+				   AND ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+						OR (r.status = 'running' AND r.lease_until < now()))
+				   FOR UPDATE SKIP LOCKED;
+				CONTINUE WHEN NOT FOUND;
+				token := gen_random_uuid();
+				RETURN QUERY
+				UPDATE @extschema@.task_runs r
+				   SET status = 'running', claimed_by = claim_runs.worker,
+					   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+					   lease_token_hash = sha256(uuid_send(token)),
+					   attempt = r.attempt + CASE WHEN was = 'queued' THEN 0 ELSE 1 END,
+					   started_at = now()
+				  FROM @extschema@.scheduled_tasks t
+				 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = c.user_id AND t.id = r.task_id
+				RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt,
+						  r.lease_until, token;
+				IF FOUND THEN
+					claimed := claimed + 1;
+					EXIT WHEN claimed >= claim_runs.max;
+				END IF;
+			END LOOP;
+			EXIT WHEN claimed >= claim_runs.max OR seen < page;
+			seen := 0;
+		END LOOP;
+		RETURN;
+	END IF;
 	-- a run whose lease expired after its last allowed attempt fails instead of coming back
 	FOR expired IN
 		SELECT r.* FROM @extschema@.task_runs r
@@ -688,7 +770,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.claim_runs(text, text[], integer, interval) IS
-'For an agent process: leases up to max queued external runs (of the given tools, NULL = any) to worker for lease (more than 0, at most 1 day), each with a fresh lease_token that complete_run, fail_run and extend_lease require. A superuser, a service role (alfred_service) without an alfred identity and an admin claim every user''s runs, a user only their own. A run whose lease expires comes back (at-least-once: the run id is the idempotency key) with a new token; after max_retries + 1 attempts it fails instead.';
+'For an agent process: leases up to max queued external runs (of the given tools, NULL = any) to worker for lease (more than 0, at most 1 day), each with a fresh lease_token that complete_run, fail_run and extend_lease require. A superuser, a service role (alfred_service) without an alfred identity and an admin claim every user''s runs, a user only their own. A run whose lease expires comes back (at-least-once: the run id is the idempotency key) with a new token; after max_retries + 1 attempts it fails instead. On a Citus cluster (scheduler_is_sharded()) the candidates are read without locks and each is locked by its key (user_id, id) with SKIP LOCKED and claimed only if still claimable: the same runs, no lock across shards.';
 
 CREATE FUNCTION @extschema@.check_lease(lease interval)
 RETURNS interval
@@ -736,8 +818,12 @@ AS $$
 DECLARE
 	run @extschema@.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
+	owner uuid;
 BEGIN
-	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_report.run_id FOR UPDATE;
+	-- the owner first, then the row locked by its key (on Citus, a lock by id alone cannot be routed to a shard)
+	SELECT r.user_id INTO owner FROM @extschema@.task_runs r WHERE r.id = run_for_report.run_id;
+	SELECT * INTO run FROM @extschema@.task_runs r
+	 WHERE r.user_id = owner AND r.id = run_for_report.run_id FOR UPDATE;
 	IF NOT FOUND OR NOT (superuser OR @extschema@.may_act_for(run.user_id, true)) THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
 			USING ERRCODE = 'no_data_found';
