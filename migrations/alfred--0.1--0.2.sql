@@ -2332,3 +2332,52 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- citus: no temporary table in create_log_partitions (Citus cannot two-phase commit
+-- a transaction that touched one, and CREATE EXTENSION on a coordinator is one)
+CREATE OR REPLACE FUNCTION alfred.create_log_partitions(months_ahead integer DEFAULT 3)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	first_month date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+	lo			date;
+	hi			date;
+	part		text;
+	created		integer := 0;
+	moving		jsonb;
+BEGIN
+	IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 120 THEN
+		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', coalesce(months_ahead::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR m IN 0 .. months_ahead LOOP
+		lo := first_month + make_interval(months => m);
+		hi := lo + interval '1 month';
+		part := format('system_logs_%s', to_char(lo, 'YYYY_MM'));
+		CONTINUE WHEN to_regclass(format('alfred.%I', part)) IS NOT NULL;
+		-- Rows of this month that went to the default partition move to the
+		-- new one (a partition cannot be created over rows of the default).
+		-- They wait in a variable, not a temporary table: Citus cannot commit
+		-- (two-phase) a transaction that touched a temporary object, and this
+		-- runs inside CREATE EXTENSION.
+		WITH moved AS (DELETE FROM alfred.system_logs_default d
+						WHERE d.logged_at >= (lo::timestamp AT TIME ZONE 'UTC')
+						  AND d.logged_at < (hi::timestamp AT TIME ZONE 'UTC')
+					RETURNING d.*)
+		SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(moved)) INTO moving FROM moved;
+		EXECUTE format('CREATE TABLE alfred.%I PARTITION OF alfred.system_logs FOR VALUES FROM (%L) TO (%L)',
+					   part, (lo::timestamp AT TIME ZONE 'UTC'), (hi::timestamp AT TIME ZONE 'UTC'));
+		PERFORM alfred.index_log_partition(format('alfred.%I', part)::regclass);
+		IF moving IS NOT NULL THEN
+			INSERT INTO alfred.system_logs
+				SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::alfred.system_logs, moving);
+		END IF;
+		EXECUTE format('COMMENT ON TABLE alfred.%I IS %L', part,
+					   format('system_logs for %s (UTC)', to_char(lo, 'YYYY-MM')));
+		created := created + 1;
+	END LOOP;
+	RETURN created;
+END
+$$;
