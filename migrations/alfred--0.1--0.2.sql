@@ -2381,3 +2381,18 @@ BEGIN
 	RETURN created;
 END
 $$;
+
+-- citus: unique indexes that a table distributed by user_id can keep (they must
+-- contain user_id); lookups by id or token alone still use them
+DROP INDEX alfred.sessions_token_hash_key;
+CREATE UNIQUE INDEX sessions_token_hash_key ON alfred.sessions (token_hash, user_id);
+DROP INDEX alfred.habits_id_key;
+CREATE UNIQUE INDEX habits_id_key ON alfred.habits (id, user_id);
+DROP INDEX alfred.tasks_id_key;
+CREATE UNIQUE INDEX tasks_id_key ON alfred.tasks (id, user_id);
+DROP INDEX alfred.proposals_id_key;
+CREATE UNIQUE INDEX proposals_id_key ON alfred.proposals (id, user_id);
+DROP INDEX alfred.scheduled_tasks_id_key;
+CREATE UNIQUE INDEX scheduled_tasks_id_key ON alfred.scheduled_tasks (id, user_id);
+DROP INDEX alfred.task_runs_id_key;
+CREATE UNIQUE INDEX task_runs_id_key ON alfred.task_runs (id, user_id);

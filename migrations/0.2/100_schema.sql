@@ -105,7 +105,10 @@ CREATE TABLE @extschema@.sessions (
 	CONSTRAINT sessions_expires_at_check CHECK (expires_at > created_at),
 	CONSTRAINT sessions_revoked_check CHECK (is_revoked = (revoked_at IS NOT NULL))
 );
-CREATE UNIQUE INDEX sessions_token_hash_key ON @extschema@.sessions (token_hash);
+-- With user_id so that sessions can be distributed by it: a lookup by token
+-- alone still uses the index (and asks every shard on Citus); the token is
+-- 32 random bytes, so two users never share one.
+CREATE UNIQUE INDEX sessions_token_hash_key ON @extschema@.sessions (token_hash, user_id);
 CREATE INDEX sessions_expires_at_idx ON @extschema@.sessions (expires_at);
 COMMENT ON TABLE @extschema@.sessions IS
 'Login sessions (seed 004). Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';

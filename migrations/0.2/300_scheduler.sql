@@ -10,10 +10,12 @@ COMMENT ON FUNCTION @extschema@.render_template(text, jsonb) IS
 'Fills {{dotted.path}} placeholders of template from the context object: strings as is, other values as JSON text; \{{ is a literal {{; a missing key raises 22023 naming it';
 
 ------------------------------------------------------------------------------
--- Lookups by id alone (the primary keys lead with user_id)
+-- Lookups by id alone (the primary keys lead with user_id).  Unique on
+-- (id, user_id), not id alone: a unique index of a table distributed by
+-- user_id (Citus) must contain user_id; ids are random uuids either way.
 ------------------------------------------------------------------------------
-CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id);
-CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id);
+CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id, user_id);
+CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id, user_id);
 
 -- The fair claim: the users with a due task (a loose scan, one probe per
 -- user) and each user's due tasks in next_run_at order.  The coalesce (a

@@ -67,9 +67,10 @@ $$;
 COMMENT ON FUNCTION @extschema@.user_today(uuid, int) IS
 'Today for a user: the date of now() in the user''s timezone, day_start_hour hours earlier (NULL: the user''s user_settings.day_start_hour, else 0), so with 4 a log at 02:00 counts for the day before. NULL for an unknown user.';
 
--- Lookups by id alone (the functions take a habit or task id).
-CREATE UNIQUE INDEX habits_id_key ON @extschema@.habits (id);
-CREATE UNIQUE INDEX tasks_id_key ON @extschema@.tasks (id);
+-- Lookups by id alone (the functions take a habit or task id); with user_id
+-- so that the tables can be distributed by it (see alfred.distribute()).
+CREATE UNIQUE INDEX habits_id_key ON @extschema@.habits (id, user_id);
+CREATE UNIQUE INDEX tasks_id_key ON @extschema@.tasks (id, user_id);
 
 -- Lock a habit and find the user's today for it; unknown ids raise 22023.
 CREATE FUNCTION @extschema@._habit_for_update(habit_id uuid, OUT habit @extschema@.habits, OUT today date)

@@ -57,8 +57,9 @@ CREATE TRIGGER proposals_guard
 	BEFORE UPDATE ON @extschema@.proposals
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.proposals_guard();
 
--- The API finds a proposal by its id alone (the primary key leads with user_id).
-CREATE UNIQUE INDEX proposals_id_key ON @extschema@.proposals (id);
+-- The API finds a proposal by its id alone (the primary key leads with user_id);
+-- with user_id so that the table can be distributed by it.
+CREATE UNIQUE INDEX proposals_id_key ON @extschema@.proposals (id, user_id);
 
 /*---- internal helpers ----*/
 
