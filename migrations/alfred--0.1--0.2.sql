@@ -1148,8 +1148,14 @@ COMMENT ON VIEW alfred.calibration IS
 
 CREATE OR REPLACE FUNCTION alfred.proactiveness(user_id uuid)
 RETURNS alfred.proactiveness_settings
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+#variable_conflict use_column
+DECLARE
+	result	alfred.proactiveness_settings;
+BEGIN
 	WITH live AS (
 		SELECT sum(s.global_engaged) AS ge, sum(s.global_dismissed) AS gd,
 			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
@@ -1157,7 +1163,8 @@ AS $$
 			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
 						FILTER (WHERE s.boosted), '{}') AS boosted
 		  FROM alfred.calibration_state c
-			   CROSS JOIN LATERAL alfred.calibration_at(c, now()) s
+			   CROSS JOIN LATERAL alfred.calibration_at(
+				   pg_catalog.jsonb_populate_record(NULL::alfred.calibration_state, pg_catalog.to_jsonb(c)), now()) s
 		 WHERE c.user_id = proactiveness.user_id),
 	stored AS (
 		SELECT coalesce((SELECT p FROM alfred.proactiveness_settings p
@@ -1172,7 +1179,10 @@ AS $$
 									   alfred.proactiveness_level(live.ge, live.gd, (stored.p).user_override)),
 				   'suppressed_types', live.suppressed,
 				   'boosted_types', live.boosted))
-	  FROM live, stored
+	  INTO result
+	  FROM live, stored;
+	RETURN result;
+END
 $$;
 COMMENT ON FUNCTION alfred.proactiveness(uuid) IS
 'The user''s proactiveness settings as of now: the stored row (or the defaults for a user who has none) with global_level (rounded to 4 decimals), suppressed_types and boosted_types computed from the calibration state at this moment, so an expired suppression or a lapsed boost is gone without any job';
@@ -2396,3 +2406,1416 @@ DROP INDEX alfred.scheduled_tasks_id_key;
 CREATE UNIQUE INDEX scheduled_tasks_id_key ON alfred.scheduled_tasks (id, user_id);
 DROP INDEX alfred.task_runs_id_key;
 CREATE UNIQUE INDEX task_runs_id_key ON alfred.task_runs (id, user_id);
+
+-- citus: functions that run on Citus too: row locks and updates name user_id (the owner looked
+-- up first), triggers pass the table's row type rather than the shard's, the
+-- SQL-language functions that read tables with parameters are PL/pgSQL, and no
+-- stable function is called in a CASE or coalesce of an UPDATE
+
+CREATE OR REPLACE FUNCTION alfred.audit_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old_values	jsonb;
+	new_values	jsonb;
+	changed		text[];
+	entity		uuid;
+	actor		uuid;
+	entity_type	text;
+BEGIN
+	-- pg_dump and pg_restore run with row_security = off: a restore reloads the
+	-- trail itself and must not record its bulk load as changes.
+	IF current_setting('row_security') = 'off' THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		new_values := alfred.audit_redact(to_jsonb(NEW));
+		entity := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		old_values := alfred.audit_redact(to_jsonb(OLD));
+		entity := OLD.id;
+	ELSE
+		-- Only the columns that changed, less bookkeeping columns named as
+		-- trigger arguments; an update that changes nothing else is not audited.
+		SELECT array_agg(n.key ORDER BY n.key) INTO changed
+		  FROM jsonb_each(to_jsonb(NEW)) n
+		  JOIN jsonb_each(to_jsonb(OLD)) o USING (key)
+		 WHERE n.value IS DISTINCT FROM o.value
+		   AND n.key <> 'updated_at' AND NOT n.key = ANY (coalesce(TG_ARGV, '{}'));
+		IF changed IS NULL THEN
+			RETURN NULL;
+		END IF;
+		old_values := alfred.audit_redact(
+			(SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(OLD)) WHERE key = ANY (changed)));
+		new_values := alfred.audit_redact(
+			(SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(NEW)) WHERE key = ANY (changed)));
+		entity := NEW.id;
+	END IF;
+
+	-- The actor, if a user (a plain INSERT: Citus plans no subquery in one).
+	actor := (SELECT u.id FROM alfred.users u WHERE u.id = alfred.current_user_id());
+	-- On Citus the trigger fires on a shard (tasks_102008) of a table (tasks).
+	entity_type := TG_TABLE_NAME;
+	IF entity_type ~ '_[0-9]+$'
+	   AND to_regclass(format('%I.%I', TG_TABLE_SCHEMA, regexp_replace(entity_type, '_[0-9]+$', ''))) IS NOT NULL THEN
+		entity_type := regexp_replace(entity_type, '_[0-9]+$', '');
+	END IF;
+	INSERT INTO alfred.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values, db_role)
+	VALUES (actor, lower(TG_OP), entity_type, entity, old_values, new_values, session_user);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.task_for_update(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	owner_id uuid;
+	task alfred.scheduled_tasks;
+BEGIN
+	-- the owner first: a row lock names the distribution column (Citus)
+	owner_id := alfred.owner_of('alfred.scheduled_tasks', task_for_update.task_id);
+	SELECT * INTO task FROM alfred.scheduled_tasks t
+	 WHERE t.user_id = owner_id AND t.id = task_for_update.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN task;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.run_for_update(run_id uuid)
+RETURNS alfred.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	owner_id uuid;
+	run alfred.task_runs;
+BEGIN
+	owner_id := alfred.owner_of('alfred.task_runs', run_for_update.run_id);
+	SELECT * INTO run FROM alfred.task_runs r
+	 WHERE r.user_id = owner_id AND r.id = run_for_update.run_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN run;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.run_for_report(run_id uuid, lease_token uuid, report text)
+RETURNS alfred.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	owner_id uuid;
+	run alfred.task_runs;
+	superuser boolean := current_setting('is_superuser') = 'on';
+BEGIN
+	owner_id := alfred.owner_of('alfred.task_runs', run_for_report.run_id);
+	SELECT * INTO run FROM alfred.task_runs r
+	 WHERE r.user_id = owner_id AND r.id = run_for_report.run_id FOR UPDATE;
+	IF NOT FOUND OR NOT (superuser OR alfred.may_act_for(run.user_id, true)) THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF run_for_report.lease_token IS NULL THEN
+		IF NOT superuser THEN
+			RAISE EXCEPTION 'cannot % run "%" without its lease_token', run_for_report.report, run.id
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = 'Only a superuser may report a run without the lease_token claim_runs returned.',
+					  HINT = 'Pass the lease_token of the claim that started this attempt.';
+		ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
+			RAISE EXCEPTION 'cannot % a % run', run_for_report.report, run.status
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
+		END IF;
+	ELSIF run.status <> 'running'
+		  OR run.lease_token_hash IS DISTINCT FROM sha256(uuid_send(run_for_report.lease_token)) THEN
+		RAISE EXCEPTION 'lease_token "%" does not hold run "%"', run_for_report.lease_token, run.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = CASE
+					  WHEN run.status IN ('succeeded', 'failed', 'cancelled')
+					  THEN format('The run already ended as %s.', run.status)
+					  WHEN run.status <> 'running' THEN format('The run is %s: no one holds it.', run.status)
+					  ELSE format('The run was claimed again, by %s until %s.', run.claimed_by, run.lease_until)
+				  END;
+	END IF;
+	RETURN run;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred._habit_for_update(habit_id uuid, OUT habit alfred.habits, OUT today date)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	owner_id uuid;
+	r record;
+BEGIN
+	IF habit_id IS NULL THEN
+		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT h AS habit,
+		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
+	INTO r
+	FROM alfred.habits h JOIN alfred.users u ON u.id = h.user_id
+	WHERE h.user_id = alfred.owner_of('alfred.habits', _habit_for_update.habit_id)
+	  AND h.id = _habit_for_update.habit_id
+	FOR UPDATE OF h;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	habit := r.habit;
+	today := r.today;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.log_habit(
+	habit_id uuid,
+	on_date date DEFAULT NULL,
+	notes text DEFAULT NULL,
+	duration_minutes int DEFAULT NULL)
+RETURNS alfred.habits
+LANGUAGE plpgsql VOLATILE
+AS $$
+-- The hot path: one locking read, one insert, one update; no nested calls
+-- but the C fold (_habit_append).
+#variable_conflict use_column
+DECLARE
+	owner_id uuid;
+	h alfred.habits;
+	tz text;
+	today date;
+	day date;
+	updated alfred.habits;
+BEGIN
+	IF habit_id IS NULL THEN
+		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	owner_id := alfred.owner_of('alfred.habits', log_habit.habit_id);
+	SELECT * INTO h FROM alfred.habits WHERE user_id = owner_id AND id = log_habit.habit_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT timezone INTO tz FROM alfred.users WHERE id = h.user_id;
+	today := ((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date;
+	day := coalesce(on_date, today);
+	IF day > today THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('That date is after the user''s today, %s.', today);
+	END IF;
+	IF NOT isfinite(day) THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The date must be finite.';
+	END IF;
+
+	INSERT INTO alfred.habit_logs (user_id, habit_id, logged_date, notes, duration_minutes)
+	VALUES (h.user_id, h.id, day, log_habit.notes, log_habit.duration_minutes)
+	ON CONFLICT (user_id, habit_id, logged_date) DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN h;				-- already logged that day: nothing changes
+	END IF;
+
+	updated := alfred._habit_append(h, day);
+	IF updated.id IS NULL THEN		-- a back-fill: recompute from the history
+		updated := alfred._habit_recompute(h, alfred._habit_logged_days(h), today);
+	END IF;
+	UPDATE alfred.habits
+	SET current_streak = updated.current_streak,
+		best_streak = updated.best_streak,
+		total_completions = updated.total_completions,
+		last_logged = updated.last_logged,
+		last_met_period = updated.last_met_period,
+		period_logs = updated.period_logs
+	WHERE user_id = h.user_id AND id = h.id
+	RETURNING * INTO h;
+	RETURN h;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.complete_task(task_id uuid)
+RETURNS alfred.tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	owner_id uuid;
+	t alfred.tasks;
+BEGIN
+	IF task_id IS NULL THEN
+		RAISE EXCEPTION 'task_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	owner_id := alfred.owner_of('alfred.tasks', complete_task.task_id);
+	SELECT * INTO t FROM alfred.tasks WHERE user_id = owner_id AND id = complete_task.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF t.status = 'completed' THEN
+		RETURN t;				-- completing twice changes nothing (and spawns nothing)
+	END IF;
+	UPDATE alfred.tasks SET status = 'completed'
+	WHERE user_id = t.user_id AND id = t.id
+	RETURNING * INTO t;
+	RETURN t;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred._proposal_lock(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seen text;
+	owner uuid;
+	locked record;
+BEGIN
+	IF proposal_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
+	END IF;
+	-- what this statement's snapshot shows, then the row as locked: if a
+	-- concurrent transaction changed it in between, the caller decided on a
+	-- stale proposal
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x AS p, x.xmin::text AS xmin INTO locked
+	  FROM alfred.proposals x WHERE x.user_id = owner AND x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (alfred.writable_user_ids())
+	   AND EXISTS (SELECT FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+			MESSAGE = format('proposal "%s" does not exist', proposal_id);
+	END IF;
+	IF seen IS DISTINCT FROM locked.xmin THEN
+		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
+			DETAIL = format('It is now %s.', (locked.p).status),
+			HINT = 'Read the proposal again before deciding.';
+	END IF;
+	RETURN locked.p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.accept_pattern(
+	pattern_id uuid, tool_name text DEFAULT 'assistant', cron text DEFAULT NULL,
+	at timestamptz DEFAULT NULL, tool_args jsonb DEFAULT '{}', name text DEFAULT NULL,
+	prompt_template text DEFAULT NULL, timezone text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	owner_id uuid;
+	pattern alfred.observed_patterns;
+	task_id uuid;
+BEGIN
+	owner_id := alfred.owner_of('alfred.observed_patterns', accept_pattern.pattern_id);
+	SELECT * INTO pattern FROM alfred.observed_patterns p
+	 WHERE p.user_id = owner_id AND p.id = accept_pattern.pattern_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no observed pattern with id "%"', accept_pattern.pattern_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF pattern.acted_on THEN
+		RAISE EXCEPTION 'pattern "%" was already acted on', accept_pattern.pattern_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'A pattern creates at most one scheduled task.';
+	END IF;
+	task_id := alfred.schedule_task(
+		user_id => pattern.user_id,
+		name => left(coalesce(accept_pattern.name, pattern.suggested_action, pattern.description), 200),
+		tool_name => accept_pattern.tool_name,
+		tool_args => coalesce(accept_pattern.tool_args, '{}'),
+		cron => accept_pattern.cron,
+		-- neither cron nor at: run once, as soon as the scheduler can
+		at => CASE WHEN accept_pattern.cron IS NULL AND accept_pattern.at IS NULL
+				   THEN now() + interval '1 second' ELSE accept_pattern.at END,
+		timezone => accept_pattern.timezone,
+		prompt_template => coalesce(accept_pattern.prompt_template, pattern.suggested_action, pattern.description),
+		description => pattern.description,
+		source => 'agent');
+	UPDATE alfred.scheduled_tasks t SET pattern_id = pattern.id
+	 WHERE t.user_id = pattern.user_id AND t.id = task_id;
+	UPDATE alfred.observed_patterns p SET acted_on = true
+	 WHERE p.user_id = pattern.user_id AND p.id = pattern.id;
+	RETURN task_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.account_for_tokens(account_id uuid)
+RETURNS alfred.connected_accounts
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner_id uuid;
+	acct alfred.connected_accounts;
+BEGIN
+	owner_id := alfred.owner_of('alfred.connected_accounts', account_id);
+	SELECT * INTO acct FROM alfred.connected_accounts a WHERE a.user_id = owner_id AND a.id = account_id FOR UPDATE;
+	IF NOT FOUND
+	   OR NOT (acct.user_id = alfred.current_user_id()
+			   OR alfred.current_user_role() = 'admin'
+			   OR alfred.caller_is_service()) THEN
+		RAISE EXCEPTION 'connected account "%" does not exist', account_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN acct;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.assign_task(task_id uuid, assignee_id uuid)
+RETURNS alfred.tasks
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner_id uuid;
+	caller uuid := alfred.current_user_id();
+	caller_role text := alfred.current_user_role();
+	t alfred.tasks;
+	old_assignee uuid;
+BEGIN
+	IF task_id IS NULL THEN
+		RAISE EXCEPTION 'argument "task_id" must not be null' USING ERRCODE = '22004';
+	END IF;
+	owner_id := alfred.owner_of('alfred.tasks', assign_task.task_id);
+	SELECT * INTO t FROM alfred.tasks WHERE user_id = owner_id AND id = assign_task.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" not found', assign_task.task_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT coalesce(caller_role = 'admin' OR
+	                (caller = t.user_id AND caller_role = 'user') OR
+	                (caller IS NULL AND alfred.caller_is_service()), false) THEN
+		RAISE EXCEPTION 'permission denied to assign task "%"', assign_task.task_id
+			USING ERRCODE = '42501',
+			      DETAIL = 'Only the owner of a task and admins may assign it; observers only read.';
+	END IF;
+	IF assignee_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM alfred.users u WHERE u.id = assignee_id AND u.status = 'active') THEN
+		RAISE EXCEPTION 'user "%" cannot be assigned tasks', assignee_id
+			USING ERRCODE = '22023', DETAIL = 'The assignee must be an existing, active user.';
+	END IF;
+	old_assignee := t.assigned_to;
+	UPDATE alfred.tasks SET assigned_to = assignee_id
+	WHERE user_id = t.user_id AND id = t.id
+	RETURNING * INTO t;
+	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too.
+	-- user_id is the acting alfred user (NULL for a service acting without one).
+	INSERT INTO alfred.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values)
+	VALUES (caller, 'task_assigned', 'task', t.id,
+	        jsonb_build_object('assigned_to', old_assignee),
+	        jsonb_build_object('assigned_to', assignee_id, 'owner', t.user_id));
+	RETURN t;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.set_context_summary(session_id uuid, summary text)
+RETURNS alfred.chat_sessions
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner_id uuid;
+	s alfred.chat_sessions;
+BEGIN
+	IF coalesce(alfred.is_blank(summary), true) THEN
+		RAISE EXCEPTION 'a context summary must not be empty' USING ERRCODE = '22023';
+	END IF;
+	owner_id := alfred.owner_of('alfred.chat_sessions', session_id);
+	SELECT * INTO s FROM alfred.chat_sessions c WHERE c.user_id = owner_id AND c.id = session_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'chat session "%" not found', session_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(s.user_id) THEN
+		RAISE EXCEPTION 'permission denied to summarize chat session "%"', session_id
+			USING ERRCODE = '42501', DETAIL = 'Only the session''s owner, admins and trusted services summarize it.';
+	END IF;
+	UPDATE alfred.chat_sessions c
+	SET context_summary = summary, summarized_message_count = c.message_count
+	WHERE c.user_id = s.user_id AND c.id = s.id
+	RETURNING * INTO s;
+	RETURN s;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.watcher_report(watcher_id uuid, ok boolean, error text DEFAULT NULL)
+RETURNS alfred.watchers
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner_id uuid;
+	w alfred.watchers;
+BEGIN
+	IF watcher_id IS NULL OR ok IS NULL THEN
+		RAISE EXCEPTION 'arguments "watcher_id" and "ok" must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF NOT ok AND coalesce(alfred.is_blank(error), true) THEN
+		RAISE EXCEPTION 'a failed watcher run needs an error message' USING ERRCODE = '22023',
+			DETAIL = 'Pass the error text as "error" when "ok" is false.';
+	END IF;
+	owner_id := alfred.owner_of('alfred.watchers', watcher_id);
+	SELECT * INTO w FROM alfred.watchers x WHERE x.user_id = owner_id AND x.id = watcher_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'watcher "%" not found', watcher_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(w.user_id) THEN
+		RAISE EXCEPTION 'permission denied to report on watcher "%"', watcher_id
+			USING ERRCODE = '42501',
+			      DETAIL = 'Only the watcher''s owner, admins and trusted services report its runs.';
+	END IF;
+	IF NOT w.is_active THEN
+		RAISE EXCEPTION 'watcher "%" is disabled', watcher_id USING ERRCODE = '55000';
+	END IF;
+	UPDATE alfred.watchers x
+	SET last_run_at = now(),
+	    error_count = CASE WHEN ok THEN 0 ELSE x.error_count + 1 END,
+	    last_error = CASE WHEN ok THEN x.last_error ELSE error END
+	WHERE x.user_id = w.user_id AND x.id = w.id
+	RETURNING * INTO w;
+	RETURN w;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred._habit_schedule_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	-- NEW as a habits row: on Citus the trigger fires on a shard, whose row
+	-- type (habits_102008) the functions below do not take.
+	h alfred.habits := pg_catalog.jsonb_populate_record(NULL::alfred.habits, pg_catalog.to_jsonb(NEW));
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		PERFORM alfred.habit_streak(h, '2000-01-01');
+		RETURN NEW;
+	END IF;
+	RETURN alfred._habit_recompute(h, alfred._habit_logged_days(h),
+		alfred.user_today(NEW.user_id, NEW.day_start_hour));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.scheduled_tasks_policy()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	limited boolean;
+	max_active integer;			-- the user's limits; NULL for a caller who is not limited
+	min_interval interval;
+	max_args bigint;
+	gap interval;
+	lim bigint;
+	n bigint;
+BEGIN
+	-- pg_restore (row_security off, as a trusted role) reloads rows as they were
+	IF current_setting('row_security') = 'off' AND alfred.caller_is_service() THEN
+		RETURN NEW;
+	END IF;
+	-- tenants are limited; a trusted role without an alfred identity (a DBA, a service) is not
+	limited := NOT (alfred.caller_is_service() AND alfred.current_user_id() IS NULL);
+	IF limited THEN
+		SELECT l.max_active_tasks, l.min_task_interval, l.max_tool_args INTO max_active, min_interval, max_args
+		  FROM alfred.scheduler_limits_of(NEW.user_id) l;
+	END IF;
+
+	IF TG_OP = 'INSERT' OR NEW.tool_name IS DISTINCT FROM OLD.tool_name
+	   OR (NEW.status = 'active' AND OLD.status <> 'active') THEN
+		PERFORM alfred.check_tool_policy(NEW.tool_name, NEW.user_id);
+	END IF;
+
+	-- (a missing cron expression or an unknown zone is the table's CHECK constraints' to report)
+	IF NEW.task_type = 'recurring' AND NEW.schedule_cron IS NOT NULL AND alfred.is_valid_timezone(NEW.timezone)
+	   AND (TG_OP = 'INSERT' OR NEW.schedule_cron IS DISTINCT FROM OLD.schedule_cron
+			OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.task_type IS DISTINCT FROM OLD.task_type) THEN
+		-- raises 22023 naming the bad field; NULL: it never fires
+		IF alfred.cron_next(NEW.schedule_cron, now(), NEW.timezone) IS NULL THEN
+			RAISE EXCEPTION 'cron expression "%" never fires after now', NEW.schedule_cron
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF min_interval > interval '0' THEN
+			gap := alfred.scheduled_task_min_gap(NEW.schedule_cron, NEW.timezone, now());
+			IF gap < min_interval THEN
+				RAISE EXCEPTION 'scheduled task "%" would run too often', NEW.name
+					USING ERRCODE = 'program_limit_exceeded',
+						  DETAIL = format('Cron expression "%s" fires %s apart; the user''s alfred.min_task_interval is %s.',
+										  NEW.schedule_cron, gap, min_interval);
+			END IF;
+		END IF;
+	END IF;
+
+	IF max_args > 0 AND (TG_OP = 'INSERT' OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
+		lim := max_args;
+		n := octet_length(NEW.tool_args::text);
+		IF n > lim THEN
+			RAISE EXCEPTION 'tool_args of scheduled task "%" are too large', NEW.name
+				USING ERRCODE = 'program_limit_exceeded',
+					  DETAIL = format('They take %s bytes as JSON text; the user''s alfred.max_tool_args is %s bytes.', n, lim);
+		END IF;
+	END IF;
+
+	IF NEW.prompt_template <> '' AND (TG_OP = 'INSERT' OR NEW.prompt_template IS DISTINCT FROM OLD.prompt_template
+			OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
+		-- a template that cannot render for this user and these args fails now, not at 7 am
+		-- (NEW as a scheduled_tasks row: on Citus the trigger fires on a shard)
+		PERFORM alfred.render_template(NEW.prompt_template, alfred.task_prompt_context(
+			pg_catalog.jsonb_populate_record(NULL::alfred.scheduled_tasks, pg_catalog.to_jsonb(NEW))));
+	END IF;
+
+	IF NEW.status = 'active' AND (TG_OP = 'INSERT' OR OLD.status <> 'active') THEN
+		-- an active task has a next run: the next slot, as schedule_task and resume_task give it
+		IF NEW.next_run_at IS NULL AND alfred.is_valid_timezone(NEW.timezone) THEN
+			NEW.next_run_at := CASE WHEN NEW.task_type = 'one_time' THEN greatest(NEW.scheduled_at, now())
+									ELSE alfred.cron_next(NEW.schedule_cron, now(), NEW.timezone) END;
+		END IF;
+		IF max_active > 0 THEN
+			lim := max_active;
+			-- one writer per user at a time, so two transactions cannot both take the last place
+			PERFORM pg_advisory_xact_lock(hashtext('alfred.scheduled_tasks'), hashtext(NEW.user_id::text));
+			SELECT count(*) INTO n FROM alfred.scheduled_tasks t
+			 WHERE t.user_id = NEW.user_id AND t.status = 'active' AND t.id <> NEW.id;
+			IF n >= lim THEN
+				RAISE EXCEPTION 'user "%" has too many active scheduled tasks', NEW.user_id
+					USING ERRCODE = 'program_limit_exceeded',
+						  DETAIL = format('They have %s; their alfred.max_active_tasks is %s.', n, lim),
+						  HINT = 'Cancel or pause a task first.';
+			END IF;
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.user_today(user_id uuid, day_start_hour int DEFAULT NULL)
+RETURNS date
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+-- PL/pgSQL, not SQL: Citus plans no SQL-language function that reads a
+-- distributed table with a parameter (this and the functions below).
+BEGIN
+	RETURN (SELECT ((now() AT TIME ZONE u.timezone)
+					- make_interval(hours => coalesce(user_today.day_start_hour, s.day_start_hour, 0)))::date
+			  FROM alfred.users u
+			  LEFT JOIN alfred.user_settings s ON s.user_id = u.id
+			 WHERE u.id = user_today.user_id);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred._user_clock(user_id uuid,
+	OUT today date, OUT tz text, OUT day_start timestamptz, OUT day_end timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	today := alfred.user_today(_user_clock.user_id);
+	SELECT u.timezone INTO tz FROM alfred.users u WHERE u.id = _user_clock.user_id;
+	IF NOT FOUND THEN
+		today := NULL;
+		RETURN;
+	END IF;
+	day_start := today::timestamp AT TIME ZONE tz;
+	day_end := (today + 1)::timestamp AT TIME ZONE tz;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.proactiveness(user_id uuid)
+RETURNS alfred.proactiveness_settings
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+-- (PL/pgSQL, one table per statement: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard sees the shard's row type, not the table's)
+#variable_conflict use_column
+DECLARE
+	ge			float8;
+	gd			float8;
+	suppressed	text[];
+	boosted		text[];
+	stored		alfred.proactiveness_settings;
+BEGIN
+	SELECT sum(s.global_engaged), sum(s.global_dismissed),
+		   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+					FILTER (WHERE s.suppressed_until IS NOT NULL), '{}'),
+		   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+					FILTER (WHERE s.boosted), '{}')
+	  INTO ge, gd, suppressed, boosted
+	  FROM alfred.calibration_state c
+		   CROSS JOIN LATERAL alfred.calibration_at(
+			   pg_catalog.jsonb_populate_record(NULL::alfred.calibration_state, pg_catalog.to_jsonb(c)), now()) s
+	 WHERE c.user_id = proactiveness.user_id;
+	SELECT p.* INTO stored FROM alfred.proactiveness_settings p WHERE p.user_id = proactiveness.user_id;
+	IF NOT FOUND THEN
+		stored := jsonb_populate_record(NULL::alfred.proactiveness_settings,
+										jsonb_build_object('user_id', proactiveness.user_id, 'is_onboarded', false));
+	END IF;
+	RETURN jsonb_populate_record(
+			   stored,
+			   jsonb_build_object(
+				   'global_level', alfred._calibration_round(
+									   alfred.proactiveness_level(ge, gd, stored.user_override)),
+				   'suppressed_types', suppressed,
+				   'boosted_types', boosted));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.refresh_proactiveness(user_id uuid)
+RETURNS alfred.proactiveness_settings
+LANGUAGE plpgsql VOLATILE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter, nor an UPDATE joined with a function)
+#variable_conflict use_column
+DECLARE
+	l		alfred.proactiveness_settings;
+	result	alfred.proactiveness_settings;
+BEGIN
+	INSERT INTO alfred.proactiveness_settings (user_id) VALUES (refresh_proactiveness.user_id)
+	ON CONFLICT (user_id) DO NOTHING;
+	l := alfred.proactiveness(refresh_proactiveness.user_id);
+	UPDATE alfred.proactiveness_settings p
+	   SET global_level = l.global_level,
+		   suppressed_types = l.suppressed_types,
+		   boosted_types = l.boosted_types,
+		   updated_at = now()
+	 WHERE p.user_id = refresh_proactiveness.user_id
+	RETURNING p.* INTO result;
+	RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred._proposal_execute(p alfred.proposals)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	started timestamptz := clock_timestamp();
+	outcome jsonb;
+	failure text;
+	state text;
+BEGIN
+	UPDATE alfred.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id;
+	BEGIN
+		outcome := alfred._proposal_run_task_action(p);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+		IF state LIKE '40%' THEN
+			RAISE;
+		END IF;
+	END;
+	UPDATE alfred.proposals x
+	   SET status = CASE WHEN failure IS NULL THEN 'executed' ELSE 'failed' END,
+		   result = outcome,
+		   error_message = failure,
+		   task_id = CASE WHEN p.action_type = 'create' AND failure IS NULL
+						  THEN (outcome->'task'->>'id')::uuid
+						  WHEN p.action_type = 'delete' THEN NULL
+						  ELSE x.task_id END
+	 WHERE x.user_id = p.user_id AND x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO alfred.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, request_payload, response_payload,
+		 execution_duration_ms)
+	VALUES (p.user_id, p.id, CASE WHEN failure IS NULL THEN 'success' ELSE 'failure' END,
+			CASE WHEN failure IS NOT NULL THEN format('%s (SQLSTATE %s)', failure, state) END,
+			coalesce(p.edited_payload, p.payload), outcome,
+			ceil(extract(epoch FROM clock_timestamp() - started) * 1000)::int);
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.propose(
+	user_id uuid,
+	agent_name text,
+	action_type text,
+	payload jsonb,
+	risk_level text DEFAULT 'low',
+	explanation text DEFAULT NULL,
+	warning_text text DEFAULT NULL,
+	expires_at timestamptz DEFAULT NULL,
+	related_item_id uuid DEFAULT NULL,
+	task_id uuid DEFAULT NULL,
+	session_id uuid DEFAULT NULL,
+	message_id uuid DEFAULT NULL,
+	confidence double precision DEFAULT NULL,
+	requested_by text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals;
+	payload_task uuid;
+BEGIN
+	IF propose.user_id IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
+	END IF;
+	IF coalesce(alfred.is_blank(propose.agent_name), true) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
+	END IF;
+	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid action_type "%s"', propose.action_type),
+			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
+	END IF;
+	IF propose.risk_level IS NULL OR propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
+			DETAIL = 'A risk level is low, medium or high.';
+	END IF;
+	IF NOT propose.confidence BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('confidence %s is out of range 0-1', propose.confidence);
+	END IF;
+	IF propose.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'expires_at must be in the future';
+	END IF;
+	PERFORM alfred.check_proposal_payload(propose.action_type, propose.payload);
+	IF alfred._proposal_is_task_action(propose.action_type) THEN
+		payload_task := (propose.payload->>'task_id')::uuid;
+	END IF;
+	IF propose.task_id IS DISTINCT FROM payload_task AND propose.task_id IS NOT NULL AND payload_task IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task_id "%s" does not match the payload''s task_id "%s"', propose.task_id, payload_task);
+	END IF;
+	PERFORM alfred._proposal_check_task(propose.user_id, coalesce(payload_task, propose.task_id),
+		CASE WHEN payload_task IS NOT NULL THEN 'payload''s "task_id"' ELSE 'argument task_id' END);
+
+	INSERT INTO alfred.proposals AS x
+		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
+		 related_item_id, task_id, session_id, message_id, confidence, requested_by)
+	VALUES (propose.user_id, propose.agent_name, propose.action_type, propose.payload, propose.risk_level,
+			propose.explanation, propose.warning_text, propose.expires_at, propose.related_item_id,
+			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence,
+			propose.requested_by)
+	RETURNING * INTO p;
+
+	-- the machine's own decisions (no preference signal: no human decided)
+	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM alfred.user_settings s
+											WHERE s.user_id = p.user_id), true) THEN
+		UPDATE alfred.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
+		 WHERE x.user_id = p.user_id AND x.id = p.id;
+	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
+		UPDATE alfred.proposals x SET status = 'approved' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
+		PERFORM alfred._proposal_execute(p);
+	END IF;
+	RETURN p.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.approve(proposal_id uuid, edited_payload jsonb DEFAULT NULL, execute boolean DEFAULT false)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(approve.proposal_id);
+	distance double precision;
+	signal text := 'approved';
+	actor uuid;
+	new_task uuid;
+BEGIN
+	IF p.status <> 'pending' THEN
+		PERFORM alfred._proposal_not_in(p, 'pending',
+			CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
+	END IF;
+	IF p.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" has expired', p.id),
+			DETAIL = 'Its expires_at has passed; alfred.expire_proposals() marks it expired.';
+	END IF;
+	IF approve.execute AND NOT alfred._proposal_is_task_action(p.action_type) THEN
+		PERFORM alfred._proposal_no_executor(p);
+	END IF;
+	IF approve.edited_payload IS NOT NULL THEN
+		PERFORM alfred.check_proposal_payload(p.action_type, approve.edited_payload, true);
+		IF alfred._proposal_is_task_action(p.action_type) THEN
+			PERFORM alfred._proposal_check_task(p.user_id, (approve.edited_payload->>'task_id')::uuid,
+													 'edited payload''s "task_id"');
+		END IF;
+		distance := alfred.proposal_edit_distance(p.payload, approve.edited_payload);
+		signal := alfred.proposal_edit_signal(distance);
+	END IF;
+
+	-- (the values first: Citus takes no stable function in a CASE or
+	-- coalesce of an UPDATE)
+	actor := coalesce(alfred.current_user_id(), p.user_id);
+	new_task := CASE WHEN alfred._proposal_is_task_action(p.action_type)
+						  AND approve.edited_payload ? 'task_id'
+					 THEN (approve.edited_payload->>'task_id')::uuid ELSE p.task_id END;
+	UPDATE alfred.proposals x
+	   SET status = 'approved',
+		   approved_by = actor,
+		   edited_payload = approve.edited_payload,
+		   task_id = new_task
+	 WHERE x.user_id = p.user_id AND x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, signal,
+		CASE WHEN distance IS NOT NULL
+			 THEN jsonb_build_object('distance', round(distance::numeric, 4), 'heavy_edit_threshold', 0.25) END);
+	IF approve.execute THEN
+		p := alfred._proposal_execute(p);
+	END IF;
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.reject(proposal_id uuid, reason text DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(reject.proposal_id);
+	was text := p.status;
+	actor uuid;
+BEGIN
+	IF p.status NOT IN ('pending', 'approved', 'failed') THEN
+		PERFORM alfred._proposal_not_in(p, 'pending, approved or failed',
+			CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
+	END IF;
+	actor := coalesce(alfred.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
+	UPDATE alfred.proposals x
+	   SET status = 'rejected', rejected_by = actor, rejection_reason = reject.reason
+	 WHERE x.user_id = p.user_id AND x.id = p.id
+	RETURNING * INTO p;
+	PERFORM alfred._proposal_signal(p, 'rejected',
+		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.start_execution(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(start_execution.proposal_id);
+BEGIN
+	IF alfred._proposal_is_task_action(p.action_type) THEN
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('proposal "%s" is a task action', p.id),
+			DETAIL = format('alfred executes "%s" itself.', p.action_type),
+			HINT = 'Use alfred.execute_proposal().';
+	END IF;
+	IF p.status <> 'approved' THEN
+		PERFORM alfred._proposal_not_in(p, 'approved');
+	END IF;
+	UPDATE alfred.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.finish_execution(
+	proposal_id uuid,
+	status text,
+	result jsonb DEFAULT NULL,
+	error text DEFAULT NULL,
+	external_ids jsonb DEFAULT NULL,
+	request_payload jsonb DEFAULT NULL,
+	duration_ms integer DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(finish_execution.proposal_id);
+BEGIN
+	IF finish_execution.status IS NULL OR finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
+			DETAIL = 'An execution status is success, partial or failure.';
+	END IF;
+	IF finish_execution.status = 'failure' AND coalesce(alfred.is_blank(finish_execution.error), true) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'error must be given when status is "failure"';
+	END IF;
+	IF finish_execution.duration_ms < 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('duration_ms %s is negative', finish_execution.duration_ms);
+	END IF;
+	IF p.status <> 'executing' THEN
+		PERFORM alfred._proposal_not_in(p, 'executing',
+			CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
+	END IF;
+	UPDATE alfred.proposals x
+	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
+		   result = finish_execution.result,
+		   error_message = finish_execution.error
+	 WHERE x.user_id = p.user_id AND x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO alfred.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
+		 response_payload, execution_duration_ms)
+	VALUES (p.user_id, p.id, finish_execution.status, finish_execution.error, coalesce(finish_execution.external_ids, '{}'),
+			coalesce(finish_execution.request_payload, p.edited_payload, p.payload), finish_execution.result,
+			coalesce(finish_execution.duration_ms,
+					 ceil(extract(epoch FROM coalesce(p.executed_at, p.failed_at) - p.started_at) * 1000)::int));
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.retry_proposal(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals := alfred._proposal_lock(retry_proposal.proposal_id);
+	actor uuid;
+BEGIN
+	IF p.status <> 'failed' THEN
+		PERFORM alfred._proposal_not_in(p, 'failed');
+	END IF;
+	actor := coalesce(alfred.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
+	UPDATE alfred.proposals x
+	   SET status = 'approved', approved_by = actor, result = NULL, error_message = NULL
+	 WHERE x.user_id = p.user_id AND x.id = p.id
+	RETURNING * INTO p;
+	RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.priority_tasks(user_id uuid)
+RETURNS TABLE (task_id uuid, title text, priority text, status text, due_date timestamptz, project_id uuid)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM alfred._user_clock(priority_tasks.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT t.id, t.title, t.priority, t.status, t.due_date, t.project_id
+	FROM alfred.tasks t
+	WHERE t.user_id = priority_tasks.user_id
+		AND t.status IN ('pending', 'in_progress')
+		AND (t.due_date IS NULL OR t.due_date < c.day_end)
+	ORDER BY alfred.priority_rank(t.priority), t.due_date NULLS LAST, t.created_at, t.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.habits_today(user_id uuid)
+RETURNS TABLE (habit_id uuid, name text, time_preference text, scheduled_today boolean,
+	completed_today boolean, current_streak int, best_streak int, state text)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	tz			text;
+	day_start	int;
+BEGIN
+	-- user_today's inputs; each habit's day_start_hour comes first
+	SELECT u.timezone, s.day_start_hour INTO tz, day_start
+	  FROM alfred.users u
+	  LEFT JOIN alfred.user_settings s ON s.user_id = u.id
+	 WHERE u.id = habits_today.user_id;
+	IF tz IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT h.id, h.name, h.time_preference,
+		h.frequency <> 'custom' OR extract(isodow FROM d.today)::int = ANY (h.days_of_week),
+		h.last_logged IS NOT DISTINCT FROM d.today,
+		s.current_streak, s.best_streak, s.state
+	FROM alfred.habits h
+		CROSS JOIN LATERAL (SELECT ((now() AT TIME ZONE tz)
+									- make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date AS today) d
+		CROSS JOIN LATERAL alfred.habit_streak(
+			pg_catalog.jsonb_populate_record(NULL::alfred.habits, pg_catalog.to_jsonb(h)), d.today) s
+	WHERE h.user_id = habits_today.user_id AND h.active
+	ORDER BY array_position('{morning,afternoon,evening,anytime}'::text[], h.time_preference) NULLS LAST,
+		h.name, h.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.project_health(user_id uuid)
+RETURNS TABLE (project_id uuid, name text, status text, last_update_at timestamptz, days_since_update int)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM alfred._user_clock(project_health.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT p.id, p.name, p.status, u.last_update_at,
+		c.today - (coalesce(u.last_update_at, p.created_at) AT TIME ZONE c.tz)::date
+	FROM alfred.projects p
+		CROSS JOIN LATERAL (SELECT max(pu.created_at) AS last_update_at
+			FROM alfred.project_updates pu
+			WHERE pu.user_id = p.user_id AND pu.project_id = p.id) u
+	WHERE p.user_id = project_health.user_id AND p.status = 'active'
+	ORDER BY 5 DESC, p.name, p.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.weekly_stats(user_id uuid,
+	OUT since date, OUT tasks_completed bigint, OUT habits_logged bigint, OUT project_updates bigint)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM alfred._user_clock(weekly_stats.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	since := c.today - 6;
+	SELECT count(*) INTO tasks_completed FROM alfred.tasks t
+	 WHERE t.user_id = weekly_stats.user_id AND t.status = 'completed'
+	   AND t.completed_at >= c.day_start - interval '6 days';
+	SELECT count(*) INTO habits_logged FROM alfred.habit_logs l
+	 WHERE l.user_id = weekly_stats.user_id AND l.logged_date BETWEEN c.today - 6 AND c.today;
+	SELECT count(*) INTO project_updates FROM alfred.project_updates pu
+	 WHERE pu.user_id = weekly_stats.user_id AND pu.created_at >= c.day_start - interval '6 days';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.overdue_tasks(user_id uuid)
+RETURNS TABLE (task_id uuid, title text, due_date timestamptz, priority text, status text, days_overdue int)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM alfred._user_clock(overdue_tasks.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT t.id, t.title, t.due_date, t.priority, t.status,
+		c.today - (t.due_date AT TIME ZONE c.tz)::date
+	FROM alfred.tasks t
+	WHERE t.user_id = overdue_tasks.user_id
+		AND t.status IN ('pending', 'in_progress', 'blocked')
+		AND t.due_date < c.day_start
+	ORDER BY t.due_date, alfred.priority_rank(t.priority), t.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.due_notifications(user_id uuid, at timestamptz DEFAULT now())
+RETURNS SETOF alfred.notifications
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN QUERY
+	SELECT n.*
+	FROM alfred.notifications n
+	WHERE n.user_id = due_notifications.user_id AND n.status = 'pending'
+		AND coalesce(n.scheduled_for, n.created_at) <= due_notifications.at
+	ORDER BY coalesce(n.scheduled_for, n.created_at), n.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.habits_at_risk(user_id uuid)
+RETURNS TABLE (habit_id uuid, name text, current_streak int, best_streak int, state text, last_logged date)
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL, the user's timezone first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table, like user_today)
+#variable_conflict use_column
+DECLARE
+	tz			text;
+	day_start	int;
+BEGIN
+	SELECT u.timezone, s.day_start_hour INTO tz, day_start
+	  FROM alfred.users u
+	  LEFT JOIN alfred.user_settings s ON s.user_id = u.id
+	 WHERE u.id = habits_at_risk.user_id;
+	IF tz IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT h.id, h.name, s.current_streak, s.best_streak, s.state, h.last_logged
+	FROM alfred.habits h
+	CROSS JOIN LATERAL alfred.habit_streak(
+		pg_catalog.jsonb_populate_record(NULL::alfred.habits, pg_catalog.to_jsonb(h)),
+		((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date) s
+	WHERE h.user_id = habits_at_risk.user_id AND h.active AND s.state = 'at_risk'
+	ORDER BY s.current_streak DESC, h.name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.unschedule_maintenance()
+RETURNS int
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n			int := 0;
+	jobs		int;
+	cron_jobs	boolean;
+	task		uuid;
+BEGIN
+	-- (to_regclass raises for a role without USAGE on schema cron)
+	cron_jobs := CASE WHEN to_regnamespace('cron') IS NULL OR NOT has_schema_privilege('cron', 'USAGE')
+					  THEN false ELSE to_regclass('cron.job') IS NOT NULL END;
+	IF cron_jobs THEN
+		-- cron.job shows a role only its own jobs (superusers: all).
+		EXECUTE 'SELECT count(cron.unschedule(j.jobid))::int FROM cron.job j
+				  WHERE j.jobname = $1 AND j.database = current_database()'
+			INTO jobs USING 'alfred-maintenance';
+		n := n + jobs;
+	END IF;
+	-- one call per task, not cancel_task() inside the query: on Citus that
+	-- query runs on the shards, where cancel_task may not query a table
+	FOR task IN
+		SELECT t.id FROM alfred.scheduled_tasks t
+		 WHERE t.tool_name = 'run_maintenance' AND t.status IN ('active', 'paused')
+	LOOP
+		PERFORM alfred.cancel_task(task);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+
+-- citus: alfred.distribute() and its helpers (999_citus.sql)
+CREATE FUNCTION alfred.owner_of(relation regclass, id uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner	uuid;
+BEGIN
+	EXECUTE format('SELECT t.user_id FROM %s t WHERE t.id = $1', relation) INTO owner USING id;
+	RETURN owner;
+END
+$$;
+COMMENT ON FUNCTION alfred.owner_of(regclass, uuid) IS
+'The user_id of the row of a user-owned table with this id, as the caller may see it (row-level security applies), or NULL. The API looks the owner up before it locks a row it knows by id alone, so that the lock names the distribution column, as Citus requires.';
+
+CREATE FUNCTION alfred.null_references()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- TG_ARGV: the referencing table and its column; the referenced row is
+	-- (user_id, id) of the row being deleted.
+	EXECUTE format('UPDATE %s SET %I = NULL WHERE user_id = $1 AND %I = $2',
+				   TG_ARGV[0], TG_ARGV[1], TG_ARGV[1])
+		USING OLD.user_id, OLD.id;
+	RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION alfred.null_references() IS
+'Internal (distribute): BEFORE DELETE trigger standing in for a foreign key ON DELETE SET NULL (col), which Citus refuses on a distributed table: sets column TG_ARGV[1] of table TG_ARGV[0] NULL in the rows of the same user that referenced the deleted row.';
+
+CREATE FUNCTION alfred.distribute(shard_count integer DEFAULT NULL)
+RETURNS TABLE (table_name regclass, kind text, shards integer, changed boolean)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	reference_tables	regclass[] := ARRAY['alfred.users', 'alfred.tools',
+											'alfred.mcp_servers', 'alfred.retention']::regclass[];
+	node_tables			regclass[] := ARRAY['alfred.audit_trail', 'alfred.system_logs']::regclass[];
+	todo				regclass[];
+	anchor				regclass;
+	t					regclass;
+	fk					record;
+	fks					jsonb;
+	workers				bigint;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+		RAISE EXCEPTION 'permission denied to distribute alfred'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Role "%s" is not a superuser.', current_user);
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+		RAISE EXCEPTION 'extension "citus" is not installed in database "%"', current_database()
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Preload citus and alfred on every node, add the worker nodes, then run CREATE EXTENSION citus before CREATE EXTENSION alfred.';
+	END IF;
+	IF shard_count IS NOT NULL AND shard_count NOT BETWEEN 1 AND 64000 THEN
+		RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_node n
+			  WHERE n.groupid <> 0 AND n.noderole = ''primary'' AND n.isactive'
+		INTO workers;
+	IF workers = 0 THEN
+		RAISE EXCEPTION 'the Citus cluster of database "%" has no worker nodes', current_database()
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Add them with citus_add_node() on the coordinator first.';
+	END IF;
+
+	-- Tables with triggers, created in one transaction with foreign keys to
+	-- reference tables of the same transaction.
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	PERFORM set_config('client_min_messages', 'warning', true);
+	IF shard_count IS NOT NULL THEN
+		PERFORM set_config('citus.shard_count', shard_count::text, true);
+	END IF;
+
+	-- The user-owned tables: alfred's tables with a user_id, but the node tables.
+	SELECT array_agg(c.oid::regclass ORDER BY c.relname) INTO todo
+	  FROM pg_catalog.pg_class c
+	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+								 AND d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+	  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'alfred'
+	 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+	   AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+				   WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped)
+	   AND c.oid <> ALL (node_tables) AND c.oid <> ALL (reference_tables);
+
+	-- Citus converts a plain table that references a reference table into a
+	-- table of its own kind, and refuses a foreign key from a distributed
+	-- table to a plain one: the foreign keys are dropped while the tables
+	-- change kind and added back after (checked again then).  The node tables
+	-- get none back (on a worker node the referenced tables are empty shells,
+	-- their rows live in shards); ON DELETE SET NULL (col), which Citus refuses
+	-- on a distributed table, comes back as a plain foreign key and a trigger
+	-- on the referenced table (null_references).
+	IF EXISTS (SELECT FROM unnest(reference_tables || todo) r WHERE NOT alfred.is_citus_table(r)) THEN
+		-- (kept in a variable: Citus cannot commit a transaction that touched a
+		-- temporary table)
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				   'tbl', k.conrelid::regclass, 'name', k.conname, 'def', pg_catalog.pg_get_constraintdef(k.oid),
+				   'set_null', (SELECT a.attname FROM pg_catalog.pg_attribute a
+								 WHERE a.attrelid = k.conrelid AND a.attnum = k.confdelsetcols[1]),
+				   'parent', k.confrelid::regclass)
+				   ORDER BY k.conrelid::regclass::text, k.conname)
+		  INTO fks
+		  FROM pg_catalog.pg_constraint k
+		 WHERE k.contype = 'f' AND k.conparentid = 0
+		   AND k.conrelid = ANY (reference_tables || todo || node_tables);
+		FOR fk IN SELECT * FROM pg_catalog.jsonb_to_recordset(fks) AS f (tbl regclass, name name, def text, set_null name, parent regclass) LOOP
+			-- here and in the workers' copies (CREATE EXTENSION made them)
+			EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.name);
+			EXECUTE 'SELECT count(*) FROM run_command_on_workers($1) WHERE NOT success'
+				INTO workers USING format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.tbl, fk.name);
+		END LOOP;
+	END IF;
+
+	-- Reference tables first (the user-owned tables' foreign keys point at them).
+	FOREACH t IN ARRAY reference_tables LOOP
+		changed := NOT alfred.is_citus_table(t);
+		IF changed THEN
+			EXECUTE 'SELECT create_reference_table($1)' USING t;
+		END IF;
+		table_name := t; kind := 'reference'; shards := 1;
+		RETURN NEXT;
+	END LOOP;
+
+	-- Then the user-owned tables, all colocated with the first.
+	FOREACH t IN ARRAY todo LOOP
+		changed := NOT alfred.is_citus_table(t);
+		IF changed THEN
+			EXECUTE 'SELECT create_distributed_table($1, ''user_id'', colocate_with => $2)'
+				USING t, coalesce(anchor::text, 'default');
+		END IF;
+		anchor := coalesce(anchor, t);
+		table_name := t; kind := 'distributed';
+		EXECUTE 'SELECT count(*)::integer FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid = $1'
+			INTO shards USING t;
+		RETURN NEXT;
+	END LOOP;
+
+	IF fks IS NOT NULL THEN
+		FOR fk IN SELECT * FROM pg_catalog.jsonb_to_recordset(fks) AS f (tbl regclass, name name, def text, set_null name, parent regclass)
+				   WHERE f.tbl <> ALL (node_tables) LOOP
+			IF fk.set_null IS NULL THEN
+				EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.tbl, fk.name, fk.def);
+			ELSE
+				EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (user_id, %I) REFERENCES %s (user_id, id)',
+							   fk.tbl, fk.name, fk.set_null, fk.parent);
+				EXECUTE format('CREATE TRIGGER %I BEFORE DELETE ON %s FOR EACH ROW EXECUTE FUNCTION alfred.null_references(%L, %L)',
+							   fk.name, fk.parent, fk.tbl::text, fk.set_null);
+			END IF;
+		END LOOP;
+	END IF;
+
+	FOREACH t IN ARRAY node_tables LOOP
+		table_name := t; kind := 'node'; shards := 0; changed := false;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION alfred.distribute(integer) IS
+'Scale-out on Citus (superusers, on the coordinator after the worker nodes are added): makes every user-owned table a distributed table by user_id in one colocation group (shard_count shards each; NULL: citus.shard_count, fixed from then on), users, tools, mcp_servers and retention reference tables, and keeps audit_trail and system_logs plain tables of each node. Idempotent: one row per table (kind distributed, reference or node; shards; changed = false when it already was). 0A000 without Citus, 55000 without worker nodes, 42501 for others than superusers.';
+
+CREATE FUNCTION alfred.is_citus_table(relation regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found	boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
+		INTO found USING relation;
+	RETURN found;
+END
+$$;
+COMMENT ON FUNCTION alfred.is_citus_table(regclass) IS
+'True when relation is a Citus table (distributed or reference) of this database; false without Citus.';
+
+REVOKE ALL ON FUNCTION alfred.distribute(integer) FROM PUBLIC;
+
+
+-- citus: the view calibration passes the state through jsonb (on a shard the row
+-- type is the shard's)
+CREATE OR REPLACE VIEW alfred.calibration WITH (security_invoker = true) AS
+SELECT s.user_id, s.suggestion_type,
+	   alfred._calibration_round(s.engaged) AS engaged,
+	   alfred._calibration_round(s.dismissed) AS dismissed,
+	   alfred._calibration_round((1 + s.engaged) / (2 + s.engaged + s.dismissed)) AS p_hat,
+	   s.consecutive_engagements, s.consecutive_dismissals,
+	   s.suppressed_until IS NOT NULL AS suppressed, s.suppressed_until, s.suppressions,
+	   s.boosted, s.last_event_at
+  FROM alfred.calibration_state c
+	   CROSS JOIN LATERAL alfred.calibration_at(
+				   pg_catalog.jsonb_populate_record(NULL::alfred.calibration_state, pg_catalog.to_jsonb(c)), now()) s;

@@ -379,7 +379,9 @@ BEGIN
 	IF NEW.prompt_template <> '' AND (TG_OP = 'INSERT' OR NEW.prompt_template IS DISTINCT FROM OLD.prompt_template
 			OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
 		-- a template that cannot render for this user and these args fails now, not at 7 am
-		PERFORM @extschema@.render_template(NEW.prompt_template, @extschema@.task_prompt_context(NEW));
+		-- (NEW as a scheduled_tasks row: on Citus the trigger fires on a shard)
+		PERFORM @extschema@.render_template(NEW.prompt_template, @extschema@.task_prompt_context(
+			pg_catalog.jsonb_populate_record(NULL::@extschema@.scheduled_tasks, pg_catalog.to_jsonb(NEW))));
 	END IF;
 
 	IF NEW.status = 'active' AND (TG_OP = 'INSERT' OR OLD.status <> 'active') THEN
@@ -450,9 +452,13 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	task @extschema@.scheduled_tasks;
 BEGIN
-	SELECT * INTO task FROM @extschema@.scheduled_tasks t WHERE t.id = task_for_update.task_id FOR UPDATE;
+	-- the owner first: a row lock names the distribution column (Citus)
+	owner_id := @extschema@.owner_of('@extschema@.scheduled_tasks', task_for_update.task_id);
+	SELECT * INTO task FROM @extschema@.scheduled_tasks t
+	 WHERE t.user_id = owner_id AND t.id = task_for_update.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
 			USING ERRCODE = 'no_data_found';
@@ -690,9 +696,12 @@ RETURNS @extschema@.task_runs
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	run @extschema@.task_runs;
 BEGIN
-	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_update.run_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_update.run_id);
+	SELECT * INTO run FROM @extschema@.task_runs r
+	 WHERE r.user_id = owner_id AND r.id = run_for_update.run_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
 			USING ERRCODE = 'no_data_found';
@@ -708,10 +717,13 @@ RETURNS @extschema@.task_runs
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	run @extschema@.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
 BEGIN
-	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_report.run_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_report.run_id);
+	SELECT * INTO run FROM @extschema@.task_runs r
+	 WHERE r.user_id = owner_id AND r.id = run_for_report.run_id FOR UPDATE;
 	IF NOT FOUND OR NOT (superuser OR @extschema@.may_act_for(run.user_id, true)) THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
 			USING ERRCODE = 'no_data_found';

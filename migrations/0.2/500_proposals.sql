@@ -81,7 +81,7 @@ BEGIN
 	-- stale proposal
 	SELECT x.xmin::text, x.user_id INTO seen, owner FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
 	SELECT x AS p, x.xmin::text AS xmin INTO locked
-	  FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	  FROM @extschema@.proposals x WHERE x.user_id = owner AND x.id = _proposal_lock.proposal_id FOR UPDATE;
 	IF NOT FOUND AND owner <> ALL (@extschema@.writable_user_ids())
 	   AND EXISTS (SELECT FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
 		-- visible but not writable (an observer), and not deleted meanwhile
@@ -294,7 +294,7 @@ DECLARE
 	failure text;
 	state text;
 BEGIN
-	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id;
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id;
 	BEGIN
 		outcome := @extschema@._proposal_run_task_action(p);
 	EXCEPTION WHEN OTHERS THEN
@@ -311,7 +311,7 @@ BEGIN
 						  THEN (outcome->'task'->>'id')::uuid
 						  WHEN p.action_type = 'delete' THEN NULL
 						  ELSE x.task_id END
-	 WHERE x.id = p.id
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	INSERT INTO @extschema@.execution_logs
 		(user_id, proposal_id, executor_status, executor_error, request_payload, response_payload,
@@ -399,9 +399,9 @@ BEGIN
 	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM @extschema@.user_settings s
 											WHERE s.user_id = p.user_id), true) THEN
 		UPDATE @extschema@.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
-		 WHERE x.id = p.id;
+		 WHERE x.user_id = p.user_id AND x.id = p.id;
 	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
-		UPDATE @extschema@.proposals x SET status = 'approved' WHERE x.id = p.id RETURNING * INTO p;
+		UPDATE @extschema@.proposals x SET status = 'approved' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
 		PERFORM @extschema@._proposal_execute(p);
 	END IF;
 	RETURN p.id;
@@ -419,6 +419,8 @@ DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(approve.proposal_id);
 	distance double precision;
 	signal text := 'approved';
+	actor uuid;
+	new_task uuid;
 BEGIN
 	IF p.status <> 'pending' THEN
 		PERFORM @extschema@._proposal_not_in(p, 'pending',
@@ -442,14 +444,18 @@ BEGIN
 		signal := @extschema@.proposal_edit_signal(distance);
 	END IF;
 
+	-- (the values first: Citus takes no stable function in a CASE or
+	-- coalesce of an UPDATE)
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);
+	new_task := CASE WHEN @extschema@._proposal_is_task_action(p.action_type)
+						  AND approve.edited_payload ? 'task_id'
+					 THEN (approve.edited_payload->>'task_id')::uuid ELSE p.task_id END;
 	UPDATE @extschema@.proposals x
 	   SET status = 'approved',
-		   approved_by = coalesce(@extschema@.current_user_id(), p.user_id),
+		   approved_by = actor,
 		   edited_payload = approve.edited_payload,
-		   task_id = CASE WHEN @extschema@._proposal_is_task_action(p.action_type)
-							   AND approve.edited_payload ? 'task_id'
-						  THEN (approve.edited_payload->>'task_id')::uuid ELSE x.task_id END
-	 WHERE x.id = p.id
+		   task_id = new_task
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	PERFORM @extschema@._proposal_signal(p, signal,
 		CASE WHEN distance IS NOT NULL
@@ -471,14 +477,16 @@ AS $$
 DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(reject.proposal_id);
 	was text := p.status;
+	actor uuid;
 BEGIN
 	IF p.status NOT IN ('pending', 'approved', 'failed') THEN
 		PERFORM @extschema@._proposal_not_in(p, 'pending, approved or failed',
 			CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
 	END IF;
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
 	UPDATE @extschema@.proposals x
-	   SET status = 'rejected', rejected_by = coalesce(@extschema@.current_user_id(), p.user_id), rejection_reason = reject.reason
-	 WHERE x.id = p.id
+	   SET status = 'rejected', rejected_by = actor, rejection_reason = reject.reason
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	PERFORM @extschema@._proposal_signal(p, 'rejected',
 		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
@@ -505,7 +513,7 @@ BEGIN
 	IF p.status <> 'approved' THEN
 		PERFORM @extschema@._proposal_not_in(p, 'approved');
 	END IF;
-	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id RETURNING * INTO p;
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
 	RETURN p;
 END
 $$;
@@ -548,7 +556,7 @@ BEGIN
 	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
 		   result = finish_execution.result,
 		   error_message = finish_execution.error
-	 WHERE x.id = p.id
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	INSERT INTO @extschema@.execution_logs
 		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
@@ -592,13 +600,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(retry_proposal.proposal_id);
+	actor uuid;
 BEGIN
 	IF p.status <> 'failed' THEN
 		PERFORM @extschema@._proposal_not_in(p, 'failed');
 	END IF;
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
 	UPDATE @extschema@.proposals x
-	   SET status = 'approved', approved_by = coalesce(@extschema@.current_user_id(), p.user_id), result = NULL, error_message = NULL
-	 WHERE x.id = p.id
+	   SET status = 'approved', approved_by = actor, result = NULL, error_message = NULL
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	RETURN p;
 END

@@ -14,6 +14,22 @@
 -- BEFORE DELETE trigger on the referenced table that sets the column NULL
 -- (a trigger on a shard may write the colocated shard of the same user).
 
+CREATE FUNCTION @extschema@.owner_of(relation regclass, id uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	owner	uuid;
+BEGIN
+	EXECUTE format('SELECT t.user_id FROM %s t WHERE t.id = $1', relation) INTO owner USING id;
+	RETURN owner;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.owner_of(regclass, uuid) IS
+'The user_id of the row of a user-owned table with this id, as the caller may see it (row-level security applies), or NULL. The API looks the owner up before it locks a row it knows by id alone, so that the lock names the distribution column, as Citus requires.';
+
 CREATE FUNCTION @extschema@.null_references()
 RETURNS trigger
 LANGUAGE plpgsql
