@@ -3612,6 +3612,232 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION alfred.resume_task(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks := alfred.task_for_update(resume_task.task_id);
+	next_run timestamptz;
+BEGIN
+	IF task.status = 'active' THEN
+		RETURN task;
+	ELSIF task.status <> 'paused' THEN
+		RAISE EXCEPTION 'cannot resume a % task', task.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
+	END IF;
+	-- (the next run first: Citus takes no stable function in a CASE of an UPDATE)
+	next_run := CASE WHEN task.task_type = 'recurring'
+					 THEN alfred.cron_next(task.schedule_cron, now(), task.timezone)
+					 ELSE greatest(task.scheduled_at, now()) END;
+	UPDATE alfred.scheduled_tasks t SET status = 'active', next_run_at = next_run
+	 WHERE t.user_id = task.user_id AND t.id = task.id
+	RETURNING * INTO task;
+	RETURN task;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.refresh_all_proactiveness()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+-- (PL/pgSQL, one user at a time: on Citus a query over the settings runs on
+-- the shards, where proactiveness() may not query another table)
+DECLARE
+	uid		uuid;
+	l		alfred.proactiveness_settings;
+	n		integer := 0;
+BEGIN
+	FOR uid IN SELECT p.user_id FROM alfred.proactiveness_settings p LOOP
+		l := alfred.proactiveness(uid);
+		UPDATE alfred.proactiveness_settings p
+		   SET global_level = l.global_level,
+			   suppressed_types = l.suppressed_types,
+			   boosted_types = l.boosted_types
+		 WHERE p.user_id = uid
+		   AND (p.global_level, p.suppressed_types, p.boosted_types)
+			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types);
+		IF FOUND THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.health(now timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN jsonb_build_object(
+		'workers', (SELECT coalesce(jsonb_agg(jsonb_build_object('worker', w.worker, 'pid', w.pid, 'state', w.state,
+									'last_tick', w.last_tick, 'runs_done', w.runs_done, 'errors', w.errors)
+									ORDER BY w.worker), '[]')
+					  FROM alfred.worker_status w),
+		'worker_alive', EXISTS (SELECT 1 FROM alfred.worker_status w
+								 WHERE w.pid IS NOT NULL AND w.state NOT IN ('stopped')
+								   AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.pid)),
+		'enabled', current_setting('alfred.enabled', true)::boolean,
+		'due_tasks', (SELECT count(*) FROM alfred.scheduled_tasks t
+					   WHERE t.status = 'active' AND t.next_run_at <= now),
+		'oldest_due', (SELECT min(t.next_run_at) FROM alfred.scheduled_tasks t
+						WHERE t.status = 'active' AND t.next_run_at <= now),
+		'oldest_due_seconds', (SELECT round(extract(epoch FROM now - min(t.next_run_at)))::bigint
+								 FROM alfred.scheduled_tasks t
+								WHERE t.status = 'active' AND t.next_run_at <= now),
+		'queued_external_runs', (SELECT count(*) FROM alfred.task_runs r WHERE r.status = 'queued'),
+		'oldest_queued_run_seconds', (SELECT round(extract(epoch FROM now - min(r.created_at)))::bigint
+										FROM alfred.task_runs r WHERE r.status = 'queued'),
+		'running_runs', (SELECT count(*) FROM alfred.task_runs r WHERE r.status = 'running'),
+		'failed_runs_last_hour', (SELECT count(*) FROM alfred.task_runs r
+								   WHERE r.status = 'failed' AND r.finished_at > now - interval '1 hour'),
+		'pending_proposals', (SELECT count(*) FROM alfred.proposals p WHERE p.status = 'pending'),
+		'table_bytes', (SELECT jsonb_object_agg(c.relname, pg_total_relation_size(c.oid) ORDER BY c.relname)
+						  FROM pg_class c
+						 WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p')
+						   AND NOT c.relispartition));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.quiet_hours_end(user_id uuid, at timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (SELECT alfred.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
+			  FROM alfred.users u
+			  JOIN alfred.user_settings s ON s.user_id = u.id
+			 WHERE u.id = $1);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.run_notification(user_id uuid, task_id uuid, run_id uuid,
+	task_name text, status text, result text, error text, at timestamptz)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+AS $$
+-- (PL/pgSQL, the values first: Citus plans no SQL-language function that
+-- writes a distributed table with parameters)
+DECLARE
+	j			jsonb := CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{' THEN $6::jsonb END;
+	priority	text;
+	new_id		uuid;
+BEGIN
+	priority := CASE WHEN j->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j->>'priority'
+					 WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END;
+	INSERT INTO alfred.notifications AS n (user_id, type, title, message, priority, scheduled_for, data)
+	VALUES ($1, 'scheduled_task',
+			coalesce(CASE WHEN NOT alfred.is_blank(j->>'title') THEN j->>'title' END,
+					 CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+			CASE WHEN $5 = 'succeeded' THEN coalesce(j->>'message', $6) ELSE $7 END,
+			priority,
+			CASE WHEN priority <> 'urgent' THEN alfred.quiet_hours_end($1, $8) END,
+			jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5))
+	RETURNING n.id INTO new_id;
+	RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.tool_overdue_tasks(user_id uuid, args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (
+	SELECT jsonb_build_object('title', 'Overdue tasks',
+			'message', CASE count(*) WHEN 0 THEN 'Nothing is overdue.'
+						ELSE format('%s overdue: %s', count(*), string_agg(t.title, ', ' ORDER BY t.due_date)) END,
+			'priority', CASE WHEN count(*) > 0 THEN 'high' ELSE 'low' END,
+			'tasks', coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'title', t.title, 'due_date', t.due_date,
+														   'priority', t.priority) ORDER BY t.due_date), '[]'))
+	  FROM alfred.tasks t
+	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now());
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.actionable_patterns(user_id uuid)
+RETURNS SETOF alfred.observed_patterns
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN QUERY
+	SELECT (jsonb_populate_record(NULL::alfred.observed_patterns, to_jsonb(p) || jsonb_build_object(
+				'confidence', alfred.pattern_confidence(p.occurrence_count, p.last_seen_at, now())))).*
+	  FROM alfred.observed_patterns p
+	 WHERE p.user_id = actionable_patterns.user_id
+	   -- the first two conditions repeat pattern_actionable's so the partial index applies
+	   AND p.acted_on = false AND p.occurrence_count >= 3
+	   AND alfred.pattern_actionable(p.acted_on, p.occurrence_count, p.last_seen_at, now())
+	 ORDER BY alfred.pattern_confidence(p.occurrence_count, p.last_seen_at, now()) DESC,
+			  p.last_seen_at DESC, p.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.expire_attachments(now timestamptz DEFAULT now())
+RETURNS TABLE (user_id uuid, attachment_id uuid, storage_path text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- (PL/pgSQL, who may act checked here: on Citus a query over the attachments
+-- runs on the shards, where may_act_for() may not query the users)
+#variable_conflict use_column
+DECLARE
+	service	boolean := alfred.caller_is_service();
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT f.user_id AS owner, f.id FROM alfred.file_attachments f
+		 WHERE f.expires_at <= expire_attachments.now
+		 ORDER BY f.user_id, f.id
+	LOOP
+		CONTINUE WHEN NOT (service OR alfred.may_act_for(r.owner));
+		DELETE FROM alfred.file_attachments f
+		 WHERE f.user_id = r.owner AND f.id = r.id
+		RETURNING f.user_id, f.id, f.storage_path INTO expire_attachments.user_id, attachment_id, expire_attachments.storage_path;
+		IF FOUND THEN
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alfred.ai_quota(user_id uuid)
+RETURNS TABLE (day date, daily_limit integer, used integer, remaining integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- (PL/pgSQL, who may act checked first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and may_act_for() may not
+-- run inside a query it sends to a shard)
+#variable_conflict use_column
+BEGIN
+	IF NOT alfred.may_act_for(ai_quota.user_id, false) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT d.day, d.lim, coalesce(a.used, 0), greatest(d.lim - coalesce(a.used, 0), 0)
+	FROM (SELECT (now() AT TIME ZONE u.timezone)::date AS day,
+	             coalesce(s.ai_daily_limit, alfred.ai_daily_limit()) AS lim
+	      FROM alfred.users u
+	      LEFT JOIN alfred.user_settings s ON s.user_id = u.id
+	      WHERE u.id = ai_quota.user_id) d
+	LEFT JOIN alfred.ai_usage a ON a.user_id = ai_quota.user_id AND a.day = d.day;
+END
+$$;
+
 
 -- citus: alfred.distribute() and its helpers (999_citus.sql)
 CREATE FUNCTION alfred.owner_of(relation regclass, id uuid)
@@ -3723,7 +3949,7 @@ BEGIN
 				   'set_null', (SELECT a.attname FROM pg_catalog.pg_attribute a
 								 WHERE a.attrelid = k.conrelid AND a.attnum = k.confdelsetcols[1]),
 				   'parent', k.confrelid::regclass)
-				   ORDER BY k.conrelid::regclass::text, k.conname)
+				   ORDER BY k.oid)	-- (the order they were made in: the order their actions fire)
 		  INTO fks
 		  FROM pg_catalog.pg_constraint k
 		 WHERE k.contype = 'f' AND k.conparentid = 0

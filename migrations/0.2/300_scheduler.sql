@@ -71,12 +71,16 @@ COMMENT ON FUNCTION @extschema@.quiet_hours_end_at(timestamptz, text, time, time
 
 CREATE FUNCTION @extschema@.quiet_hours_end(user_id uuid, at timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT @extschema@.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
-	  FROM @extschema@.users u
-	  JOIN @extschema@.user_settings s ON s.user_id = u.id
-	 WHERE u.id = $1
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (SELECT @extschema@.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
+			  FROM @extschema@.users u
+			  JOIN @extschema@.user_settings s ON s.user_id = u.id
+			 WHERE u.id = $1);
+END
 $$;
 COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
 'When the user''s quiet hours (user_settings, in users.timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside quiet hours or none are set.';
@@ -84,21 +88,28 @@ COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
 CREATE FUNCTION @extschema@.run_notification(user_id uuid, task_id uuid, run_id uuid,
 	task_name text, status text, result text, error text, at timestamptz)
 RETURNS uuid
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
-	SELECT $1, 'scheduled_task',
-		   coalesce(CASE WHEN NOT @extschema@.is_blank(r.j->>'title') THEN r.j->>'title' END, CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
-		   CASE WHEN $5 = 'succeeded' THEN coalesce(r.j->>'message', $6) ELSE $7 END,
-		   p.priority,
-		   CASE WHEN p.priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
-		   jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5)
-	  FROM (SELECT CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{'
-						THEN $6::jsonb END AS j) r,
-		   LATERAL (SELECT CASE WHEN r.j->>'priority' IN ('low', 'normal', 'high', 'urgent')
-								THEN r.j->>'priority'
-								WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END AS priority) p
-	RETURNING id
+-- (PL/pgSQL, the values first: Citus plans no SQL-language function that
+-- writes a distributed table with parameters)
+DECLARE
+	j			jsonb := CASE WHEN $5 = 'succeeded' AND left(ltrim($6), 1) = '{' THEN $6::jsonb END;
+	priority	text;
+	new_id		uuid;
+BEGIN
+	priority := CASE WHEN j->>'priority' IN ('low', 'normal', 'high', 'urgent') THEN j->>'priority'
+					 WHEN $5 = 'succeeded' THEN 'normal' ELSE 'high' END;
+	INSERT INTO @extschema@.notifications AS n (user_id, type, title, message, priority, scheduled_for, data)
+	VALUES ($1, 'scheduled_task',
+			coalesce(CASE WHEN NOT @extschema@.is_blank(j->>'title') THEN j->>'title' END,
+					 CASE WHEN $5 = 'succeeded' THEN $4 ELSE $4 || ' failed' END),
+			CASE WHEN $5 = 'succeeded' THEN coalesce(j->>'message', $6) ELSE $7 END,
+			priority,
+			CASE WHEN priority <> 'urgent' THEN @extschema@.quiet_hours_end($1, $8) END,
+			jsonb_build_object('task_id', $2, 'run_id', $3, 'status', $5))
+	RETURNING n.id INTO new_id;
+	RETURN new_id;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
 'Internal: the notification of a finished run. A successful run whose result is a JSON object with title, message or priority uses them; a failed one says so with its error; inside the user''s quiet hours a non-urgent one is scheduled for their end.';
@@ -496,6 +507,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	task @extschema@.scheduled_tasks := @extschema@.task_for_update(resume_task.task_id);
+	next_run timestamptz;
 BEGIN
 	IF task.status = 'active' THEN
 		RETURN task;
@@ -504,10 +516,11 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('Task "%s" is %s.', task.name, task.status);
 	END IF;
-	UPDATE @extschema@.scheduled_tasks t SET status = 'active',
-		   next_run_at = CASE WHEN t.task_type = 'recurring'
-							  THEN @extschema@.cron_next(t.schedule_cron, now(), t.timezone)
-							  ELSE greatest(t.scheduled_at, now()) END
+	-- (the next run first: Citus takes no stable function in a CASE of an UPDATE)
+	next_run := CASE WHEN task.task_type = 'recurring'
+					 THEN @extschema@.cron_next(task.schedule_cron, now(), task.timezone)
+					 ELSE greatest(task.scheduled_at, now()) END;
+	UPDATE @extschema@.scheduled_tasks t SET status = 'active', next_run_at = next_run
 	 WHERE t.user_id = task.user_id AND t.id = task.id
 	RETURNING * INTO task;
 	RETURN task;
@@ -919,8 +932,12 @@ COMMENT ON FUNCTION @extschema@.tool_habit_reminder(uuid, jsonb) IS
 
 CREATE FUNCTION @extschema@.tool_overdue_tasks(user_id uuid, args jsonb)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (
 	SELECT jsonb_build_object('title', 'Overdue tasks',
 			'message', CASE count(*) WHEN 0 THEN 'Nothing is overdue.'
 						ELSE format('%s overdue: %s', count(*), string_agg(t.title, ', ' ORDER BY t.due_date)) END,
@@ -928,7 +945,8 @@ AS $$
 			'tasks', coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'title', t.title, 'due_date', t.due_date,
 														   'priority', t.priority) ORDER BY t.due_date), '[]'))
 	  FROM @extschema@.tasks t
-	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now()
+	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now());
+END
 $$;
 COMMENT ON FUNCTION @extschema@.tool_overdue_tasks(uuid, jsonb) IS
 'Built-in tool overdue_tasks: the user''s open tasks past their due date, oldest first.';

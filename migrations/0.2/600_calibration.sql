@@ -213,23 +213,30 @@ COMMENT ON FUNCTION @extschema@.refresh_proactiveness(uuid) IS
 
 CREATE FUNCTION @extschema@.refresh_all_proactiveness()
 RETURNS integer
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-	WITH stale AS (
-		SELECT p.user_id, l.global_level, l.suppressed_types, l.boosted_types
-		  FROM @extschema@.proactiveness_settings p
-			   CROSS JOIN LATERAL @extschema@.proactiveness(p.user_id) l
-		 WHERE (p.global_level, p.suppressed_types, p.boosted_types)
-			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types)),
-	done AS (
+-- (PL/pgSQL, one user at a time: on Citus a query over the settings runs on
+-- the shards, where proactiveness() may not query another table)
+DECLARE
+	uid		uuid;
+	l		@extschema@.proactiveness_settings;
+	n		integer := 0;
+BEGIN
+	FOR uid IN SELECT p.user_id FROM @extschema@.proactiveness_settings p LOOP
+		l := @extschema@.proactiveness(uid);
 		UPDATE @extschema@.proactiveness_settings p
-		   SET global_level = s.global_level,
-			   suppressed_types = s.suppressed_types,
-			   boosted_types = s.boosted_types
-		  FROM stale s
-		 WHERE p.user_id = s.user_id
-		RETURNING 1)
-	SELECT count(*)::integer FROM done
+		   SET global_level = l.global_level,
+			   suppressed_types = l.suppressed_types,
+			   boosted_types = l.boosted_types
+		 WHERE p.user_id = uid
+		   AND (p.global_level, p.suppressed_types, p.boosted_types)
+			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types);
+		IF FOUND THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_all_proactiveness() IS
 'Rewrites every stored proactiveness_settings row (that the caller may change) whose global_level, suppressed_types or boosted_types differ from proactiveness() now, and returns how many; optional housekeeping for readers of the table (scores never need it)';
@@ -430,9 +437,13 @@ COMMENT ON FUNCTION @extschema@.observe_pattern(uuid, text, text, jsonb, text) I
 
 CREATE FUNCTION @extschema@.actionable_patterns(user_id uuid)
 RETURNS SETOF @extschema@.observed_patterns
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT (jsonb_populate_record(p, jsonb_build_object(
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN QUERY
+	SELECT (jsonb_populate_record(NULL::@extschema@.observed_patterns, to_jsonb(p) || jsonb_build_object(
 				'confidence', @extschema@.pattern_confidence(p.occurrence_count, p.last_seen_at, now())))).*
 	  FROM @extschema@.observed_patterns p
 	 WHERE p.user_id = actionable_patterns.user_id
@@ -440,7 +451,8 @@ AS $$
 	   AND p.acted_on = false AND p.occurrence_count >= 3
 	   AND @extschema@.pattern_actionable(p.acted_on, p.occurrence_count, p.last_seen_at, now())
 	 ORDER BY @extschema@.pattern_confidence(p.occurrence_count, p.last_seen_at, now()) DESC,
-			  p.last_seen_at DESC, p.id
+			  p.last_seen_at DESC, p.id;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.actionable_patterns(uuid) IS
 'The user''s patterns worth suggesting now (not acted on, seen at least 3 times, confidence n / (n + 2) * 0.5^(days since last seen / 30) at least 0.5), most confident first, with confidence as of now';

@@ -700,12 +700,15 @@ CREATE EVENT TRIGGER alfred_maintenance_job_after_drop ON ddl_command_end
 
 CREATE FUNCTION @extschema@.health(now timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_build_object(
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN jsonb_build_object(
 		'workers', (SELECT coalesce(jsonb_agg(jsonb_build_object('worker', w.worker, 'pid', w.pid, 'state', w.state,
 									'last_tick', w.last_tick, 'runs_done', w.runs_done, 'errors', w.errors)
 									ORDER BY w.worker), '[]')
@@ -731,7 +734,8 @@ AS $$
 		'table_bytes', (SELECT jsonb_object_agg(c.relname, pg_total_relation_size(c.oid) ORDER BY c.relname)
 						  FROM pg_class c
 						 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
-						   AND NOT c.relispartition))
+						   AND NOT c.relispartition));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.health(timestamptz) IS
 'What a monitoring system polls: scheduler workers and whether one is alive, due tasks and the oldest due time, queued external runs and how long the oldest has waited for an agent, running runs, failed runs in the last hour, pending proposals, and every table''s size in bytes. Not granted to PUBLIC: GRANT EXECUTE to a monitoring role.';

@@ -123,7 +123,7 @@ BEGIN
 				   'set_null', (SELECT a.attname FROM pg_catalog.pg_attribute a
 								 WHERE a.attrelid = k.conrelid AND a.attnum = k.confdelsetcols[1]),
 				   'parent', k.confrelid::regclass)
-				   ORDER BY k.conrelid::regclass::text, k.conname)
+				   ORDER BY k.oid)	-- (the order they were made in: the order their actions fire)
 		  INTO fks
 		  FROM pg_catalog.pg_constraint k
 		 WHERE k.contype = 'f' AND k.conparentid = 0
