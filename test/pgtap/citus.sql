@@ -4,7 +4,7 @@
 -- that contain user_id, and a deleted task's proposals keeping their rows
 -- with task_id NULL.
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 
@@ -48,6 +48,13 @@ DELETE FROM alfred.tasks WHERE user_id = :'ann' AND id = :'anns_task';
 SELECT is((SELECT task_id FROM alfred.proposals WHERE id = :'proposal'), NULL,
 	'deleting a task keeps its proposals, task_id NULL');
 SELECT is((SELECT count(*)::int FROM alfred.proposals WHERE id = :'proposal'), 1, 'the proposal is still there');
+
+-- a user who approved her own proposal can be deleted (on Citus the cascade
+-- must run before approved_by's SET NULL, as here: test/citus/distribute.sh)
+SELECT alfred.approve(:'proposal');
+DELETE FROM alfred.users WHERE id = :'ann';
+SELECT is((SELECT count(*)::int FROM alfred.proposals WHERE user_id = :'ann'), 0,
+	'deleting a user who approved proposals deletes them');
 
 SELECT * FROM finish();
 ROLLBACK;
