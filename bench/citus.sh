@@ -13,7 +13,9 @@
 #   today     SELECT alfred.today(user): the daily briefing (reads)
 #   task      INSERT a task, complete_task() it (writes, a row lock by id)
 # alternating single/citus twice, and prints requests/s and the ratio
-# citus / single.
+# citus / single.  PGOPTIONS="-c citus.max_cached_conns_per_worker=8" (say)
+# measures with more of the coordinator's connections to the workers kept
+# between transactions (Citus's default keeps one per worker).
 . "$(dirname "$0")/../test/lib.sh"
 . "$(dirname "$0")/../test/citus/lib.sh"
 cd "$ALFRED_SRC"
@@ -39,19 +41,33 @@ for db in alfred_single "$CITUS_DB"; do
 	q "$db" -c "INSERT INTO alfred.habits (user_id, name, frequency) SELECT u.id, 'habit ' || i, 'daily' FROM alfred.users u, generate_series(1, 2) i"
 done
 
+# (a DO block: the user looked up first, then the call, as an application
+# would, with no function called inside a query over a distributed table)
 cat >"$B/today.sql" <<'SQL'
-\set u random(1, 50)
-SELECT alfred.today((SELECT id FROM alfred.users WHERE email = 'b' || :u || '@example.com'));
+DO $$
+DECLARE
+	n int := 1 + floor(random() * 50);
+	u uuid := (SELECT id FROM alfred.users WHERE email = 'b' || n || '@example.com');
+BEGIN
+	PERFORM alfred.today(u);
+END
+$$;
 SQL
 cat >"$B/task.sql" <<'SQL'
-\set u random(1, 50)
-SELECT id AS uid FROM alfred.users WHERE email = 'b' || :u || '@example.com' \gset
-INSERT INTO alfred.tasks (user_id, title) VALUES (:'uid', 'bench') RETURNING id AS tid \gset
-SELECT alfred.complete_task(:'tid');
+DO $$
+DECLARE
+	n int := 1 + floor(random() * 50);
+	u uuid := (SELECT id FROM alfred.users WHERE email = 'b' || n || '@example.com');
+	t uuid;
+BEGIN
+	INSERT INTO alfred.tasks (user_id, title) VALUES (u, 'bench') RETURNING id INTO t;
+	PERFORM alfred.complete_task(t);
+END
+$$;
 SQL
 
 tps() {	# tps <db> <script>
-	"$PGBIN/pgbench" -n -h "$CITUS_SOCK" -p "$(citus_node_port 0)" -U postgres -c 1 -T "$T" -f "$B/$2.sql" "$1" 2>&1 |
+	"$PGBIN/pgbench" -n -h "$CITUS_SOCK" -p "$(citus_node_port 0)" -U postgres -c 1 -T "$T" -f "$B/$2.sql" "$1" 2>"$B/$1.$2.err" |
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 
