@@ -4,6 +4,9 @@
 #   ALFRED_PGROOT=/tmp/pgroot-me ALFRED_PORT=55630 nice bench/citus.sh [parts]
 #
 # parts (default: all of them):
+#   requests    the per-request cost of typical API calls through a Citus
+#               coordinator against a single node (bench/citus_requests.sh;
+#               SECONDS per round from REQUEST_SECONDS, default 10)
 #   scheduler   scheduler throughput: TASKS one-time tasks (default 6,000, of 300
 #               users) with a trivial sql tool (run + notification each) made due at
 #               one instant by one UPDATE, drained by the background workers
@@ -18,7 +21,7 @@
 . "$(dirname "$0")/../test/citus/scheduler_lib.bash"
 cd "$ALFRED_SRC"
 
-parts=${*:-scheduler}
+parts=${*:-requests scheduler}
 TASKS=${TASKS:-6000}
 ROUNDS=${ROUNDS:-2}
 
@@ -69,6 +72,10 @@ best_of() {	# best_of <psql command...>: the best of ROUNDS rounds
 
 single_psql() { psql_q -d "$ALFRED_WORKER_DB" "$@"; }
 coordinator_psql() { citus_psql 0 "$@"; }
+
+if [[ " $parts " == *" requests "* ]]; then
+	bash "$ALFRED_SRC/bench/citus_requests.sh" "${REQUEST_SECONDS:-10}"
+fi
 
 if [[ " $parts " == *" scheduler "* ]]; then
 	log "scheduler throughput: $TASKS tasks, single node"

@@ -677,3 +677,129 @@ COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
 -- @replace function alfred.run_for_report
 
 -- @replace function alfred.claim_runs
+-- citus: no temporary table in create_log_partitions (Citus cannot two-phase commit
+-- a transaction that touched one, and CREATE EXTENSION on a coordinator is one)
+-- @replace function alfred.create_log_partitions
+
+-- citus: unique indexes that a table distributed by user_id can keep (they must
+-- contain user_id); lookups by id or token alone still use them
+DROP INDEX alfred.sessions_token_hash_key;
+CREATE UNIQUE INDEX sessions_token_hash_key ON alfred.sessions (token_hash, user_id);
+DROP INDEX alfred.habits_id_key;
+CREATE UNIQUE INDEX habits_id_key ON alfred.habits (id, user_id);
+DROP INDEX alfred.tasks_id_key;
+CREATE UNIQUE INDEX tasks_id_key ON alfred.tasks (id, user_id);
+DROP INDEX alfred.proposals_id_key;
+CREATE UNIQUE INDEX proposals_id_key ON alfred.proposals (id, user_id);
+DROP INDEX alfred.scheduled_tasks_id_key;
+CREATE UNIQUE INDEX scheduled_tasks_id_key ON alfred.scheduled_tasks (id, user_id);
+DROP INDEX alfred.task_runs_id_key;
+CREATE UNIQUE INDEX task_runs_id_key ON alfred.task_runs (id, user_id);
+
+-- citus: functions that run on Citus too: row locks and updates name user_id (the owner looked
+-- up first), triggers pass the table's row type rather than the shard's, the
+-- SQL-language functions that read tables with parameters are PL/pgSQL, and no
+-- stable function is called in a CASE or coalesce of an UPDATE
+
+-- @replace function alfred.audit_row
+
+-- @replace function alfred.task_for_update
+
+-- @replace function alfred.run_for_update
+
+-- @replace function alfred.run_for_report
+
+-- @replace function alfred._habit_for_update
+
+-- @replace function alfred.log_habit
+
+-- @replace function alfred.complete_task
+
+-- @replace function alfred._proposal_lock
+
+-- @replace function alfred.accept_pattern
+
+-- @replace function alfred.account_for_tokens
+
+-- @replace function alfred.assign_task
+
+-- @replace function alfred.set_context_summary
+
+-- @replace function alfred.watcher_report
+
+-- @replace function alfred._habit_schedule_trigger
+
+-- @replace function alfred.scheduled_tasks_policy
+
+-- @replace function alfred.user_today
+
+-- @replace function alfred._user_clock
+
+-- @replace function alfred.proactiveness
+
+-- @replace function alfred.refresh_proactiveness
+
+-- @replace function alfred._proposal_execute
+
+-- @replace function alfred.propose
+
+-- @replace function alfred.approve
+
+-- @replace function alfred.reject
+
+-- @replace function alfred.start_execution
+
+-- @replace function alfred.finish_execution
+
+-- @replace function alfred.retry_proposal
+
+-- @replace function alfred.priority_tasks
+
+-- @replace function alfred.habits_today
+
+-- @replace function alfred.project_health
+
+-- @replace function alfred.weekly_stats
+
+-- @replace function alfred.overdue_tasks
+
+-- @replace function alfred.due_notifications
+
+-- @replace function alfred.habits_at_risk
+
+-- @replace function alfred.unschedule_maintenance
+
+-- @replace function alfred.resume_task
+
+-- @replace function alfred.refresh_all_proactiveness
+
+-- @replace function alfred.health
+
+-- @replace function alfred.quiet_hours_end
+
+-- @replace function alfred.run_notification
+
+-- @replace function alfred.tool_overdue_tasks
+
+-- @replace function alfred.actionable_patterns
+
+-- @replace function alfred.expire_attachments
+
+-- @replace function alfred.ai_quota
+
+
+-- citus: alfred.distribute() and its helpers (999_citus.sql)
+-- @create function alfred.owner_of
+
+-- @create function alfred.null_references
+
+-- @create function alfred.distribute
+
+-- @create function alfred.is_citus_table
+
+REVOKE ALL ON FUNCTION alfred.distribute(integer) FROM PUBLIC;
+
+
+-- citus: the view calibration passes the state through jsonb (on a shard the row
+-- type is the shard's)
+-- @replace view alfred.calibration

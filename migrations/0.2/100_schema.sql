@@ -115,7 +115,10 @@ CREATE TABLE @extschema@.sessions (
 	CONSTRAINT sessions_expires_at_check CHECK (expires_at > created_at),
 	CONSTRAINT sessions_revoked_check CHECK (is_revoked = (revoked_at IS NOT NULL))
 );
-CREATE UNIQUE INDEX sessions_token_hash_key ON @extschema@.sessions (token_hash);
+-- With user_id so that sessions can be distributed by it: a lookup by token
+-- alone still uses the index (and asks every shard on Citus); the token is
+-- 32 random bytes, so two users never share one.
+CREATE UNIQUE INDEX sessions_token_hash_key ON @extschema@.sessions (token_hash, user_id);
 CREATE INDEX sessions_expires_at_idx ON @extschema@.sessions (expires_at);
 COMMENT ON TABLE @extschema@.sessions IS
 'Login sessions. Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';
@@ -825,6 +828,7 @@ DECLARE
 	hi			date;
 	part		text;
 	created		integer := 0;
+	moving		jsonb;
 BEGIN
 	IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 120 THEN
 		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', coalesce(months_ahead::text, 'NULL')
@@ -837,17 +841,21 @@ BEGIN
 		CONTINUE WHEN to_regclass(format('@extschema@.%I', part)) IS NOT NULL;
 		-- Rows of this month that went to the default partition move to the
 		-- new one (a partition cannot be created over rows of the default).
-		CREATE TEMP TABLE alfred_moving_logs (LIKE @extschema@.system_logs) ON COMMIT DROP;
+		-- They wait in a variable, not a temporary table: Citus cannot commit
+		-- (two-phase) a transaction that touched a temporary object, and this
+		-- runs inside CREATE EXTENSION.
 		WITH moved AS (DELETE FROM @extschema@.system_logs_default d
 						WHERE d.logged_at >= (lo::timestamp AT TIME ZONE 'UTC')
 						  AND d.logged_at < (hi::timestamp AT TIME ZONE 'UTC')
-					RETURNING *)
-		INSERT INTO pg_temp.alfred_moving_logs SELECT * FROM moved;
+					RETURNING d.*)
+		SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(moved)) INTO moving FROM moved;
 		EXECUTE format('CREATE TABLE @extschema@.%I PARTITION OF @extschema@.system_logs FOR VALUES FROM (%L) TO (%L)',
 					   part, (lo::timestamp AT TIME ZONE 'UTC'), (hi::timestamp AT TIME ZONE 'UTC'));
 		PERFORM @extschema@.index_log_partition(format('@extschema@.%I', part)::regclass);
-		INSERT INTO @extschema@.system_logs SELECT * FROM pg_temp.alfred_moving_logs;
-		DROP TABLE pg_temp.alfred_moving_logs;
+		IF moving IS NOT NULL THEN
+			INSERT INTO @extschema@.system_logs
+				SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::@extschema@.system_logs, moving);
+		END IF;
 		EXECUTE format('COMMENT ON TABLE @extschema@.%I IS %L', part,
 					   format('system_logs for %s (UTC)', to_char(lo, 'YYYY-MM')));
 		created := created + 1;

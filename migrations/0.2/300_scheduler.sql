@@ -10,10 +10,12 @@ COMMENT ON FUNCTION @extschema@.render_template(text, jsonb) IS
 'Fills {{dotted.path}} placeholders of template from the context object: strings as is, other values as JSON text; \{{ is a literal {{; a missing key raises 22023 naming it';
 
 ------------------------------------------------------------------------------
--- Lookups by id alone (the primary keys lead with user_id)
+-- Lookups by id alone (the primary keys lead with user_id).  Unique on
+-- (id, user_id), not id alone: a unique index of a table distributed by
+-- user_id (Citus) must contain user_id; ids are random uuids either way.
 ------------------------------------------------------------------------------
-CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id);
-CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id);
+CREATE UNIQUE INDEX scheduled_tasks_id_key ON @extschema@.scheduled_tasks (id, user_id);
+CREATE UNIQUE INDEX task_runs_id_key ON @extschema@.task_runs (id, user_id);
 
 -- The fair claim: the users with a due task (a loose scan, one probe per
 -- user) and each user's due tasks in next_run_at order.  The coalesce (a
@@ -69,12 +71,16 @@ COMMENT ON FUNCTION @extschema@.quiet_hours_end_at(timestamptz, text, time, time
 
 CREATE FUNCTION @extschema@.quiet_hours_end(user_id uuid, at timestamptz)
 RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT @extschema@.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
-	  FROM @extschema@.users u
-	  JOIN @extschema@.user_settings s ON s.user_id = u.id
-	 WHERE u.id = $1
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (SELECT @extschema@.quiet_hours_end_at($2, u.timezone, s.quiet_hours_start, s.quiet_hours_end)
+			  FROM @extschema@.users u
+			  JOIN @extschema@.user_settings s ON s.user_id = u.id
+			 WHERE u.id = $1);
+END
 $$;
 COMMENT ON FUNCTION @extschema@.quiet_hours_end(uuid, timestamptz) IS
 'When the user''s quiet hours (user_settings, in users.timezone; they may wrap past midnight) that contain "at" end; NULL when "at" is outside quiet hours or none are set.';
@@ -109,16 +115,27 @@ COMMENT ON FUNCTION @extschema@.run_notification_content(uuid, uuid, text, text,
 CREATE FUNCTION @extschema@.run_notification(user_id uuid, task_id uuid, run_id uuid,
 	task_name text, status text, result text, error text, at timestamptz)
 RETURNS uuid
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-	INSERT INTO @extschema@.notifications (user_id, type, title, message, priority, scheduled_for, data)
-	SELECT $1, n.type, n.title, n.message, n.priority, n.scheduled_for, n.data
-	  FROM (SELECT) one
-	  LEFT JOIN @extschema@.users u ON u.id = $1
-	  LEFT JOIN @extschema@.user_settings s ON s.user_id = $1
-	 CROSS JOIN LATERAL @extschema@.run_notification_content($2, $3, $4, $5, $6, $7, $8, u.timezone,
-			s.quiet_hours_start, s.quiet_hours_end) n
-	RETURNING id
+-- (PL/pgSQL, the values first: Citus plans no SQL-language function that
+-- writes a distributed table with parameters)
+DECLARE
+	tz			text;
+	quiet_start	time;
+	quiet_end	time;
+	note		record;
+	new_id		uuid;
+BEGIN
+	SELECT u.timezone INTO tz FROM @extschema@.users u WHERE u.id = $1;
+	SELECT s.quiet_hours_start, s.quiet_hours_end INTO quiet_start, quiet_end
+	  FROM @extschema@.user_settings s WHERE s.user_id = $1;
+	SELECT * INTO note
+	  FROM @extschema@.run_notification_content($2, $3, $4, $5, $6, $7, $8, tz, quiet_start, quiet_end);
+	INSERT INTO @extschema@.notifications AS n (user_id, type, title, message, priority, scheduled_for, data)
+	VALUES ($1, note.type, note.title, note.message, note.priority, note.scheduled_for, note.data)
+	RETURNING n.id INTO new_id;
+	RETURN new_id;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.run_notification(uuid, uuid, uuid, text, text, text, text, timestamptz) IS
 'Internal: writes the notification of a finished run, what run_notification_content says in the user''s time zone and quiet hours, and returns its id.';
@@ -399,7 +416,9 @@ BEGIN
 	IF NEW.prompt_template <> '' AND (TG_OP = 'INSERT' OR NEW.prompt_template IS DISTINCT FROM OLD.prompt_template
 			OR NEW.tool_args IS DISTINCT FROM OLD.tool_args) THEN
 		-- a template that cannot render for this user and these args fails now, not at 7 am
-		PERFORM @extschema@.render_template(NEW.prompt_template, @extschema@.task_prompt_context(NEW));
+		-- (NEW as a scheduled_tasks row: on Citus the trigger fires on a shard)
+		PERFORM @extschema@.render_template(NEW.prompt_template, @extschema@.task_prompt_context(
+			pg_catalog.jsonb_populate_record(NULL::@extschema@.scheduled_tasks, pg_catalog.to_jsonb(NEW))));
 	END IF;
 
 	IF NEW.status = 'active' AND (TG_OP = 'INSERT' OR OLD.status <> 'active') THEN
@@ -470,9 +489,13 @@ RETURNS @extschema@.scheduled_tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	task @extschema@.scheduled_tasks;
 BEGIN
-	SELECT * INTO task FROM @extschema@.scheduled_tasks t WHERE t.id = task_for_update.task_id FOR UPDATE;
+	-- the owner first: a row lock names the distribution column (Citus)
+	owner_id := @extschema@.owner_of('@extschema@.scheduled_tasks', task_for_update.task_id);
+	SELECT * INTO task FROM @extschema@.scheduled_tasks t
+	 WHERE t.user_id = owner_id AND t.id = task_for_update.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
 			USING ERRCODE = 'no_data_found';
@@ -527,14 +550,16 @@ AS $$
 DECLARE
 	task @extschema@.scheduled_tasks := @extschema@.task_for_action(resume_task.task_id, 'resume',
 																	 '{active,paused}');
+	next_run timestamptz;
 BEGIN
 	IF task.status = 'active' THEN
 		RETURN task;
 	END IF;
-	UPDATE @extschema@.scheduled_tasks t SET status = 'active',
-		   next_run_at = CASE WHEN t.task_type = 'recurring'
-							  THEN @extschema@.cron_next(t.schedule_cron, now(), t.timezone)
-							  ELSE greatest(t.scheduled_at, now()) END
+	-- (the next run first: Citus takes no stable function in a CASE of an UPDATE)
+	next_run := CASE WHEN task.task_type = 'recurring'
+					 THEN @extschema@.cron_next(task.schedule_cron, now(), task.timezone)
+					 ELSE greatest(task.scheduled_at, now()) END;
+	UPDATE @extschema@.scheduled_tasks t SET status = 'active', next_run_at = next_run
 	 WHERE t.user_id = task.user_id AND t.id = task.id
 	RETURNING * INTO task;
 	RETURN task;
@@ -798,9 +823,12 @@ RETURNS @extschema@.task_runs
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	run @extschema@.task_runs;
 BEGIN
-	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_update.run_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_update.run_id);
+	SELECT * INTO run FROM @extschema@.task_runs r
+	 WHERE r.user_id = owner_id AND r.id = run_for_update.run_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
 			USING ERRCODE = 'no_data_found';
@@ -816,14 +844,13 @@ RETURNS @extschema@.task_runs
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	run @extschema@.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
-	owner uuid;
 BEGIN
-	-- the owner first, then the row locked by its key (on Citus, a lock by id alone cannot be routed to a shard)
-	SELECT r.user_id INTO owner FROM @extschema@.task_runs r WHERE r.id = run_for_report.run_id;
+	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_report.run_id);
 	SELECT * INTO run FROM @extschema@.task_runs r
-	 WHERE r.user_id = owner AND r.id = run_for_report.run_id FOR UPDATE;
+	 WHERE r.user_id = owner_id AND r.id = run_for_report.run_id FOR UPDATE;
 	IF NOT FOUND OR NOT (superuser OR @extschema@.may_act_for(run.user_id, true)) THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
 			USING ERRCODE = 'no_data_found';
@@ -1019,8 +1046,12 @@ COMMENT ON FUNCTION @extschema@.tool_habit_reminder(uuid, jsonb) IS
 
 CREATE FUNCTION @extschema@.tool_overdue_tasks(user_id uuid, args jsonb)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN (
 	SELECT jsonb_build_object('title', 'Overdue tasks',
 			'message', CASE count(*) WHEN 0 THEN 'Nothing is overdue.'
 						ELSE format('%s overdue: %s', count(*), string_agg(t.title, ', ' ORDER BY t.due_date)) END,
@@ -1028,7 +1059,8 @@ AS $$
 			'tasks', coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'title', t.title, 'due_date', t.due_date,
 														   'priority', t.priority) ORDER BY t.due_date), '[]'))
 	  FROM @extschema@.tasks t
-	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now()
+	 WHERE t.user_id = $1 AND t.status IN ('pending', 'in_progress', 'blocked') AND t.due_date < now());
+END
 $$;
 COMMENT ON FUNCTION @extschema@.tool_overdue_tasks(uuid, jsonb) IS
 'Built-in tool overdue_tasks: the user''s open tasks past their due date, oldest first.';

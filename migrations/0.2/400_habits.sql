@@ -55,27 +55,33 @@ COMMENT ON FUNCTION @extschema@._habit_recompute(@extschema@.habits, date[], dat
 
 CREATE FUNCTION @extschema@.user_today(user_id uuid, day_start_hour int DEFAULT NULL)
 RETURNS date
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT ((now() AT TIME ZONE u.timezone)
-			- make_interval(hours => coalesce(user_today.day_start_hour, s.day_start_hour, 0)))::date
-	FROM @extschema@.users u
-	LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
-	WHERE u.id = user_today.user_id
+-- PL/pgSQL, not SQL: Citus plans no SQL-language function that reads a
+-- distributed table with a parameter (this and the functions below).
+BEGIN
+	RETURN (SELECT ((now() AT TIME ZONE u.timezone)
+					- make_interval(hours => coalesce(user_today.day_start_hour, s.day_start_hour, 0)))::date
+			  FROM @extschema@.users u
+			  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+			 WHERE u.id = user_today.user_id);
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.user_today(uuid, int) IS
 'Today for a user: the date of now() in the user''s timezone, day_start_hour hours earlier (NULL: the user''s user_settings.day_start_hour, else 0), so with 4 a log at 02:00 counts for the day before. NULL for an unknown user.';
 
--- Lookups by id alone (the functions take a habit or task id).
-CREATE UNIQUE INDEX habits_id_key ON @extschema@.habits (id);
-CREATE UNIQUE INDEX tasks_id_key ON @extschema@.tasks (id);
+-- Lookups by id alone (the functions take a habit or task id); with user_id
+-- so that the tables can be distributed by it (see alfred.distribute()).
+CREATE UNIQUE INDEX habits_id_key ON @extschema@.habits (id, user_id);
+CREATE UNIQUE INDEX tasks_id_key ON @extschema@.tasks (id, user_id);
 
 -- Lock a habit and find the user's today for it; unknown ids raise 22023.
 CREATE FUNCTION @extschema@._habit_for_update(habit_id uuid, OUT habit @extschema@.habits, OUT today date)
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	r record;
 BEGIN
 	IF habit_id IS NULL THEN
@@ -85,7 +91,8 @@ BEGIN
 		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
 	INTO r
 	FROM @extschema@.habits h JOIN @extschema@.users u ON u.id = h.user_id
-	WHERE h.id = _habit_for_update.habit_id
+	WHERE h.user_id = @extschema@.owner_of('@extschema@.habits', _habit_for_update.habit_id)
+	  AND h.id = _habit_for_update.habit_id
 	FOR UPDATE OF h;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'habit "%" does not exist', habit_id
@@ -149,6 +156,7 @@ AS $$
 -- but the C fold (_habit_append).
 #variable_conflict use_column
 DECLARE
+	owner_id uuid;
 	h @extschema@.habits;
 	tz text;
 	today date;
@@ -158,7 +166,8 @@ BEGIN
 	IF habit_id IS NULL THEN
 		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO h FROM @extschema@.habits WHERE id = log_habit.habit_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.habits', log_habit.habit_id);
+	SELECT * INTO h FROM @extschema@.habits WHERE user_id = owner_id AND id = log_habit.habit_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'habit "%" does not exist', habit_id
 			USING ERRCODE = 'no_data_found';
@@ -256,12 +265,16 @@ CREATE FUNCTION @extschema@._habit_schedule_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
+DECLARE
+	-- NEW as a habits row: on Citus the trigger fires on a shard, whose row
+	-- type (habits_102008) the functions below do not take.
+	h @extschema@.habits := pg_catalog.jsonb_populate_record(NULL::@extschema@.habits, pg_catalog.to_jsonb(NEW));
 BEGIN
 	IF TG_OP = 'INSERT' THEN
-		PERFORM @extschema@.habit_streak(NEW, '2000-01-01');
+		PERFORM @extschema@.habit_streak(h, '2000-01-01');
 		RETURN NEW;
 	END IF;
-	RETURN @extschema@._habit_recompute(NEW, @extschema@._habit_logged_days(NEW),
+	RETURN @extschema@._habit_recompute(h, @extschema@._habit_logged_days(h),
 		@extschema@.user_today(NEW.user_id, NEW.day_start_hour));
 END
 $$;
@@ -284,13 +297,32 @@ CREATE TRIGGER habits_schedule_update
 
 CREATE FUNCTION @extschema@.habits_at_risk(user_id uuid)
 RETURNS TABLE (habit_id uuid, name text, current_streak int, best_streak int, state text, last_logged date)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL, the user's timezone first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table, like user_today)
+#variable_conflict use_column
+DECLARE
+	tz			text;
+	day_start	int;
+BEGIN
+	SELECT u.timezone, s.day_start_hour INTO tz, day_start
+	  FROM @extschema@.users u
+	  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+	 WHERE u.id = habits_at_risk.user_id;
+	IF tz IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT h.id, h.name, s.current_streak, s.best_streak, s.state, h.last_logged
 	FROM @extschema@.habits h
-	CROSS JOIN LATERAL @extschema@.habit_streak(h, @extschema@.user_today(h.user_id, h.day_start_hour)) s
+	CROSS JOIN LATERAL @extschema@.habit_streak(
+		pg_catalog.jsonb_populate_record(NULL::@extschema@.habits, pg_catalog.to_jsonb(h)),
+		((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date) s
 	WHERE h.user_id = habits_at_risk.user_id AND h.active AND s.state = 'at_risk'
-	ORDER BY s.current_streak DESC, h.name
+	ORDER BY s.current_streak DESC, h.name;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.habits_at_risk(uuid) IS

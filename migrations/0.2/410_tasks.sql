@@ -154,12 +154,14 @@ RETURNS @extschema@.tasks
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+	owner_id uuid;
 	t @extschema@.tasks;
 BEGIN
 	IF task_id IS NULL THEN
 		RAISE EXCEPTION 'task_id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	SELECT * INTO t FROM @extschema@.tasks WHERE id = complete_task.task_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.tasks', complete_task.task_id);
+	SELECT * INTO t FROM @extschema@.tasks WHERE user_id = owner_id AND id = complete_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
 	END IF;

@@ -9,14 +9,20 @@
 
 CREATE FUNCTION @extschema@._user_clock(user_id uuid,
 	OUT today date, OUT tz text, OUT day_start timestamptz, OUT day_end timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT c.today, u.timezone,
-		c.today::timestamp AT TIME ZONE u.timezone,
-		(c.today + 1)::timestamp AT TIME ZONE u.timezone
-	FROM @extschema@.users u,
-		LATERAL (SELECT @extschema@.user_today(u.id) AS today) c
-	WHERE u.id = _user_clock.user_id
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	today := @extschema@.user_today(_user_clock.user_id);
+	SELECT u.timezone INTO tz FROM @extschema@.users u WHERE u.id = _user_clock.user_id;
+	IF NOT FOUND THEN
+		today := NULL;
+		RETURN;
+	END IF;
+	day_start := today::timestamp AT TIME ZONE tz;
+	day_end := (today + 1)::timestamp AT TIME ZONE tz;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@._user_clock(uuid) IS
@@ -35,14 +41,27 @@ COMMENT ON FUNCTION @extschema@.priority_rank(text) IS
 
 CREATE FUNCTION @extschema@.priority_tasks(user_id uuid)
 RETURNS TABLE (task_id uuid, title text, priority text, status text, due_date timestamptz, project_id uuid)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@._user_clock(priority_tasks.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT t.id, t.title, t.priority, t.status, t.due_date, t.project_id
-	FROM @extschema@.tasks t, @extschema@._user_clock(priority_tasks.user_id) c
+	FROM @extschema@.tasks t
 	WHERE t.user_id = priority_tasks.user_id
 		AND t.status IN ('pending', 'in_progress')
 		AND (t.due_date IS NULL OR t.due_date < c.day_end)
-	ORDER BY @extschema@.priority_rank(t.priority), t.due_date NULLS LAST, t.created_at, t.id
+	ORDER BY @extschema@.priority_rank(t.priority), t.due_date NULLS LAST, t.created_at, t.id;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.priority_tasks(uuid) IS
@@ -51,18 +70,38 @@ COMMENT ON FUNCTION @extschema@.priority_tasks(uuid) IS
 CREATE FUNCTION @extschema@.habits_today(user_id uuid)
 RETURNS TABLE (habit_id uuid, name text, time_preference text, scheduled_today boolean,
 	completed_today boolean, current_streak int, best_streak int, state text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	tz			text;
+	day_start	int;
+BEGIN
+	-- user_today's inputs; each habit's day_start_hour comes first
+	SELECT u.timezone, s.day_start_hour INTO tz, day_start
+	  FROM @extschema@.users u
+	  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+	 WHERE u.id = habits_today.user_id;
+	IF tz IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT h.id, h.name, h.time_preference,
 		h.frequency <> 'custom' OR extract(isodow FROM d.today)::int = ANY (h.days_of_week),
 		h.last_logged IS NOT DISTINCT FROM d.today,
 		s.current_streak, s.best_streak, s.state
 	FROM @extschema@.habits h
-		CROSS JOIN LATERAL (SELECT @extschema@.user_today(h.user_id, h.day_start_hour) AS today) d
-		CROSS JOIN LATERAL @extschema@.habit_streak(h, d.today) s
+		CROSS JOIN LATERAL (SELECT ((now() AT TIME ZONE tz)
+									- make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date AS today) d
+		CROSS JOIN LATERAL @extschema@.habit_streak(
+			pg_catalog.jsonb_populate_record(NULL::@extschema@.habits, pg_catalog.to_jsonb(h)), d.today) s
 	WHERE h.user_id = habits_today.user_id AND h.active
 	ORDER BY array_position('{morning,afternoon,evening,anytime}'::text[], h.time_preference) NULLS LAST,
-		h.name, h.id
+		h.name, h.id;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.habits_today(uuid) IS
@@ -70,17 +109,29 @@ COMMENT ON FUNCTION @extschema@.habits_today(uuid) IS
 
 CREATE FUNCTION @extschema@.project_health(user_id uuid)
 RETURNS TABLE (project_id uuid, name text, status text, last_update_at timestamptz, days_since_update int)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@._user_clock(project_health.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT p.id, p.name, p.status, u.last_update_at,
 		c.today - (coalesce(u.last_update_at, p.created_at) AT TIME ZONE c.tz)::date
 	FROM @extschema@.projects p
-		CROSS JOIN @extschema@._user_clock(project_health.user_id) c
 		CROSS JOIN LATERAL (SELECT max(pu.created_at) AS last_update_at
 			FROM @extschema@.project_updates pu
 			WHERE pu.user_id = p.user_id AND pu.project_id = p.id) u
 	WHERE p.user_id = project_health.user_id AND p.status = 'active'
-	ORDER BY 5 DESC, p.name, p.id
+	ORDER BY 5 DESC, p.name, p.id;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.project_health(uuid) IS
@@ -100,17 +151,28 @@ COMMENT ON FUNCTION @extschema@.stale_projects(uuid, int) IS
 
 CREATE FUNCTION @extschema@.weekly_stats(user_id uuid,
 	OUT since date, OUT tasks_completed bigint, OUT habits_logged bigint, OUT project_updates bigint)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT c.today - 6,
-		(SELECT count(*) FROM @extschema@.tasks t
-			WHERE t.user_id = weekly_stats.user_id AND t.status = 'completed'
-				AND t.completed_at >= c.day_start - interval '6 days'),
-		(SELECT count(*) FROM @extschema@.habit_logs l
-			WHERE l.user_id = weekly_stats.user_id AND l.logged_date BETWEEN c.today - 6 AND c.today),
-		(SELECT count(*) FROM @extschema@.project_updates pu
-			WHERE pu.user_id = weekly_stats.user_id AND pu.created_at >= c.day_start - interval '6 days')
-	FROM @extschema@._user_clock(weekly_stats.user_id) c
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@._user_clock(weekly_stats.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	since := c.today - 6;
+	SELECT count(*) INTO tasks_completed FROM @extschema@.tasks t
+	 WHERE t.user_id = weekly_stats.user_id AND t.status = 'completed'
+	   AND t.completed_at >= c.day_start - interval '6 days';
+	SELECT count(*) INTO habits_logged FROM @extschema@.habit_logs l
+	 WHERE l.user_id = weekly_stats.user_id AND l.logged_date BETWEEN c.today - 6 AND c.today;
+	SELECT count(*) INTO project_updates FROM @extschema@.project_updates pu
+	 WHERE pu.user_id = weekly_stats.user_id AND pu.created_at >= c.day_start - interval '6 days';
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.weekly_stats(uuid) IS
@@ -118,15 +180,28 @@ COMMENT ON FUNCTION @extschema@.weekly_stats(uuid) IS
 
 CREATE FUNCTION @extschema@.overdue_tasks(user_id uuid)
 RETURNS TABLE (task_id uuid, title text, due_date timestamptz, priority text, status text, days_overdue int)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL, the user's clock first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard may call no function that reads another table)
+#variable_conflict use_column
+DECLARE
+	c record;
+BEGIN
+	SELECT * INTO c FROM @extschema@._user_clock(overdue_tasks.user_id);
+	IF c.today IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT t.id, t.title, t.due_date, t.priority, t.status,
 		c.today - (t.due_date AT TIME ZONE c.tz)::date
-	FROM @extschema@.tasks t, @extschema@._user_clock(overdue_tasks.user_id) c
+	FROM @extschema@.tasks t
 	WHERE t.user_id = overdue_tasks.user_id
 		AND t.status IN ('pending', 'in_progress', 'blocked')
 		AND t.due_date < c.day_start
-	ORDER BY t.due_date, @extschema@.priority_rank(t.priority), t.id
+	ORDER BY t.due_date, @extschema@.priority_rank(t.priority), t.id;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.overdue_tasks(uuid) IS
@@ -134,13 +209,18 @@ COMMENT ON FUNCTION @extschema@.overdue_tasks(uuid) IS
 
 CREATE FUNCTION @extschema@.due_notifications(user_id uuid, at timestamptz DEFAULT now())
 RETURNS SETOF @extschema@.notifications
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN QUERY
 	SELECT n.*
 	FROM @extschema@.notifications n
 	WHERE n.user_id = due_notifications.user_id AND n.status = 'pending'
 		AND coalesce(n.scheduled_for, n.created_at) <= due_notifications.at
-	ORDER BY coalesce(n.scheduled_for, n.created_at), n.id
+	ORDER BY coalesce(n.scheduled_for, n.created_at), n.id;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.due_notifications(uuid, timestamptz) IS

@@ -57,8 +57,9 @@ CREATE TRIGGER proposals_guard
 	BEFORE UPDATE ON @extschema@.proposals
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.proposals_guard();
 
--- The API finds a proposal by its id alone (the primary key leads with user_id).
-CREATE UNIQUE INDEX proposals_id_key ON @extschema@.proposals (id);
+-- The API finds a proposal by its id alone (the primary key leads with user_id);
+-- with user_id so that the table can be distributed by it.
+CREATE UNIQUE INDEX proposals_id_key ON @extschema@.proposals (id, user_id);
 
 /*---- internal helpers ----*/
 
@@ -80,7 +81,7 @@ BEGIN
 	-- stale proposal
 	SELECT x.xmin::text, x.user_id INTO seen, owner FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
 	SELECT x AS p, x.xmin::text AS xmin INTO locked
-	  FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	  FROM @extschema@.proposals x WHERE x.user_id = owner AND x.id = _proposal_lock.proposal_id FOR UPDATE;
 	IF NOT FOUND AND owner <> ALL (@extschema@.writable_user_ids())
 	   AND EXISTS (SELECT FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
 		-- visible but not writable (an observer), and not deleted meanwhile
@@ -299,7 +300,7 @@ DECLARE
 	failure text;
 	state text;
 BEGIN
-	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id;
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id;
 	BEGIN
 		outcome := @extschema@._proposal_run_task_action(p);
 	EXCEPTION WHEN OTHERS THEN
@@ -316,7 +317,7 @@ BEGIN
 						  THEN (outcome->'task'->>'id')::uuid
 						  WHEN p.action_type = 'delete' THEN NULL
 						  ELSE x.task_id END
-	 WHERE x.id = p.id
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	INSERT INTO @extschema@.execution_logs
 		(user_id, proposal_id, executor_status, executor_error, request_payload, response_payload,
@@ -404,9 +405,9 @@ BEGIN
 	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM @extschema@.user_settings s
 											WHERE s.user_id = p.user_id), true) THEN
 		UPDATE @extschema@.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
-		 WHERE x.id = p.id;
+		 WHERE x.user_id = p.user_id AND x.id = p.id;
 	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
-		UPDATE @extschema@.proposals x SET status = 'approved' WHERE x.id = p.id RETURNING * INTO p;
+		UPDATE @extschema@.proposals x SET status = 'approved' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
 		PERFORM @extschema@._proposal_execute(p);
 	END IF;
 	RETURN p.id;
@@ -424,6 +425,8 @@ DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(approve.proposal_id);
 	distance double precision;
 	signal text := 'approved';
+	actor uuid;
+	new_task uuid;
 BEGIN
 	PERFORM @extschema@._proposal_require(p, '{pending}',
 		CASE WHEN p.status = 'failed' THEN 'Retry it with alfred.retry_proposal(), or reject it.' END);
@@ -445,14 +448,18 @@ BEGIN
 		signal := @extschema@.proposal_edit_signal(distance);
 	END IF;
 
+	-- (the values first: Citus takes no stable function in a CASE or
+	-- coalesce of an UPDATE)
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);
+	new_task := CASE WHEN @extschema@._proposal_is_task_action(p.action_type)
+						  AND approve.edited_payload ? 'task_id'
+					 THEN (approve.edited_payload->>'task_id')::uuid ELSE p.task_id END;
 	UPDATE @extschema@.proposals x
 	   SET status = 'approved',
-		   approved_by = coalesce(@extschema@.current_user_id(), p.user_id),
+		   approved_by = actor,
 		   edited_payload = approve.edited_payload,
-		   task_id = CASE WHEN @extschema@._proposal_is_task_action(p.action_type)
-							   AND approve.edited_payload ? 'task_id'
-						  THEN (approve.edited_payload->>'task_id')::uuid ELSE x.task_id END
-	 WHERE x.id = p.id
+		   task_id = new_task
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	PERFORM @extschema@._proposal_signal(p, signal,
 		CASE WHEN distance IS NOT NULL
@@ -474,12 +481,14 @@ AS $$
 DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(reject.proposal_id);
 	was text := p.status;
+	actor uuid;
 BEGIN
 	PERFORM @extschema@._proposal_require(p, '{pending,approved,failed}',
 		CASE WHEN p.status = 'executing' THEN 'Wait for its outcome: an action under way cannot be called back; a failed one can be rejected.' END);
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
 	UPDATE @extschema@.proposals x
-	   SET status = 'rejected', rejected_by = coalesce(@extschema@.current_user_id(), p.user_id), rejection_reason = reject.reason
-	 WHERE x.id = p.id
+	   SET status = 'rejected', rejected_by = actor, rejection_reason = reject.reason
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	PERFORM @extschema@._proposal_signal(p, 'rejected',
 		jsonb_build_object('was', was) || jsonb_strip_nulls(jsonb_build_object('reason', reject.reason)));
@@ -504,7 +513,7 @@ BEGIN
 			HINT = 'Use alfred.execute_proposal().';
 	END IF;
 	PERFORM @extschema@._proposal_require(p, '{approved}');
-	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.id = p.id RETURNING * INTO p;
+	UPDATE @extschema@.proposals x SET status = 'executing' WHERE x.user_id = p.user_id AND x.id = p.id RETURNING * INTO p;
 	RETURN p;
 END
 $$;
@@ -545,7 +554,7 @@ BEGIN
 	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
 		   result = finish_execution.result,
 		   error_message = finish_execution.error
-	 WHERE x.id = p.id
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	INSERT INTO @extschema@.execution_logs
 		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
@@ -587,11 +596,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p @extschema@.proposals := @extschema@._proposal_lock(retry_proposal.proposal_id);
+	actor uuid;
 BEGIN
 	PERFORM @extschema@._proposal_require(p, '{failed}');
+	actor := coalesce(@extschema@.current_user_id(), p.user_id);	-- (Citus: no stable function in a coalesce of an UPDATE)
 	UPDATE @extschema@.proposals x
-	   SET status = 'approved', approved_by = coalesce(@extschema@.current_user_id(), p.user_id), result = NULL, error_message = NULL
-	 WHERE x.id = p.id
+	   SET status = 'approved', approved_by = actor, result = NULL, error_message = NULL
+	 WHERE x.user_id = p.user_id AND x.id = p.id
 	RETURNING * INTO p;
 	RETURN p;
 END

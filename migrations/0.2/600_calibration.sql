@@ -126,6 +126,8 @@ AS $$ SELECT round(value::numeric, 4)::float8 $$;
 COMMENT ON FUNCTION @extschema@._calibration_round(float8) IS
 'Internal: a calibration value as users read it: rounded to 4 decimal places (the view calibration, global_level of proactiveness()); the state and the scores are computed unrounded';
 
+-- (c passes through jsonb: on Citus the query runs on a shard, whose row
+-- type calibration_at does not take)
 CREATE VIEW @extschema@.calibration WITH (security_invoker = true) AS
 SELECT s.user_id, s.suggestion_type,
 	   @extschema@._calibration_round(s.engaged) AS engaged,
@@ -135,78 +137,106 @@ SELECT s.user_id, s.suggestion_type,
 	   s.suppressed_until IS NOT NULL AS suppressed, s.suppressed_until, s.suppressions,
 	   s.boosted, s.last_event_at
   FROM @extschema@.calibration_state c
-	   CROSS JOIN LATERAL @extschema@.calibration_at(c, now()) s;
+	   CROSS JOIN LATERAL @extschema@.calibration_at(
+				   pg_catalog.jsonb_populate_record(NULL::@extschema@.calibration_state, pg_catalog.to_jsonb(c)), now()) s;
 COMMENT ON VIEW @extschema@.calibration IS
 'Each (user, suggestion type) as of now: decayed counts e and d, p_hat = (1 + e) / (2 + e + d) (all three rounded to 4 decimals), whether it is suppressed (and until when) or boosted';
 
 CREATE FUNCTION @extschema@.proactiveness(user_id uuid)
 RETURNS @extschema@.proactiveness_settings
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	WITH live AS (
-		SELECT sum(s.global_engaged) AS ge, sum(s.global_dismissed) AS gd,
-			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
-						FILTER (WHERE s.suppressed_until IS NOT NULL), '{}') AS suppressed,
-			   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
-						FILTER (WHERE s.boosted), '{}') AS boosted
-		  FROM @extschema@.calibration_state c
-			   CROSS JOIN LATERAL @extschema@.calibration_at(c, now()) s
-		 WHERE c.user_id = proactiveness.user_id),
-	stored AS (
-		SELECT coalesce((SELECT p FROM @extschema@.proactiveness_settings p
-						  WHERE p.user_id = proactiveness.user_id),
-						jsonb_populate_record(NULL::@extschema@.proactiveness_settings,
-											  jsonb_build_object('user_id', proactiveness.user_id,
-																 'is_onboarded', false))) AS p)
-	SELECT jsonb_populate_record(
-			   stored.p,
+-- (PL/pgSQL, one table per statement: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and a query it sends to a
+-- shard sees the shard's row type, not the table's)
+#variable_conflict use_column
+DECLARE
+	ge			float8;
+	gd			float8;
+	suppressed	text[];
+	boosted		text[];
+	stored		@extschema@.proactiveness_settings;
+BEGIN
+	SELECT sum(s.global_engaged), sum(s.global_dismissed),
+		   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+					FILTER (WHERE s.suppressed_until IS NOT NULL), '{}'),
+		   coalesce(array_agg(s.suggestion_type ORDER BY s.suggestion_type)
+					FILTER (WHERE s.boosted), '{}')
+	  INTO ge, gd, suppressed, boosted
+	  FROM @extschema@.calibration_state c
+		   CROSS JOIN LATERAL @extschema@.calibration_at(
+			   pg_catalog.jsonb_populate_record(NULL::@extschema@.calibration_state, pg_catalog.to_jsonb(c)), now()) s
+	 WHERE c.user_id = proactiveness.user_id;
+	SELECT p.* INTO stored FROM @extschema@.proactiveness_settings p WHERE p.user_id = proactiveness.user_id;
+	IF NOT FOUND THEN
+		stored := jsonb_populate_record(NULL::@extschema@.proactiveness_settings,
+										jsonb_build_object('user_id', proactiveness.user_id, 'is_onboarded', false));
+	END IF;
+	RETURN jsonb_populate_record(
+			   stored,
 			   jsonb_build_object(
 				   'global_level', @extschema@._calibration_round(
-									   @extschema@.proactiveness_level(live.ge, live.gd, (stored.p).user_override)),
-				   'suppressed_types', live.suppressed,
-				   'boosted_types', live.boosted))
-	  FROM live, stored
+									   @extschema@.proactiveness_level(ge, gd, stored.user_override)),
+				   'suppressed_types', suppressed,
+				   'boosted_types', boosted));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.proactiveness(uuid) IS
 'The user''s proactiveness settings as of now: the stored row (or the defaults for a user who has none) with global_level (rounded to 4 decimals), suppressed_types and boosted_types computed from the calibration state at this moment, so an expired suppression or a lapsed boost is gone without any job';
 
 CREATE FUNCTION @extschema@.refresh_proactiveness(user_id uuid)
 RETURNS @extschema@.proactiveness_settings
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter, nor an UPDATE joined with a function)
+#variable_conflict use_column
+DECLARE
+	l		@extschema@.proactiveness_settings;
+	result	@extschema@.proactiveness_settings;
+BEGIN
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (refresh_proactiveness.user_id)
 	ON CONFLICT (user_id) DO NOTHING;
+	l := @extschema@.proactiveness(refresh_proactiveness.user_id);
 	UPDATE @extschema@.proactiveness_settings p
 	   SET global_level = l.global_level,
 		   suppressed_types = l.suppressed_types,
 		   boosted_types = l.boosted_types,
 		   updated_at = now()
-	  FROM @extschema@.proactiveness(refresh_proactiveness.user_id) l
 	 WHERE p.user_id = refresh_proactiveness.user_id
-	RETURNING p.*;
+	RETURNING p.* INTO result;
+	RETURN result;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_proactiveness(uuid) IS
 'Stores proactiveness(user_id) in the user''s proactiveness_settings row (creating it with the defaults if needed) and returns it; every calibration function that writes calls it';
 
 CREATE FUNCTION @extschema@.refresh_all_proactiveness()
 RETURNS integer
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-	WITH stale AS (
-		SELECT p.user_id, l.global_level, l.suppressed_types, l.boosted_types
-		  FROM @extschema@.proactiveness_settings p
-			   CROSS JOIN LATERAL @extschema@.proactiveness(p.user_id) l
-		 WHERE (p.global_level, p.suppressed_types, p.boosted_types)
-			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types)),
-	done AS (
+-- (PL/pgSQL, one user at a time: on Citus a query over the settings runs on
+-- the shards, where proactiveness() may not query another table)
+DECLARE
+	uid		uuid;
+	l		@extschema@.proactiveness_settings;
+	n		integer := 0;
+BEGIN
+	FOR uid IN SELECT p.user_id FROM @extschema@.proactiveness_settings p LOOP
+		l := @extschema@.proactiveness(uid);
 		UPDATE @extschema@.proactiveness_settings p
-		   SET global_level = s.global_level,
-			   suppressed_types = s.suppressed_types,
-			   boosted_types = s.boosted_types
-		  FROM stale s
-		 WHERE p.user_id = s.user_id
-		RETURNING 1)
-	SELECT count(*)::integer FROM done
+		   SET global_level = l.global_level,
+			   suppressed_types = l.suppressed_types,
+			   boosted_types = l.boosted_types
+		 WHERE p.user_id = uid
+		   AND (p.global_level, p.suppressed_types, p.boosted_types)
+			   IS DISTINCT FROM (l.global_level, l.suppressed_types, l.boosted_types);
+		IF FOUND THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_all_proactiveness() IS
 'Rewrites every stored proactiveness_settings row (that the caller may change) whose global_level, suppressed_types or boosted_types differ from proactiveness() now, and returns how many; optional housekeeping for readers of the table (scores never need it)';
@@ -407,9 +437,13 @@ COMMENT ON FUNCTION @extschema@.observe_pattern(uuid, text, text, jsonb, text) I
 
 CREATE FUNCTION @extschema@.actionable_patterns(user_id uuid)
 RETURNS SETOF @extschema@.observed_patterns
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT (jsonb_populate_record(p, jsonb_build_object(
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN QUERY
+	SELECT (jsonb_populate_record(NULL::@extschema@.observed_patterns, to_jsonb(p) || jsonb_build_object(
 				'confidence', @extschema@.pattern_confidence(p.occurrence_count, p.last_seen_at, now())))).*
 	  FROM @extschema@.observed_patterns p
 	 WHERE p.user_id = actionable_patterns.user_id
@@ -417,7 +451,8 @@ AS $$
 	   AND p.acted_on = false AND p.occurrence_count >= 3
 	   AND @extschema@.pattern_actionable(p.acted_on, p.occurrence_count, p.last_seen_at, now())
 	 ORDER BY @extschema@.pattern_confidence(p.occurrence_count, p.last_seen_at, now()) DESC,
-			  p.last_seen_at DESC, p.id
+			  p.last_seen_at DESC, p.id;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.actionable_patterns(uuid) IS
 'The user''s patterns worth suggesting now (not acted on, seen at least 3 times, confidence n / (n + 2) * 0.5^(days since last seen / 30) at least 0.5), most confident first, with confidence as of now';
@@ -431,11 +466,13 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 DECLARE
+	owner_id uuid;
 	pattern @extschema@.observed_patterns;
 	task_id uuid;
 BEGIN
+	owner_id := @extschema@.owner_of('@extschema@.observed_patterns', accept_pattern.pattern_id);
 	SELECT * INTO pattern FROM @extschema@.observed_patterns p
-	 WHERE p.id = accept_pattern.pattern_id FOR UPDATE;
+	 WHERE p.user_id = owner_id AND p.id = accept_pattern.pattern_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no observed pattern with id "%"', accept_pattern.pattern_id
 			USING ERRCODE = 'no_data_found';

@@ -34,6 +34,8 @@ DECLARE
 	new_values	jsonb;
 	changed		text[];
 	entity		uuid;
+	actor		uuid;
+	entity_type	text;
 BEGIN
 	-- pg_dump and pg_restore run with row_security = off: a restore reloads the
 	-- trail itself and must not record its bulk load as changes.
@@ -64,9 +66,16 @@ BEGIN
 		entity := NEW.id;
 	END IF;
 
+	-- The actor, if a user (a plain INSERT: Citus plans no subquery in one).
+	actor := (SELECT u.id FROM @extschema@.users u WHERE u.id = @extschema@.current_user_id());
+	-- On Citus the trigger fires on a shard (tasks_102008) of a table (tasks).
+	entity_type := TG_TABLE_NAME;
+	IF entity_type ~ '_[0-9]+$'
+	   AND to_regclass(format('%I.%I', TG_TABLE_SCHEMA, regexp_replace(entity_type, '_[0-9]+$', ''))) IS NOT NULL THEN
+		entity_type := regexp_replace(entity_type, '_[0-9]+$', '');
+	END IF;
 	INSERT INTO @extschema@.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values, db_role)
-	VALUES ((SELECT u.id FROM @extschema@.users u WHERE u.id = @extschema@.current_user_id()),
-			lower(TG_OP), TG_TABLE_NAME, entity, old_values, new_values, session_user);
+	VALUES (actor, lower(TG_OP), entity_type, entity, old_values, new_values, session_user);
 	RETURN NULL;
 END
 $$;
@@ -142,9 +151,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	owner_id uuid;
 	acct @extschema@.connected_accounts;
 BEGIN
-	SELECT * INTO acct FROM @extschema@.connected_accounts a WHERE a.id = account_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.connected_accounts', account_id);
+	SELECT * INTO acct FROM @extschema@.connected_accounts a WHERE a.user_id = owner_id AND a.id = account_id FOR UPDATE;
 	IF NOT FOUND
 	   OR NOT (acct.user_id = @extschema@.current_user_id()
 			   OR @extschema@.current_user_role() = 'admin'
@@ -538,6 +549,7 @@ DECLARE
 	n			int := 0;
 	jobs		int;
 	cron_jobs	boolean;
+	task		uuid;
 BEGIN
 	-- (to_regclass raises for a role without USAGE on schema cron)
 	cron_jobs := CASE WHEN to_regnamespace('cron') IS NULL OR NOT has_schema_privilege('cron', 'USAGE')
@@ -549,9 +561,15 @@ BEGIN
 			INTO jobs USING 'alfred-maintenance';
 		n := n + jobs;
 	END IF;
-	SELECT n + count(@extschema@.cancel_task(t.id)) INTO n
-	  FROM @extschema@.scheduled_tasks t
-	 WHERE t.tool_name = 'run_maintenance' AND t.status IN ('active', 'paused');
+	-- one call per task, not cancel_task() inside the query: on Citus that
+	-- query runs on the shards, where cancel_task may not query a table
+	FOR task IN
+		SELECT t.id FROM @extschema@.scheduled_tasks t
+		 WHERE t.tool_name = 'run_maintenance' AND t.status IN ('active', 'paused')
+	LOOP
+		PERFORM @extschema@.cancel_task(task);
+		n := n + 1;
+	END LOOP;
 	RETURN n;
 END
 $$;
@@ -682,12 +700,15 @@ CREATE EVENT TRIGGER alfred_maintenance_job_after_drop ON ddl_command_end
 
 CREATE FUNCTION @extschema@.health(now timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_build_object(
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	RETURN jsonb_build_object(
 		'workers', (SELECT coalesce(jsonb_agg(jsonb_build_object('worker', w.worker, 'pid', w.pid, 'state', w.state,
 									'last_tick', w.last_tick, 'runs_done', w.runs_done, 'errors', w.errors)
 									ORDER BY w.worker), '[]')
@@ -713,7 +734,8 @@ AS $$
 		'table_bytes', (SELECT jsonb_object_agg(c.relname, pg_total_relation_size(c.oid) ORDER BY c.relname)
 						  FROM pg_class c
 						 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
-						   AND NOT c.relispartition))
+						   AND NOT c.relispartition));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.health(timestamptz) IS
 'What a monitoring system polls: scheduler workers and whether one is alive, due tasks and the oldest due time, queued external runs and how long the oldest has waited for an agent, running runs, failed runs in the last hour, pending proposals, and every table''s size in bytes. Not granted to PUBLIC: GRANT EXECUTE to a monitoring role.';

@@ -6,6 +6,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	owner_id uuid;
 	caller uuid := @extschema@.current_user_id();
 	caller_role text := @extschema@.current_user_role();
 	t @extschema@.tasks;
@@ -14,7 +15,8 @@ BEGIN
 	IF task_id IS NULL THEN
 		RAISE EXCEPTION 'argument "task_id" must not be null' USING ERRCODE = '22004';
 	END IF;
-	SELECT * INTO t FROM @extschema@.tasks WHERE id = assign_task.task_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.tasks', assign_task.task_id);
+	SELECT * INTO t FROM @extschema@.tasks WHERE user_id = owner_id AND id = assign_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'task "%" not found', assign_task.task_id USING ERRCODE = 'P0002';
 	END IF;

@@ -65,13 +65,30 @@ COMMENT ON FUNCTION @extschema@.attach_file(uuid, text, text, text, bigint, text
 
 CREATE FUNCTION @extschema@.expire_attachments(now timestamptz DEFAULT now())
 RETURNS TABLE (user_id uuid, attachment_id uuid, storage_path text)
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	DELETE FROM @extschema@.file_attachments f
-	WHERE f.expires_at <= expire_attachments.now
-	  AND (@extschema@.caller_is_service() OR @extschema@.may_act_for(f.user_id))
-	RETURNING f.user_id, f.id, f.storage_path
+-- (PL/pgSQL, who may act checked here: on Citus a query over the attachments
+-- runs on the shards, where may_act_for() may not query the users)
+#variable_conflict use_column
+DECLARE
+	service	boolean := @extschema@.caller_is_service();
+	r		record;
+BEGIN
+	FOR r IN
+		SELECT f.user_id AS owner, f.id FROM @extschema@.file_attachments f
+		 WHERE f.expires_at <= expire_attachments.now
+		 ORDER BY f.user_id, f.id
+	LOOP
+		CONTINUE WHEN NOT (service OR @extschema@.may_act_for(r.owner));
+		DELETE FROM @extschema@.file_attachments f
+		 WHERE f.user_id = r.owner AND f.id = r.id
+		RETURNING f.user_id, f.id, f.storage_path INTO expire_attachments.user_id, attachment_id, expire_attachments.storage_path;
+		IF FOUND THEN
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.expire_attachments(timestamptz) IS

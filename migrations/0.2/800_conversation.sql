@@ -10,12 +10,14 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	owner_id uuid;
 	s @extschema@.chat_sessions;
 BEGIN
 	IF coalesce(@extschema@.is_blank(summary), true) THEN
 		RAISE EXCEPTION 'a context summary must not be empty' USING ERRCODE = '22023';
 	END IF;
-	SELECT * INTO s FROM @extschema@.chat_sessions c WHERE c.id = session_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.chat_sessions', session_id);
+	SELECT * INTO s FROM @extschema@.chat_sessions c WHERE c.user_id = owner_id AND c.id = session_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'chat session "%" not found', session_id USING ERRCODE = 'P0002';
 	END IF;

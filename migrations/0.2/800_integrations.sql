@@ -79,6 +79,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	owner_id uuid;
 	w @extschema@.watchers;
 BEGIN
 	IF watcher_id IS NULL OR ok IS NULL THEN
@@ -88,7 +89,8 @@ BEGIN
 		RAISE EXCEPTION 'a failed watcher run needs an error message' USING ERRCODE = '22023',
 			DETAIL = 'Pass the error text as "error" when "ok" is false.';
 	END IF;
-	SELECT * INTO w FROM @extschema@.watchers x WHERE x.id = watcher_id FOR UPDATE;
+	owner_id := @extschema@.owner_of('@extschema@.watchers', watcher_id);
+	SELECT * INTO w FROM @extschema@.watchers x WHERE x.user_id = owner_id AND x.id = watcher_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'watcher "%" not found', watcher_id USING ERRCODE = 'P0002';
 	END IF;

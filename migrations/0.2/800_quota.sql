@@ -77,16 +77,26 @@ COMMENT ON FUNCTION @extschema@.consume_ai_quota(uuid, integer) IS
 
 CREATE FUNCTION @extschema@.ai_quota(user_id uuid)
 RETURNS TABLE (day date, daily_limit integer, used integer, remaining integer)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+-- (PL/pgSQL, who may act checked first: Citus plans no SQL-language function
+-- that reads a distributed table with a parameter, and may_act_for() may not
+-- run inside a query it sends to a shard)
+#variable_conflict use_column
+BEGIN
+	IF NOT @extschema@.may_act_for(ai_quota.user_id, false) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	SELECT d.day, d.lim, coalesce(a.used, 0), greatest(d.lim - coalesce(a.used, 0), 0)
 	FROM (SELECT (now() AT TIME ZONE u.timezone)::date AS day,
 	             coalesce(s.ai_daily_limit, @extschema@.ai_daily_limit()) AS lim
 	      FROM @extschema@.users u
 	      LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
-	      WHERE u.id = ai_quota.user_id AND @extschema@.may_act_for(u.id, false)) d
-	LEFT JOIN @extschema@.ai_usage a ON a.user_id = ai_quota.user_id AND a.day = d.day
+	      WHERE u.id = ai_quota.user_id) d
+	LEFT JOIN @extschema@.ai_usage a ON a.user_id = ai_quota.user_id AND a.day = d.day;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.ai_quota(uuid) IS
