@@ -32,7 +32,6 @@ q() { local db=$1; shift; "$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 -h "$CITUS_SO
 q postgres -c "CREATE DATABASE alfred_single"
 q alfred_single -c "CREATE EXTENSION alfred CASCADE"
 q "$CITUS_DB" -c "CREATE EXTENSION alfred CASCADE"
-citus_psql 0 -q -f test/citus/policies_without_subqueries.sql
 q "$CITUS_DB" -c "SELECT count(*) FROM alfred.distribute()" >/dev/null
 for db in alfred_single "$CITUS_DB"; do
 	q "$db" -c "SET alfred.password_cost = 4" -c "

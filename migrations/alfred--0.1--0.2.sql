@@ -793,6 +793,7 @@ CREATE UNIQUE INDEX task_runs_id_key ON alfred.task_runs (id, user_id);
 
 -- @create function alfred.null_references
 
+-- @create function alfred._lock_scheduler
 -- @create function alfred.distribute
 
 -- @create function alfred.is_citus_table

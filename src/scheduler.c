@@ -46,6 +46,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "storage/lockdefs.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -120,6 +121,7 @@ static SPIPlanPtr claim_retries_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
 
+static void scheduler_lock(LOCKMODE mode);
 static SPIPlanPtr *shard_plan_slot(SPIPlanPtr *plan);
 static char *shard_sql(const char *sql);
 
@@ -963,6 +965,7 @@ alfred_scheduler_tick(TimestampTz now, int max)
 	int			done;
 	int			retries_max = max - max / 2;
 
+	scheduler_lock(ShareLock);
 	tick.now = now;
 	tick.real_clock = alfred_scheduler_in_worker;
 	tick.budgeted = alfred_scheduler_in_worker && alfred_user_time_budget > 0;
@@ -1010,13 +1013,16 @@ void
 alfred_scheduler_settle_crashed(void)
 {
 	static SPIPlanPtr settle_plan = NULL;
-	int			rc = SPI_execute_plan(prepare(&settle_plan,
-											  "UPDATE alfred.task_runs SET status = 'failed', "
-											  " error = 'the scheduler stopped while the run was in progress', "
-											  " finished_at = greatest(started_at, now()) "
-											  " WHERE status = 'running' AND lease_until IS NULL",
-											  0, NULL),
-								  NULL, NULL, false, 0);
+	int			rc;
+
+	scheduler_lock(ShareLock);
+	rc = SPI_execute_plan(prepare(&settle_plan,
+								  "UPDATE alfred.task_runs SET status = 'failed', "
+								  " error = 'the scheduler stopped while the run was in progress', "
+								  " finished_at = greatest(started_at, now()) "
+								  " WHERE status = 'running' AND lease_until IS NULL",
+								  0, NULL),
+						  NULL, NULL, false, 0);
 
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "settling interrupted runs failed: %s", SPI_result_code_string(rc));
@@ -1160,6 +1166,32 @@ alfred_scheduler_sharded(void)
 	/* every caller starts here: out of the shard an error may have left */
 	current_shard = NULL;
 	return scheduled_tasks_distributed();
+}
+
+/*
+ * The scheduler's lock (an advisory lock of this database): every tick holds
+ * it shared for its transaction, and alfred.distribute() takes it exclusively
+ * first, so that no tick holds locks on tables distribute() alters: the two
+ * would otherwise deadlock, each holding a table the other waits for.
+ */
+#define SCHEDULER_LOCK_KEY1 0x616c6672	/* "alfr" */
+#define SCHEDULER_LOCK_KEY2 1
+
+static void
+scheduler_lock(LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, SCHEDULER_LOCK_KEY1, SCHEDULER_LOCK_KEY2, 2);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+PG_FUNCTION_INFO_V1(alfred_lock_scheduler);
+Datum
+alfred_lock_scheduler(PG_FUNCTION_ARGS)
+{
+	scheduler_lock(ExclusiveLock);
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(alfred_scheduler_is_sharded);

@@ -627,13 +627,14 @@ AS $$
 DECLARE
 	task @extschema@.scheduled_tasks;
 	final boolean := finish_run.status IN ('succeeded', 'failed');
+	at timestamptz := now();	-- (Citus: no stable function in a CASE of an UPDATE)
 	note uuid;
 BEGIN
 	SELECT * INTO task FROM @extschema@.scheduled_tasks t
 	 WHERE t.user_id = run.user_id AND t.id = run.task_id FOR UPDATE;
 	IF final THEN
 		note := @extschema@.run_notification(run.user_id, run.task_id, run.id, task.name,
-											 finish_run.status, finish_run.result, finish_run.error, now());
+											 finish_run.status, finish_run.result, finish_run.error, at);
 		PERFORM pg_notify('alfred_notifications',
 						  json_build_object('user_id', run.user_id, 'notification_id', note)::text);
 		UPDATE @extschema@.scheduled_tasks t
@@ -644,9 +645,9 @@ BEGIN
 	END IF;
 	UPDATE @extschema@.task_runs r
 	   SET status = finish_run.status, result = finish_run.result, error = finish_run.error,
-		   finished_at = CASE WHEN final THEN greatest(r.started_at, now()) END,
+		   finished_at = CASE WHEN final THEN greatest(r.started_at, at) END,
 		   duration_ms = CASE WHEN final AND r.started_at IS NOT NULL
-							  THEN (extract(epoch FROM greatest(r.started_at, now()) - r.started_at) * 1000)::int END,
+							  THEN (extract(epoch FROM greatest(r.started_at, at) - r.started_at) * 1000)::int END,
 		   lease_until = NULL, lease_token_hash = NULL, next_attempt_at = finish_run.next_attempt_at,
 		   notification_id = note
 	 WHERE r.user_id = run.user_id AND r.id = run.id;
@@ -1090,3 +1091,11 @@ INSERT INTO @extschema@.tools (name, kind, fn, description, admin_only) VALUES
 	('overdue_tasks', 'sql', '@extschema@.tool_overdue_tasks(uuid, jsonb)', 'Open tasks past their due date.', false),
 	-- every user's proposals: admin-only
 	('expire_proposals', 'sql', '@extschema@.tool_expire_proposals(uuid, jsonb)', 'Expires proposals past expires_at.', true);
+
+CREATE FUNCTION @extschema@._lock_scheduler()
+RETURNS void
+AS 'MODULE_PATHNAME', 'alfred_lock_scheduler'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@._lock_scheduler() IS
+'Internal: holds off the scheduler of this node until the end of the transaction (every tick takes the same advisory lock shared), so that distribute() can alter the tables a tick locks without a deadlock.';
+REVOKE EXECUTE ON FUNCTION @extschema@._lock_scheduler() FROM PUBLIC;

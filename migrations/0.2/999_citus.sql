@@ -56,7 +56,8 @@ AS $$
 DECLARE
 	reference_tables	regclass[] := ARRAY['@extschema@.users', '@extschema@.tools',
 											'@extschema@.mcp_servers', '@extschema@.retention']::regclass[];
-	node_tables			regclass[] := ARRAY['@extschema@.audit_trail', '@extschema@.system_logs']::regclass[];
+	node_tables			regclass[] := ARRAY['@extschema@.audit_trail', '@extschema@.system_logs',
+											'@extschema@.claim_key']::regclass[];
 	todo				regclass[];
 	anchor				regclass;
 	t					regclass;
@@ -86,6 +87,9 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Add them with citus_add_node() on the coordinator first.';
 	END IF;
+
+	-- No tick of this node's scheduler holds a lock on a table altered below.
+	PERFORM @extschema@._lock_scheduler();
 
 	-- Tables with triggers, created in one transaction with foreign keys to
 	-- reference tables of the same transaction.
@@ -174,6 +178,10 @@ BEGIN
 		END LOOP;
 	END IF;
 
+	-- Identity claims signed on the coordinator verify on every node with the
+	-- same key (src/identity.c); a node added since gets it now.
+	PERFORM @extschema@.sync_claim_key();
+
 	FOREACH t IN ARRAY node_tables LOOP
 		table_name := t; kind := 'node'; shards := 0; changed := false;
 		RETURN NEXT;
@@ -181,7 +189,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
-'Scale-out on Citus (superusers, on the coordinator after the worker nodes are added): makes every user-owned table a distributed table by user_id in one colocation group (shard_count shards each; NULL: citus.shard_count, fixed from then on), users, tools, mcp_servers and retention reference tables, and keeps audit_trail and system_logs plain tables of each node. Idempotent: one row per table (kind distributed, reference or node; shards; changed = false when it already was). 0A000 without Citus, 55000 without worker nodes, 42501 for others than superusers.';
+'Scale-out on Citus (superusers, on the coordinator after the worker nodes are added): makes every user-owned table a distributed table by user_id in one colocation group (shard_count shards each; NULL: citus.shard_count, fixed from then on), users, tools, mcp_servers and retention reference tables, keeps audit_trail and system_logs plain tables of each node, and copies the identity claim key to every worker node (sync_claim_key; run it again after adding a node). Idempotent: one row per table (kind distributed, reference or node; shards; changed = false when it already was). 0A000 without Citus, 55000 without worker nodes, 42501 for others than superusers.';
 
 CREATE FUNCTION @extschema@.is_citus_table(relation regclass)
 RETURNS boolean

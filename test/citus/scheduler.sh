@@ -22,7 +22,7 @@ qn() { local i=$1; shift; citus_psql "$i" -At -c "$1"; }	# on node i
 citus_ensure_installed || exit 1
 citus_start 2
 citus_alfred_distribute
-echo "1..32"
+echo "1..31"
 
 # fire: an sql tool whose side effect (a row of public.fired, colocated with
 # the user's shard) commits with the run's record, and that says where it ran
@@ -155,7 +155,8 @@ q "SELECT citus_move_shard_placement($shard, '$CITUS_SOCK', $port1, '$CITUS_SOCK
 echo "# the move took $((SECONDS - move_start)) s"
 moved_at=$(q "SELECT count(*) FROM alfred.task_runs r JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'moving'")
 is "$(q "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard")" "$port2" "shard $shard moved to node 2"
-ok $([ "$moved_at" -lt "$moving" ]; echo $?) "while its tasks drained ($moved_at of $moving done when the move returned)"
+# (whether the drain outlasted the move depends on the machine's speed: a note, not a test)
+echo "# when the move returned, $moved_at of $moving of its runs were done"
 ok $(wait_for "SELECT count(*) = $moving FROM alfred.scheduled_tasks WHERE name = 'moving' AND status = 'completed'" 60; echo $?) \
 	"the drain completes on the new node"
 q "SELECT count(alfred.schedule_task(u.id, 'moved', 'fire', jsonb_build_object('tag', 'moved-' || u.username),
@@ -207,15 +208,11 @@ is "$(qa "SELECT count(*) FROM alfred.claim_runs('agent-5', max => 100) WHERE ru
 	"a run claimed again is not handed out twice"
 out=$(qa "SELECT alfred.complete_run('$run', '{\"title\": \"done\"}', gen_random_uuid())" 2>&1)
 ok $(echo "$out" | grep -q 'does not hold run'; echo $?) "complete_run with a token that is not the run's is refused"
-# TODO until run_notification (an SQL-language function with parameters, which
-# Citus cannot plan) is rewritten: the issue 14 lead's and the notification
-# refactor's part
-todo="# TODO run_notification is an SQL function with parameters, which Citus cannot plan"
-qa "SELECT alfred.complete_run('$run', '{\"title\": \"done\"}', '$token')" >/dev/null 2>&1
+qa "SELECT alfred.complete_run('$run', '{\"title\": \"done\"}', '$token')" 2>&1 | sed 's/^/# /'
 is "$(q "SELECT r.status || ' ' || (n.title IS NOT NULL) FROM alfred.task_runs r LEFT JOIN alfred.notifications n
 		   ON n.user_id = r.user_id AND n.id = r.notification_id WHERE r.id = '$run'")" "succeeded true" \
-	"with its token it completes the run, with its notification $todo"
+	"with its token it completes the run, with its notification"
 out=$(qa "SELECT alfred.complete_run('$run', 'again', '$token')" 2>&1)
-ok $(echo "$out" | grep -q 'already ended as succeeded'; echo $?) "and a second report of it is refused $todo"
+ok $(echo "$out" | grep -q 'already ended as succeeded'; echo $?) "and a second report of it is refused"
 
 [ -n "${CITUS_KEEP:-}" ] || citus_stop
