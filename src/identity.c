@@ -19,6 +19,10 @@
  * kept on a small stack, like the GUC machinery's nesting levels).
  * DISCARD ALL (a pooler's reset query) clears the identity.
  *
+ * The credential settings live here too: alfred.password_cost (bcrypt cost
+ * of new password hashes) and alfred.token_key (the key of connected
+ * accounts' OAuth tokens).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -39,6 +43,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
@@ -52,6 +57,10 @@ typedef struct Identity
 	bool		valid;
 	pg_uuid_t	user_id;
 } Identity;
+
+/*---- GUC variables (read by SQL only) ----*/
+static int	alfred_password_cost = 10;
+static char *alfred_token_key = NULL;
 
 /*---- Backend-local state ----*/
 static Identity current_identity;	/* what current_user_id() returns */
@@ -221,25 +230,36 @@ identity_process_utility(PlannedStmt *pstmt, const char *queryString,
 								params, queryEnv, dest, qc);
 }
 
+/*
+ * Called from _PG_init: the credential settings (read by the SQL functions
+ * with current_setting; calling any identity function loads this library
+ * first), and the hooks that keep the backend's alfred user.
+ */
 void
 alfred_identity_init(void)
 {
+	DefineCustomIntVariable("alfred.password_cost",
+							"bcrypt cost (log2 of rounds) of new password hashes.",
+							"Each step doubles the work of hashing and checking a password.",
+							&alfred_password_cost,
+							10, 4, 16,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("alfred.token_key",
+							   "Key that encrypts the OAuth tokens of connected accounts.",
+							   "Superuser-only; set it in postgresql.conf or with ALTER SYSTEM, never in a table.",
+							   &alfred_token_key,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+
 	RegisterXactCallback(identity_xact_callback, NULL);
 	RegisterSubXactCallback(identity_subxact_callback, NULL);
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = identity_process_utility;
-}
-
-/*
- * The alfred user of this backend, or NULL.  Other C code (the scheduler
- * worker) may call it too.
- */
-bool
-alfred_current_user_id(pg_uuid_t *user_id)
-{
-	if (current_identity.valid && user_id)
-		*user_id = current_identity.user_id;
-	return current_identity.valid;
 }
 
 /*

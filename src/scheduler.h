@@ -2,7 +2,8 @@
  *
  * scheduler.h
  *		The scheduler's tick, shared by alfred.run_due_tasks and the
- *		background worker, and the worker's wake-up entry point.
+ *		background worker, and the scheduler's settings that the worker
+ *		reads too.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,6 +11,9 @@
 #define ALFRED_SCHEDULER_H
 
 #include "datatype/timestamp.h"
+
+/* alfred.batch_size: due tasks a worker claims per transaction (scheduler.c) */
+extern int	alfred_batch_size;
 
 /* True in the scheduler worker (its own changes do not wake it). */
 extern bool alfred_scheduler_in_worker;
@@ -29,8 +33,5 @@ extern bool alfred_scheduler_recording;
 
 /* Settles runs left 'running' by a crash (the worker calls it at start). */
 extern void alfred_scheduler_settle_crashed(void);
-
-/* Sets the latch of every worker that would sleep past due (worker.c). */
-extern void alfred_worker_wake(TimestampTz due);
 
 #endif							/* ALFRED_SCHEDULER_H */

@@ -39,9 +39,9 @@
 #include "scheduler.h"
 
 /*---- GUC variables ----*/
-int			alfred_max_active_tasks = 1000;
-int			alfred_min_task_interval = 60;
-int			alfred_max_tool_args = 65536;
+static int	alfred_max_active_tasks = 1000;
+static int	alfred_min_task_interval = 60;
+static int	alfred_max_tool_args = 65536;
 
 /* True while the scheduler's own statement records a batch of runs. */
 bool		alfred_scheduler_recording = false;
