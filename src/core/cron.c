@@ -63,8 +63,9 @@ static const struct
 	{"@HOURLY", "0 * * * *"},
 };
 
-const char *
-alfred_cron_field_name(alfred_cron_field field)
+/* Name of a field as error messages write it ("day-of-week"). */
+static const char *
+field_name(alfred_cron_field field)
 {
 	if (field < 0 || field >= ALFRED_CRON_NFIELDS)
 		return "expression";
@@ -127,7 +128,7 @@ fail(alfred_cron_error *err, alfred_cron_status status, alfred_cron_field field,
 char *
 alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen)
 {
-	const char *f = alfred_cron_field_name(err->field);
+	const char *f = field_name(err->field);
 	const char *t = err->token;
 
 	switch (err->status)
@@ -774,8 +775,9 @@ day_mask(const alfred_cron *c, int year, int month)
 	return dom | dow;
 }
 
-bool
-alfred_cron_day_matches(const alfred_cron *c, int year, int month, int day)
+/* Does the day (year, month, day) match the day fields and month field? */
+static bool
+day_matches(const alfred_cron *c, int year, int month, int day)
 {
 	if (!(c->months & (1 << month)))
 		return false;
@@ -787,7 +789,7 @@ alfred_cron_matches(const alfred_cron *c, const alfred_cron_time *t)
 {
 	return ((c->minutes >> t->minute) & 1) &&
 		((c->hours >> t->hour) & 1) &&
-		alfred_cron_day_matches(c, t->year, t->month, t->day);
+		day_matches(c, t->year, t->month, t->day);
 }
 
 /*---- Searching ----*/
