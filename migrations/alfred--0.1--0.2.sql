@@ -2332,3 +2332,1613 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- errors: a NULL required argument raises 22004 (null_value_not_allowed) naming the
+-- argument, through one helper, alfred._require_argument (src/arguments.c)
+CREATE FUNCTION alfred._require_argument(name text, value "any")
+RETURNS void
+AS 'MODULE_PATHNAME', 'alfred_require_argument_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION alfred._require_argument(text, "any") IS
+'Raises 22004 (null_value_not_allowed) "argument "name" must not be null" when value is NULL; does nothing otherwise. The API''s one check of a required argument.';
+
+CREATE OR REPLACE FUNCTION alfred.create_log_partitions(months_ahead integer DEFAULT 3)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	first_month date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+	lo			date;
+	hi			date;
+	part		text;
+	created		integer := 0;
+BEGIN
+	PERFORM alfred._require_argument('months_ahead', months_ahead);
+	IF months_ahead NOT BETWEEN 0 AND 120 THEN
+		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR m IN 0 .. months_ahead LOOP
+		lo := first_month + make_interval(months => m);
+		hi := lo + interval '1 month';
+		part := format('system_logs_%s', to_char(lo, 'YYYY_MM'));
+		CONTINUE WHEN to_regclass(format('alfred.%I', part)) IS NOT NULL;
+		-- Rows of this month that went to the default partition move to the
+		-- new one (a partition cannot be created over rows of the default).
+		CREATE TEMP TABLE alfred_moving_logs (LIKE alfred.system_logs) ON COMMIT DROP;
+		WITH moved AS (DELETE FROM alfred.system_logs_default d
+						WHERE d.logged_at >= (lo::timestamp AT TIME ZONE 'UTC')
+						  AND d.logged_at < (hi::timestamp AT TIME ZONE 'UTC')
+					RETURNING *)
+		INSERT INTO pg_temp.alfred_moving_logs SELECT * FROM moved;
+		EXECUTE format('CREATE TABLE alfred.%I PARTITION OF alfred.system_logs FOR VALUES FROM (%L) TO (%L)',
+					   part, (lo::timestamp AT TIME ZONE 'UTC'), (hi::timestamp AT TIME ZONE 'UTC'));
+		PERFORM alfred.index_log_partition(format('alfred.%I', part)::regclass);
+		INSERT INTO alfred.system_logs SELECT * FROM pg_temp.alfred_moving_logs;
+		DROP TABLE pg_temp.alfred_moving_logs;
+		EXECUTE format('COMMENT ON TABLE alfred.%I IS %L', part,
+					   format('system_logs for %s (UTC)', to_char(lo, 'YYYY-MM')));
+		created := created + 1;
+	END LOOP;
+	RETURN created;
+END
+$$;
+COMMENT ON FUNCTION alfred.create_log_partitions(integer) IS
+'Creates the monthly partitions of system_logs from the current month (UTC) to months_ahead months ahead; returns how many it created. Idempotent; run it monthly (the maintenance job does).';
+
+CREATE OR REPLACE FUNCTION alfred.check_password_strength(password text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM alfred._require_argument('password', password);
+	IF char_length(password) < 8 THEN
+		RAISE EXCEPTION 'password is too short'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A password needs at least 8 characters.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred.check_password_strength(text) IS
+'Internal: raises 22023 unless the password is acceptable (at least 8 characters).';
+
+CREATE OR REPLACE FUNCTION alfred.create_user(
+	email text,
+	password text,
+	username text DEFAULT NULL,
+	display_name text DEFAULT NULL,
+	timezone text DEFAULT 'UTC',
+	role text DEFAULT 'user',
+	first_name text DEFAULT NULL,
+	last_name text DEFAULT NULL,
+	location_city text DEFAULT NULL,
+	location_country text DEFAULT NULL,
+	profile jsonb DEFAULT '{}')
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id		uuid;
+	violated	text;
+BEGIN
+	PERFORM alfred._require_argument('email', create_user.email);
+	PERFORM alfred._require_argument('password', create_user.password);
+	PERFORM alfred._require_argument('timezone', create_user.timezone);
+	PERFORM alfred._require_argument('role', create_user.role);
+	IF create_user.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+		RAISE EXCEPTION 'invalid email address "%"', create_user.email
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An email address has one @ and no spaces.';
+	END IF;
+	PERFORM alfred.check_password_strength(create_user.password);
+	IF NOT alfred.is_valid_timezone(create_user.timezone) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', create_user.timezone
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Use an IANA time zone name such as "Europe/Paris" or "UTC".';
+	END IF;
+	IF create_user.role NOT IN ('admin', 'user', 'observer') THEN
+		RAISE EXCEPTION 'invalid role "%"', create_user.role
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A role is admin, user or observer.';
+	END IF;
+	IF create_user.role <> 'user' AND NOT alfred.caller_is_service()
+	   AND alfred.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to create a user with role "%"', create_user.role
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may create admin or observer users.';
+	END IF;
+
+	BEGIN
+		INSERT INTO alfred.users AS u (email, password_hash, username, display_name, first_name, last_name,
+											 role, timezone, location_city, location_country, profile)
+		VALUES (create_user.email, alfred.hash_password(create_user.password), create_user.username,
+				create_user.display_name, create_user.first_name, create_user.last_name, create_user.role,
+				create_user.timezone, create_user.location_city, create_user.location_country,
+				coalesce(create_user.profile, '{}'))
+		RETURNING u.id INTO new_id;
+	EXCEPTION WHEN unique_violation THEN
+		GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+		IF violated = 'users_username_key' THEN
+			RAISE EXCEPTION 'a user with username "%" already exists', create_user.username
+				USING ERRCODE = 'unique_violation';
+		END IF;
+		RAISE EXCEPTION 'a user with email "%" already exists', create_user.email
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = 'Email addresses are unique regardless of case.';
+	END;
+	INSERT INTO alfred.user_settings (user_id) VALUES (new_id);
+	INSERT INTO alfred.proactiveness_settings (user_id) VALUES (new_id);
+	INSERT INTO alfred.ai_contexts (user_id) VALUES (new_id);	-- seed 001: an AI context per user
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION alfred.create_user(text, text, text, text, text, text, text, text, text, text, jsonb) IS
+'Creates a user (bcrypt password hash) with default settings, proactiveness and AI context rows; returns the id. Admin and observer users may only be created by admins, superusers and alfred_service members.';
+
+CREATE OR REPLACE FUNCTION alfred.login(
+	email text,
+	password text,
+	valid_for interval DEFAULT '30 days',
+	ip_address inet DEFAULT NULL,
+	user_agent text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_id	uuid;
+	found_hash	text;
+	token		text;
+BEGIN
+	PERFORM alfred._require_argument('valid_for', valid_for);
+	IF valid_for <= interval '0' THEN
+		RAISE EXCEPTION 'invalid session lifetime "%"', valid_for
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'valid_for must be a positive interval.';
+	END IF;
+	SELECT u.id, u.password_hash INTO found_id, found_hash
+	  FROM alfred.users u
+	 WHERE lower(u.email) = lower(login.email) AND u.status = 'active';
+	IF found_id IS NULL THEN
+		-- Do the work of a real check, so timing does not tell which part was wrong.
+		PERFORM alfred.hash_password(coalesce(login.password, ''));
+		RETURN NULL;
+	END IF;
+	IF login.password IS NULL OR crypt(login.password, found_hash) <> found_hash THEN
+		RETURN NULL;
+	END IF;
+
+	token := encode(gen_random_bytes(32), 'hex');
+	INSERT INTO alfred.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+	VALUES (found_id, sha256(convert_to(token, 'UTF8')), now() + valid_for, login.ip_address, login.user_agent);
+	UPDATE alfred.users u SET last_login_at = now() WHERE u.id = found_id;
+	RETURN token;
+END
+$$;
+COMMENT ON FUNCTION alfred.login(text, text, interval, inet, text) IS
+'Checks an email and password and returns a fresh session token (64 hex digits; only its SHA-256 is stored), or NULL on bad credentials without saying which part was wrong.';
+
+CREATE OR REPLACE FUNCTION alfred.change_password(old_password text, new_password text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	me			uuid := alfred.current_user_id();
+	old_hash	text;
+BEGIN
+	PERFORM alfred._require_argument('new_password', new_password);
+	IF me IS NULL THEN
+		RAISE EXCEPTION 'no alfred user is set'
+			USING ERRCODE = 'invalid_authorization_specification',
+				  HINT = 'Call alfred.set_session() first.';
+	END IF;
+	SELECT u.password_hash INTO old_hash FROM alfred.users u WHERE u.id = me FOR UPDATE;
+	IF old_password IS NULL OR crypt(old_password, old_hash) <> old_hash THEN
+		RAISE EXCEPTION 'password is incorrect'
+			USING ERRCODE = 'invalid_password';
+	END IF;
+	PERFORM alfred.check_password_strength(new_password);
+	UPDATE alfred.users u SET password_hash = alfred.hash_password(new_password) WHERE u.id = me;
+END
+$$;
+COMMENT ON FUNCTION alfred.change_password(text, text) IS
+'Changes the current user''s password, given the old one (28P01 if wrong).';
+
+CREATE OR REPLACE FUNCTION alfred.set_password(user_id uuid, new_password text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT alfred.caller_is_service() AND alfred.current_user_role() IS DISTINCT FROM 'admin' THEN
+		RAISE EXCEPTION 'permission denied to set the password of another user'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may set passwords.';
+	END IF;
+	PERFORM alfred._require_argument('user_id', set_password.user_id);
+	PERFORM alfred._require_argument('new_password', new_password);
+	PERFORM alfred.check_password_strength(new_password);
+	UPDATE alfred.users u SET password_hash = alfred.hash_password(new_password)
+	 WHERE u.id = set_password.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user "%" does not exist', set_password.user_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE alfred.sessions s SET is_revoked = true, revoked_at = now()
+	 WHERE s.user_id = set_password.user_id AND NOT s.is_revoked;
+END
+$$;
+COMMENT ON FUNCTION alfred.set_password(uuid, text) IS
+'Resets a user''s password and revokes all their sessions (admins, superusers, alfred_service members).';
+
+CREATE OR REPLACE FUNCTION alfred.enable_tenant_rls(rel regclass,
+											  commands text[] DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE'])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	can_read	text := 'user_id = ANY ((SELECT alfred.readable_user_ids())::uuid[])';
+	can_write	text := 'user_id = ANY ((SELECT alfred.writable_user_ids())::uuid[])';
+BEGIN
+	PERFORM alfred._require_argument('commands', commands);
+	IF NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
+		RAISE EXCEPTION 'invalid commands "%"', commands
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
+	END IF;
+	-- Rows of nobody (system events in a log) are for admins and observers.
+	IF NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = 'user_id') THEN
+		can_read := can_read || ' OR (user_id IS NULL
+									  AND (SELECT alfred.current_user_role()) IN (''admin'', ''observer''))';
+		can_write := can_write || ' OR (user_id IS NULL AND (SELECT alfred.current_user_role()) = ''admin'')';
+	END IF;
+	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+	EXECUTE format('CREATE POLICY tenant_read ON %s FOR SELECT USING (%s)', rel, can_read);
+	IF 'INSERT' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_insert ON %s FOR INSERT WITH CHECK (%s)', rel, can_write);
+	END IF;
+	IF 'UPDATE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_update ON %s FOR UPDATE USING (%s) WITH CHECK (%s)',
+					   rel, can_write, can_write);
+	END IF;
+	IF 'DELETE' = ANY (commands) THEN
+		EXECUTE format('CREATE POLICY tenant_delete ON %s FOR DELETE USING (%s)', rel, can_write);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred.enable_tenant_rls(regclass, text[]) IS
+'Enables row-level security on a table with a user_id column: its user reads its rows and may run the given commands (INSERT, UPDATE, DELETE) on them; admins read and run them on all rows, observers read all rows. grant_usage() grants exactly these commands.';
+
+CREATE OR REPLACE FUNCTION alfred.grant_usage(role regrole)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			record;
+	privileges	text;
+BEGIN
+	PERFORM alfred._require_argument('role', grant_usage.role);
+	EXECUTE format('GRANT USAGE ON SCHEMA alfred TO %s', grant_usage.role);
+	FOR r IN
+		SELECT c.oid::regclass AS rel, c.relname, c.relkind, c.relrowsecurity
+		  FROM pg_catalog.pg_class c
+		 WHERE c.relnamespace = 'alfred'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+		   AND NOT c.relispartition
+		 ORDER BY c.relname
+	LOOP
+		-- Tables under row-level security: SELECT and the commands their policies allow.
+		privileges := CASE
+			WHEN r.relname IN ('users', 'mcp_servers') THEN NULL
+			WHEN r.relname = 'tools' THEN 'SELECT'
+			-- views: SELECT, and the commands their INSTEAD OF triggers implement (seeds' task_actions, approvals)
+			WHEN r.relkind = 'v' THEN (SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT unnest(ARRAY[CASE WHEN t.tgtype & 4 <> 0 THEN 'INSERT' END,
+										CASE WHEN t.tgtype & 16 <> 0 THEN 'UPDATE' END])
+					  FROM pg_catalog.pg_trigger t WHERE t.tgrelid = r.rel AND t.tgtype & 64 <> 0) AS c (cmd)
+				 WHERE cmd IS NOT NULL)
+			WHEN r.relrowsecurity THEN
+				(SELECT string_agg(cmd, ', ' ORDER BY cmd) FROM (
+					SELECT 'SELECT' UNION
+					SELECT CASE p.polcmd WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END
+					  FROM pg_catalog.pg_policy p WHERE p.polrelid = r.rel AND p.polcmd IN ('a', 'w', 'd')) AS c (cmd))
+		END;
+		IF privileges IS NOT NULL THEN
+			EXECUTE format('GRANT %s ON %s TO %s', privileges, r.rel, grant_usage.role);
+		END IF;
+	END LOOP;
+	-- Never the password hash; role and status change only through the DBA.
+	EXECUTE format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
+								  timezone, location_city, location_country, profile, last_login_at,
+								  created_at, updated_at),
+						  UPDATE (username, display_name, first_name, last_name, timezone,
+								  location_city, location_country, profile)
+					ON alfred.users TO %s', grant_usage.role);
+END
+$$;
+COMMENT ON FUNCTION alfred.grant_usage(regrole) IS
+'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading.';
+
+CREATE OR REPLACE FUNCTION alfred.register_tool(name text, fn regprocedure DEFAULT NULL,
+	kind text DEFAULT 'sql', description text DEFAULT NULL, admin_only boolean DEFAULT NULL)
+RETURNS alfred.tools
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p pg_proc;
+	row alfred.tools;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		RAISE EXCEPTION 'permission denied to register tool "%"', register_tool.name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'The scheduler runs sql tools with its own privileges, so only superusers may register tools.';
+	END IF;
+	PERFORM alfred._require_argument('name', register_tool.name);
+	PERFORM alfred._require_argument('kind', register_tool.kind);
+	IF register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
+		RAISE EXCEPTION 'invalid tool name "%"', register_tool.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A tool name starts with a lower-case letter followed by lower-case letters, digits, "_", "." or "-".';
+	END IF;
+	IF register_tool.kind NOT IN ('sql', 'external') THEN
+		RAISE EXCEPTION 'invalid tool kind "%"', register_tool.kind
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'kind is sql or external.';
+	END IF;
+	IF register_tool.kind = 'external' AND register_tool.fn IS NOT NULL THEN
+		RAISE EXCEPTION 'external tool "%" cannot have a function', register_tool.name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'An external tool is run by an agent process (claim_runs), not by the database.';
+	END IF;
+	IF register_tool.kind = 'sql' THEN
+		SELECT * INTO p FROM pg_proc WHERE oid = register_tool.fn;
+		IF NOT FOUND OR p.prokind <> 'f' OR p.proretset OR p.pronargs <> 2
+		   OR p.proargtypes[0] <> 'uuid'::regtype OR p.proargtypes[1] <> 'jsonb'::regtype
+		   OR p.prorettype <> 'jsonb'::regtype THEN
+			RAISE EXCEPTION 'tool function "%" has the wrong signature', coalesce(register_tool.fn::text, '(null)')
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An sql tool is a function (user_id uuid, args jsonb) returning jsonb, not a set.';
+		END IF;
+	END IF;
+	INSERT INTO alfred.tools AS t (name, kind, fn, description, admin_only)
+	VALUES (register_tool.name, register_tool.kind, register_tool.fn, register_tool.description,
+			coalesce(register_tool.admin_only, false))
+	ON CONFLICT ON CONSTRAINT tools_pkey DO UPDATE
+		SET kind = excluded.kind, fn = excluded.fn, description = excluded.description,
+			admin_only = coalesce(register_tool.admin_only, t.admin_only)
+	RETURNING * INTO row;
+	RETURN row;
+END
+$$;
+COMMENT ON FUNCTION alfred.register_tool(text, regprocedure, text, text, boolean) IS
+'Registers (or re-registers) a tool scheduled tasks may run: kind sql with fn(user_id uuid, args jsonb) returns jsonb, run inside the database; kind external (no fn), run by an agent through claim_runs. admin_only => true: only tasks of active admin users may run it (NULL: false for a new tool, unchanged for a registered one). Superusers only. 22023 for a bad name, kind or signature.';
+
+CREATE OR REPLACE FUNCTION alfred.schedule_task(user_id uuid, name text, tool_name text,
+	tool_args jsonb DEFAULT '{}', cron text DEFAULT NULL, at timestamptz DEFAULT NULL,
+	timezone text DEFAULT NULL, prompt_template text DEFAULT '', description text DEFAULT NULL,
+	source text DEFAULT 'user', max_retries integer DEFAULT 3)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	tz text := schedule_task.timezone;
+	task alfred.scheduled_tasks;
+BEGIN
+	IF (schedule_task.cron IS NULL) = (schedule_task.at IS NULL) THEN
+		RAISE EXCEPTION 'a scheduled task needs either cron or at'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Give cron for a recurring task or at for a one-time task, not both and not neither.';
+	END IF;
+	IF schedule_task.at IS NOT NULL AND schedule_task.at <= now() THEN
+		RAISE EXCEPTION 'at "%" is in the past', schedule_task.at
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A one-time task must be scheduled after the current time.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM alfred.users u WHERE u.id = schedule_task.user_id) THEN
+		RAISE EXCEPTION 'no user with id "%"', schedule_task.user_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT EXISTS (SELECT FROM alfred.tools t WHERE t.name = schedule_task.tool_name) THEN
+		RAISE EXCEPTION 'unknown tool "%"', schedule_task.tool_name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Register it with alfred.register_tool().';
+	END IF;
+	IF tz IS NULL THEN
+		SELECT u.timezone INTO tz FROM alfred.users u WHERE u.id = schedule_task.user_id;
+		tz := coalesce(tz, 'UTC');
+	ELSIF NOT alfred.is_valid_timezone(tz) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', tz
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Use an IANA time zone name such as Europe/Paris, or UTC.';
+	END IF;
+	PERFORM alfred._require_argument('tool_args', schedule_task.tool_args);
+	IF jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
+		RAISE EXCEPTION 'tool_args must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM alfred._require_argument('max_retries', schedule_task.max_retries);
+	IF schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
+		RAISE EXCEPTION 'max_retries % is out of range 0-100', schedule_task.max_retries
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO alfred.scheduled_tasks AS t (user_id, name, description, task_type, schedule_cron,
+		scheduled_at, timezone, tool_name, tool_args, prompt_template, source, max_retries, next_run_at)
+	VALUES (schedule_task.user_id, schedule_task.name, schedule_task.description,
+		CASE WHEN schedule_task.cron IS NULL THEN 'one_time' ELSE 'recurring' END,
+		schedule_task.cron, schedule_task.at, tz, schedule_task.tool_name, schedule_task.tool_args,
+		coalesce(schedule_task.prompt_template, ''), schedule_task.source, schedule_task.max_retries,
+		coalesce(schedule_task.at, alfred.cron_next(schedule_task.cron, now(), tz)))
+	RETURNING * INTO task;		-- the scheduled_tasks_policy trigger checks the tool's policy, template and limits
+	RETURN task.id;
+END
+$$;
+COMMENT ON FUNCTION alfred.schedule_task(uuid, text, text, jsonb, text, timestamptz, text, text, text, text, integer) IS
+'Schedules tool_name(user_id, tool_args) for a user: recurring with cron (evaluated in timezone, default the user''s) or once at "at"; returns the task id. 22023 for neither or both of cron/at, an at in the past, a bad cron, time zone or template, an unknown tool; P0002 for an unknown user; 42501 when the tool''s policy refuses the user; 54000 beyond the per-user limits (alfred.max_active_tasks, alfred.min_task_interval, alfred.max_tool_args).';
+
+CREATE OR REPLACE FUNCTION alfred.claim_runs(worker text, tools text[] DEFAULT NULL, max integer DEFAULT 1,
+	lease interval DEFAULT '5 minutes')
+RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
+	prompt text, attempt integer, lease_until timestamptz, lease_token uuid)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	expired alfred.task_runs;
+	-- whose runs the caller may take: a superuser, a service role without an
+	-- alfred identity or an admin every user's; a user only their own
+	everyone boolean := current_setting('is_superuser') = 'on'
+		OR (alfred.current_user_id() IS NULL AND alfred.caller_is_service())
+		OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin';
+	own uuid := CASE WHEN alfred.current_user_role() = 'user' THEN alfred.current_user_id() END;
+BEGIN
+	PERFORM alfred._require_argument('worker', claim_runs.worker);
+	PERFORM alfred._require_argument('max', claim_runs.max);
+	IF alfred.is_blank(claim_runs.worker) THEN
+		RAISE EXCEPTION 'worker must name the agent'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF claim_runs.max < 1 THEN
+		RAISE EXCEPTION 'max must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM alfred.check_lease(claim_runs.lease);
+	-- a run whose lease expired after its last allowed attempt fails instead of coming back
+	FOR expired IN
+		SELECT r.* FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+		   AND (everyone OR r.user_id = own)
+		   FOR UPDATE OF r SKIP LOCKED
+	LOOP
+		PERFORM alfred.finish_run(expired, 'failed', NULL,
+			format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
+	END LOOP;
+	RETURN QUERY
+	WITH c AS (
+		SELECT r.user_id, r.id, r.status, gen_random_uuid() AS token
+		  FROM alfred.task_runs r
+		  JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
+		  JOIN alfred.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
+		 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
+				OR (r.status = 'running' AND r.lease_until < now()))
+		   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
+		   AND (everyone OR r.user_id = own)
+		 ORDER BY coalesce(r.next_attempt_at, r.lease_until)
+		 LIMIT claim_runs.max
+		   FOR UPDATE OF r SKIP LOCKED
+	)
+	UPDATE alfred.task_runs r
+	   SET status = 'running', claimed_by = claim_runs.worker,
+		   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
+		   lease_token_hash = sha256(uuid_send(c.token)),
+		   attempt = r.attempt + CASE WHEN c.status = 'queued' THEN 0 ELSE 1 END,
+		   started_at = now()
+	  FROM c, alfred.scheduled_tasks t
+	 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = r.user_id AND t.id = r.task_id
+	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until,
+			  c.token;
+END
+$$;
+COMMENT ON FUNCTION alfred.claim_runs(text, text[], integer, interval) IS
+'For an agent process: leases up to max queued external runs (of the given tools, NULL = any) to worker for lease (more than 0, at most 1 day), each with a fresh lease_token that complete_run, fail_run and extend_lease require. A superuser, a service role (alfred_service) without an alfred identity and an admin claim every user''s runs, a user only their own. A run whose lease expires comes back (at-least-once: the run id is the idempotency key) with a new token; after max_retries + 1 attempts it fails instead.';
+
+CREATE OR REPLACE FUNCTION alfred.check_lease(lease interval)
+RETURNS interval
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	PERFORM alfred._require_argument('lease', check_lease.lease);
+	IF check_lease.lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('lease was "%s".', check_lease.lease);
+	END IF;
+	IF check_lease.lease > interval '1 day' THEN
+		RAISE EXCEPTION 'lease "%" is longer than 1 day', check_lease.lease
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Take a shorter lease and renew it with extend_lease while the run lasts.';
+	END IF;
+	RETURN check_lease.lease;
+END
+$$;
+COMMENT ON FUNCTION alfred.check_lease(interval) IS
+'Internal: returns lease when it is more than 0 and at most 1 day; 22023 otherwise, naming it.';
+
+CREATE OR REPLACE FUNCTION alfred._habit_for_update(habit_id uuid, OUT habit alfred.habits, OUT today date)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	r record;
+BEGIN
+	PERFORM alfred._require_argument('habit_id', habit_id);
+	SELECT h AS habit,
+		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
+	INTO r
+	FROM alfred.habits h JOIN alfred.users u ON u.id = h.user_id
+	WHERE h.id = _habit_for_update.habit_id
+	FOR UPDATE OF h;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	habit := r.habit;
+	today := r.today;
+END
+$$;
+COMMENT ON FUNCTION alfred._habit_for_update(uuid) IS
+'Internal to log_habit and unlog_habit: the habit row, locked, and the user''s today for it (timezone and day_start_hour); P0002 when the habit does not exist or is not visible.';
+
+CREATE OR REPLACE FUNCTION alfred.log_habit(
+	habit_id uuid,
+	on_date date DEFAULT NULL,
+	notes text DEFAULT NULL,
+	duration_minutes int DEFAULT NULL)
+RETURNS alfred.habits
+LANGUAGE plpgsql VOLATILE
+AS $$
+-- The hot path: one locking read, one insert, one update; no nested calls
+-- but the C fold (_habit_append).
+#variable_conflict use_column
+DECLARE
+	h alfred.habits;
+	tz text;
+	today date;
+	day date;
+	updated alfred.habits;
+BEGIN
+	PERFORM alfred._require_argument('habit_id', habit_id);
+	SELECT * INTO h FROM alfred.habits WHERE id = log_habit.habit_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'habit "%" does not exist', habit_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT timezone INTO tz FROM alfred.users WHERE id = h.user_id;
+	today := ((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date;
+	day := coalesce(on_date, today);
+	IF day > today THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = format('That date is after the user''s today, %s.', today);
+	END IF;
+	IF NOT isfinite(day) THEN
+		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The date must be finite.';
+	END IF;
+
+	INSERT INTO alfred.habit_logs (user_id, habit_id, logged_date, notes, duration_minutes)
+	VALUES (h.user_id, h.id, day, log_habit.notes, log_habit.duration_minutes)
+	ON CONFLICT (user_id, habit_id, logged_date) DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN h;				-- already logged that day: nothing changes
+	END IF;
+
+	updated := alfred._habit_append(h, day);
+	IF updated.id IS NULL THEN		-- a back-fill: recompute from the history
+		updated := alfred._habit_recompute(h, alfred._habit_logged_days(h), today);
+	END IF;
+	UPDATE alfred.habits
+	SET current_streak = updated.current_streak,
+		best_streak = updated.best_streak,
+		total_completions = updated.total_completions,
+		last_logged = updated.last_logged,
+		last_met_period = updated.last_met_period,
+		period_logs = updated.period_logs
+	WHERE user_id = h.user_id AND id = h.id
+	RETURNING * INTO h;
+	RETURN h;
+END
+$$;
+COMMENT ON FUNCTION alfred.log_habit(uuid, date, text, int) IS
+'Log a habit on on_date (NULL: today in the user''s timezone, shifted by the habit''s day_start_hour) and return the habit with its streak updated: in O(1) when the date comes after every earlier log, by a full recompute for a back-fill. Logging a date twice changes nothing; a date after the user''s today raises 22023; an unknown (or invisible) habit raises P0002.';
+
+CREATE OR REPLACE FUNCTION alfred.complete_task(task_id uuid)
+RETURNS alfred.tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	t alfred.tasks;
+BEGIN
+	PERFORM alfred._require_argument('task_id', task_id);
+	SELECT * INTO t FROM alfred.tasks WHERE id = complete_task.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF t.status = 'completed' THEN
+		RETURN t;				-- completing twice changes nothing (and spawns nothing)
+	END IF;
+	UPDATE alfred.tasks SET status = 'completed'
+	WHERE user_id = t.user_id AND id = t.id
+	RETURNING * INTO t;
+	RETURN t;
+END
+$$;
+COMMENT ON FUNCTION alfred.complete_task(uuid) IS
+'Complete a task and return it: sets completed_at; a recurring task (daily, weekly, monthly or a cron expression) spawns its next occurrence, due at the next slot after its due time (or after now when it was late) in the owner''s timezone. Completing a completed task changes nothing. 55000 when a task it depends on is unfinished (naming it) or when it is cancelled or failed; P0002 for an unknown task.';
+
+CREATE OR REPLACE FUNCTION alfred.add_task_dependency(task_id uuid, depends_on uuid)
+RETURNS alfred.task_dependencies
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	t alfred.tasks;
+	d alfred.tasks;
+	dep alfred.task_dependencies;
+BEGIN
+	PERFORM alfred._require_argument('task_id', task_id);
+	PERFORM alfred._require_argument('depends_on', depends_on);
+	SELECT * INTO t FROM alfred.tasks WHERE id = add_task_dependency.task_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';
+	END IF;
+	SELECT * INTO d FROM alfred.tasks WHERE id = add_task_dependency.depends_on;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" does not exist', depends_on USING ERRCODE = 'no_data_found';
+	END IF;
+	IF t.user_id <> d.user_id THEN
+		RAISE EXCEPTION 'task "%" cannot depend on task "%" of another user', t.title, d.title
+			USING ERRCODE = 'invalid_parameter_value',
+				DETAIL = 'A task can only depend on a task of the same user.';
+	END IF;
+	IF t.id = d.id THEN
+		RAISE EXCEPTION 'task "%" cannot depend on itself', t.title
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO alfred.task_dependencies AS x (user_id, task_id, depends_on_task_id)
+	VALUES (t.user_id, t.id, d.id)
+	ON CONFLICT DO NOTHING
+	RETURNING * INTO dep;
+	IF NOT FOUND THEN			-- already there
+		SELECT * INTO dep FROM alfred.task_dependencies x
+		WHERE x.user_id = t.user_id AND x.task_id = t.id AND x.depends_on_task_id = d.id;
+	END IF;
+	RETURN dep;
+END
+$$;
+COMMENT ON FUNCTION alfred.add_task_dependency(uuid, uuid) IS
+'Make task_id wait for depends_on (complete_task refuses it until depends_on is completed or cancelled) and return the dependency; adding it twice changes nothing. P0002 for an unknown task, 22023 for a task of another user or the task itself; 23514 when the dependency would close a cycle.';
+
+CREATE OR REPLACE FUNCTION alfred.today(user_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	c record;
+	briefing jsonb;
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	SELECT * INTO c FROM alfred._user_clock(today.user_id);
+	IF c.today IS NULL THEN
+		RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	briefing := jsonb_build_object(
+		'date', c.today,
+		'timezone', c.tz,
+		'priority_tasks', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.priority_tasks(user_id) x),
+		'overdue_tasks', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.overdue_tasks(user_id) x),
+		'habits', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.habits_today(user_id) x),
+		'habits_at_risk', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.habits_at_risk(user_id) x),
+		'project_health', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.project_health(user_id) x),
+		'stale_projects', (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM alfred.stale_projects(user_id) x),
+		'weekly_stats', (SELECT to_jsonb(x) FROM alfred.weekly_stats(user_id) x),
+		'notifications', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', n.id, 'type', n.type,
+				'title', n.title, 'message', n.message, 'priority', n.priority,
+				'scheduled_for', n.scheduled_for)), '[]')
+			FROM alfred.due_notifications(user_id) n));
+	RETURN briefing || jsonb_build_object('summary', format(
+		'%s: %s priority task(s), %s overdue; habits %s of %s done, %s streak(s) at risk; %s stale project(s).',
+		to_char(c.today, 'FMDay DD Mon YYYY'),
+		jsonb_array_length(briefing->'priority_tasks'),
+		jsonb_array_length(briefing->'overdue_tasks'),
+		(SELECT count(*) FROM jsonb_array_elements(briefing->'habits') h WHERE (h->>'completed_today')::boolean),
+		(SELECT count(*) FROM jsonb_array_elements(briefing->'habits') h WHERE (h->>'scheduled_today')::boolean),
+		jsonb_array_length(briefing->'habits_at_risk'),
+		jsonb_array_length(briefing->'stale_projects')));
+END
+$$;
+COMMENT ON FUNCTION alfred.today(uuid) IS
+'The daily briefing of a user as one jsonb: date and timezone, priority_tasks, overdue_tasks, habits (today''s), habits_at_risk, project_health, stale_projects, weekly_stats, due notifications and a one-line summary (the scheduler''s daily_briefing tool sends it). 22023 for an unknown user.';
+
+CREATE OR REPLACE FUNCTION alfred._require_user(user_id uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	IF NOT EXISTS (SELECT FROM alfred.users u WHERE u.id = _require_user.user_id) THEN
+		RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._require_user(uuid) IS
+'Internal: raises 22004 for a NULL user id and 22023 for a user that does not exist (or that the caller cannot see).';
+
+CREATE OR REPLACE FUNCTION alfred.learn_preference(user_id uuid, key text, value text, confidence real DEFAULT 0.5)
+RETURNS alfred.learned_preferences
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	learned alfred.learned_preferences;
+BEGIN
+	PERFORM alfred._require_user(user_id);
+	PERFORM alfred._require_argument('key', key);
+	PERFORM alfred._require_argument('value', value);
+	PERFORM alfred._require_argument('confidence', confidence);
+	IF NOT confidence BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION 'confidence % is out of range', confidence
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A confidence is between 0 and 1.';
+	END IF;
+	IF EXISTS (SELECT FROM alfred.user_settings s
+			   WHERE s.user_id = learn_preference.user_id AND NOT s.enable_preference_learning) THEN
+		SELECT * INTO learned FROM alfred.learned_preferences p
+		WHERE p.user_id = learn_preference.user_id AND p.key = learn_preference.key;
+		RETURN learned;			-- the user turned learning off: nothing changes
+	END IF;
+	INSERT INTO alfred.learned_preferences AS p (user_id, key, value, confidence)
+	VALUES (learn_preference.user_id, learn_preference.key, learn_preference.value, learn_preference.confidence)
+	ON CONFLICT ON CONSTRAINT learned_preferences_key DO UPDATE SET
+		confidence = CASE
+			WHEN p.value = EXCLUDED.value THEN least(1, 1 - (1 - p.confidence) * (1 - EXCLUDED.confidence))
+			WHEN EXCLUDED.confidence > p.confidence THEN EXCLUDED.confidence
+			ELSE p.confidence END,
+		learned_at = CASE WHEN p.value <> EXCLUDED.value AND EXCLUDED.confidence > p.confidence
+			THEN now() ELSE p.learned_at END,
+		value = CASE WHEN p.value <> EXCLUDED.value AND EXCLUDED.confidence > p.confidence
+			THEN EXCLUDED.value ELSE p.value END
+	RETURNING p.* INTO learned;
+	RETURN learned;
+END
+$$;
+COMMENT ON FUNCTION alfred.learn_preference(uuid, text, text, real) IS
+'Record evidence that the user prefers value for key, with confidence c in [0, 1], and return the preference. Rule: a new key is stored with c; the same value again is independent evidence, so the confidence becomes 1 - (1 - old)(1 - c) (0.5 then 0.5 gives 0.75); a different value replaces the stored one, with confidence c and a new learned_at, only when c is higher than the stored confidence, else nothing changes. Nothing is learned while user_settings.enable_preference_learning is off. 22023 for a confidence out of range or an unknown user, 22004 for NULLs.';
+
+CREATE OR REPLACE FUNCTION alfred._proposal_lock(proposal_id uuid)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	seen text;
+	owner uuid;
+	locked record;
+BEGIN
+	PERFORM alfred._require_argument('proposal_id', proposal_id);
+	-- what this statement's snapshot shows, then the row as locked: if a
+	-- concurrent transaction changed it in between, the caller decided on a
+	-- stale proposal
+	SELECT x.xmin::text, x.user_id INTO seen, owner FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id;
+	SELECT x AS p, x.xmin::text AS xmin INTO locked
+	  FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF NOT FOUND AND owner <> ALL (alfred.writable_user_ids())
+	   AND EXISTS (SELECT FROM alfred.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+		-- visible but not writable (an observer), and not deleted meanwhile
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),
+			DETAIL = 'The current alfred user may read this proposal but not change it.';
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+			MESSAGE = format('proposal "%s" does not exist', proposal_id);
+	END IF;
+	IF seen IS DISTINCT FROM locked.xmin THEN
+		RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+			MESSAGE = format('proposal "%s" was changed by a concurrent transaction', proposal_id),
+			DETAIL = format('It is now %s.', (locked.p).status),
+			HINT = 'Read the proposal again before deciding.';
+	END IF;
+	RETURN locked.p;
+END
+$$;
+COMMENT ON FUNCTION alfred._proposal_lock(uuid) IS
+'Internal: locks a proposal for a state change; P0002 when it does not exist (or the caller cannot see it), 42501 when the caller may read but not change it, 40001 when a concurrent transaction changed it after the calling statement''s snapshot';
+
+CREATE OR REPLACE FUNCTION alfred.propose(
+	user_id uuid,
+	agent_name text,
+	action_type text,
+	payload jsonb,
+	risk_level text DEFAULT 'low',
+	explanation text DEFAULT NULL,
+	warning_text text DEFAULT NULL,
+	expires_at timestamptz DEFAULT NULL,
+	related_item_id uuid DEFAULT NULL,
+	task_id uuid DEFAULT NULL,
+	session_id uuid DEFAULT NULL,
+	message_id uuid DEFAULT NULL,
+	confidence double precision DEFAULT NULL,
+	requested_by text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals;
+	payload_task uuid;
+BEGIN
+	PERFORM alfred._require_argument('user_id', propose.user_id);
+	PERFORM alfred._require_argument('agent_name', propose.agent_name);
+	PERFORM alfred._require_argument('action_type', propose.action_type);
+	PERFORM alfred._require_argument('risk_level', propose.risk_level);
+	IF alfred.is_blank(propose.agent_name) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
+	END IF;
+	IF propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid action_type "%s"', propose.action_type),
+			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
+	END IF;
+	IF propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
+			DETAIL = 'A risk level is low, medium or high.';
+	END IF;
+	IF NOT propose.confidence BETWEEN 0 AND 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('confidence %s is out of range 0-1', propose.confidence);
+	END IF;
+	IF propose.expires_at <= now() THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'expires_at must be in the future';
+	END IF;
+	PERFORM alfred.check_proposal_payload(propose.action_type, propose.payload);
+	IF alfred._proposal_is_task_action(propose.action_type) THEN
+		payload_task := (propose.payload->>'task_id')::uuid;
+	END IF;
+	IF propose.task_id IS DISTINCT FROM payload_task AND propose.task_id IS NOT NULL AND payload_task IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('task_id "%s" does not match the payload''s task_id "%s"', propose.task_id, payload_task);
+	END IF;
+	PERFORM alfred._proposal_check_task(propose.user_id, coalesce(payload_task, propose.task_id),
+		CASE WHEN payload_task IS NOT NULL THEN 'payload''s "task_id"' ELSE 'argument task_id' END);
+
+	INSERT INTO alfred.proposals AS x
+		(user_id, agent_name, action_type, payload, risk_level, explanation, warning_text, expires_at,
+		 related_item_id, task_id, session_id, message_id, confidence, requested_by)
+	VALUES (propose.user_id, propose.agent_name, propose.action_type, propose.payload, propose.risk_level,
+			propose.explanation, propose.warning_text, propose.expires_at, propose.related_item_id,
+			coalesce(propose.task_id, payload_task), propose.session_id, propose.message_id, propose.confidence,
+			propose.requested_by)
+	RETURNING * INTO p;
+
+	-- the machine's own decisions (no preference signal: no human decided)
+	IF p.risk_level = 'high' AND coalesce((SELECT s.auto_reject_high_risk FROM alfred.user_settings s
+											WHERE s.user_id = p.user_id), true) THEN
+		UPDATE alfred.proposals x SET status = 'rejected', rejection_reason = 'auto_reject_high_risk'
+		 WHERE x.id = p.id;
+	ELSIF p.action_type = 'query' AND p.risk_level = 'low' THEN
+		UPDATE alfred.proposals x SET status = 'approved' WHERE x.id = p.id RETURNING * INTO p;
+		PERFORM alfred._proposal_execute(p);
+	END IF;
+	RETURN p.id;
+END
+$$;
+COMMENT ON FUNCTION alfred.propose(uuid, text, text, jsonb, text, text, text, timestamptz, uuid, uuid, uuid, uuid, double precision, text) IS
+'Records an action an agent proposes (pending); checks the payload for the action type (22023 naming the key); a high-risk proposal is rejected at once when the user''s auto_reject_high_risk is on, a low-risk query task action runs at once; returns the proposal id';
+
+CREATE OR REPLACE FUNCTION alfred.finish_execution(
+	proposal_id uuid,
+	status text,
+	result jsonb DEFAULT NULL,
+	error text DEFAULT NULL,
+	external_ids jsonb DEFAULT NULL,
+	request_payload jsonb DEFAULT NULL,
+	duration_ms integer DEFAULT NULL)
+RETURNS alfred.proposals
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p alfred.proposals;
+BEGIN
+	PERFORM alfred._require_argument('status', finish_execution.status);
+	p := alfred._proposal_lock(finish_execution.proposal_id);
+	IF finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
+			DETAIL = 'An execution status is success, partial or failure.';
+	END IF;
+	IF finish_execution.status = 'failure' AND coalesce(alfred.is_blank(finish_execution.error), true) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'error must be given when status is "failure"';
+	END IF;
+	IF finish_execution.duration_ms < 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('duration_ms %s is negative', finish_execution.duration_ms);
+	END IF;
+	IF p.status <> 'executing' THEN
+		PERFORM alfred._proposal_not_in(p, 'executing',
+			CASE WHEN p.status = 'approved' THEN 'Call alfred.start_execution() first.' END);
+	END IF;
+	UPDATE alfred.proposals x
+	   SET status = CASE WHEN finish_execution.status = 'failure' THEN 'failed' ELSE 'executed' END,
+		   result = finish_execution.result,
+		   error_message = finish_execution.error
+	 WHERE x.id = p.id
+	RETURNING * INTO p;
+	INSERT INTO alfred.execution_logs
+		(user_id, proposal_id, executor_status, executor_error, external_ids, request_payload,
+		 response_payload, execution_duration_ms)
+	VALUES (p.user_id, p.id, finish_execution.status, finish_execution.error, coalesce(finish_execution.external_ids, '{}'),
+			coalesce(finish_execution.request_payload, p.edited_payload, p.payload), finish_execution.result,
+			coalesce(finish_execution.duration_ms,
+					 ceil(extract(epoch FROM coalesce(p.executed_at, p.failed_at) - p.started_at) * 1000)::int));
+	RETURN p;
+END
+$$;
+COMMENT ON FUNCTION alfred.finish_execution(uuid, text, jsonb, text, jsonb, jsonb, integer) IS
+'An outside executor reports an executing proposal''s outcome (status success, partial or failure; failure needs error): executing -> executed or failed, and an execution_logs row (duration defaults to the time since start_execution)';
+
+CREATE OR REPLACE FUNCTION alfred.check_suggestion_type(suggestion_type text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+BEGIN
+	PERFORM alfred._require_argument('suggestion_type', suggestion_type);
+	IF alfred.is_blank(suggestion_type) THEN
+		RAISE EXCEPTION 'suggestion type must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Name the kind of suggestion, for example "weather_briefing".';
+	END IF;
+	RETURN suggestion_type;
+END
+$$;
+COMMENT ON FUNCTION alfred.check_suggestion_type(text) IS
+'Returns suggestion_type; raises 22004 when it is NULL and 22023 when it is blank';
+
+CREATE OR REPLACE FUNCTION alfred.record_engagement(
+	user_id uuid, suggestion_type text, action text, source text, context jsonb DEFAULT '{}')
+RETURNS alfred.proactiveness_settings
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	st alfred.calibration_state;
+BEGIN
+	PERFORM alfred._require_argument('user_id', record_engagement.user_id);
+	PERFORM alfred.check_suggestion_type(record_engagement.suggestion_type);
+	-- One writer per user at a time, so the settings row reflects every type.
+	INSERT INTO alfred.proactiveness_settings (user_id) VALUES (record_engagement.user_id)
+	ON CONFLICT DO NOTHING;
+	PERFORM FROM alfred.proactiveness_settings p
+	  WHERE p.user_id = record_engagement.user_id FOR UPDATE;
+
+	INSERT INTO alfred.calibration_state (user_id, suggestion_type)
+	VALUES (record_engagement.user_id, record_engagement.suggestion_type)
+	ON CONFLICT DO NOTHING;
+	SELECT * INTO st FROM alfred.calibration_state c
+	 WHERE c.user_id = record_engagement.user_id
+	   AND c.suggestion_type = record_engagement.suggestion_type
+	   FOR UPDATE;
+	st := alfred.calibration_step(st, record_engagement.action, record_engagement.source, now());
+
+	UPDATE alfred.calibration_state c
+	   SET engaged = st.engaged, dismissed = st.dismissed,
+		   global_engaged = st.global_engaged, global_dismissed = st.global_dismissed,
+		   counted_at = st.counted_at, last_event_at = st.last_event_at,
+		   consecutive_engagements = st.consecutive_engagements,
+		   consecutive_dismissals = st.consecutive_dismissals,
+		   suppressions = st.suppressions, suppressed_until = st.suppressed_until,
+		   boosted = st.boosted, updated_at = now()
+	 WHERE c.user_id = record_engagement.user_id
+	   AND c.suggestion_type = record_engagement.suggestion_type;
+	INSERT INTO alfred.engagement_events (user_id, suggestion_type, action, source, context)
+	VALUES (record_engagement.user_id, record_engagement.suggestion_type, record_engagement.action,
+			record_engagement.source, coalesce(record_engagement.context, '{}'));
+	RETURN alfred.refresh_proactiveness(record_engagement.user_id);
+END
+$$;
+COMMENT ON FUNCTION alfred.record_engagement(uuid, text, text, text, jsonb) IS
+'Records what the user did with a suggestion (action engaged or dismissed; source conversation, notification or schedule): inserts the engagement_events row, updates the type''s calibration state and returns the refreshed proactiveness_settings. Bad input raises 22023 and records nothing.';
+
+CREATE OR REPLACE FUNCTION alfred.set_proactiveness(user_id uuid, override text)
+RETURNS alfred.proactiveness_settings
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+	PERFORM alfred._require_argument('user_id', set_proactiveness.user_id);
+	PERFORM alfred.proactiveness_level(0, 0, set_proactiveness.override);	-- 22023 if invalid
+	INSERT INTO alfred.proactiveness_settings (user_id, user_override)
+	VALUES (set_proactiveness.user_id, set_proactiveness.override)
+	ON CONFLICT (user_id) DO UPDATE SET user_override = EXCLUDED.user_override;
+	RETURN alfred.refresh_proactiveness(set_proactiveness.user_id);
+END
+$$;
+COMMENT ON FUNCTION alfred.set_proactiveness(uuid, text) IS
+'The user''s explicit instruction: ''more'' (global level within [0.6, 1.0]), ''less'' ([0.0, 0.4]) or NULL (back to [0.2, 0.9]); returns the refreshed settings; another value raises 22023';
+
+CREATE OR REPLACE FUNCTION alfred.complete_onboarding(user_id uuid, proactiveness text DEFAULT NULL)
+RETURNS alfred.proactiveness_settings
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+BEGIN
+	PERFORM alfred._require_argument('user_id', complete_onboarding.user_id);
+	PERFORM alfred.proactiveness_level(0, 0, complete_onboarding.proactiveness);
+	INSERT INTO alfred.proactiveness_settings (user_id, user_override, is_onboarded)
+	VALUES (complete_onboarding.user_id, complete_onboarding.proactiveness, true)
+	ON CONFLICT (user_id) DO UPDATE
+	   SET is_onboarded = true,
+		   user_override = coalesce(EXCLUDED.user_override,
+									alfred.proactiveness_settings.user_override);
+	RETURN alfred.refresh_proactiveness(complete_onboarding.user_id);
+END
+$$;
+COMMENT ON FUNCTION alfred.complete_onboarding(uuid, text) IS
+'Marks the user onboarded (is_onboarded) and records the answer to "how proactive should I be?" as the override (''more'', ''less''; NULL = skipped, keeps the current override); returns the refreshed settings';
+
+CREATE OR REPLACE FUNCTION alfred.observe_pattern(
+	user_id uuid, pattern_type text, description text, evidence jsonb,
+	suggested_action text DEFAULT NULL)
+RETURNS alfred.observed_patterns
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	entries jsonb;
+	result alfred.observed_patterns;
+BEGIN
+	PERFORM alfred._require_argument('user_id', observe_pattern.user_id);
+	PERFORM alfred._require_argument('pattern_type', observe_pattern.pattern_type);
+	PERFORM alfred._require_argument('description', observe_pattern.description);
+	IF alfred.is_blank(observe_pattern.pattern_type)
+	   OR alfred.is_blank(observe_pattern.description) THEN
+		RAISE EXCEPTION 'pattern type and description must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A pattern is identified by its type and description.';
+	END IF;
+	entries := CASE jsonb_typeof(observe_pattern.evidence)
+				   WHEN 'array' THEN observe_pattern.evidence
+				   WHEN 'object' THEN jsonb_build_array(observe_pattern.evidence)
+			   END;
+	IF observe_pattern.evidence IS NOT NULL AND entries IS NULL THEN
+		RAISE EXCEPTION 'evidence must be a JSON object or array, not %', jsonb_typeof(observe_pattern.evidence)
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Evidence is an entry like {"date": ..., "context": ..., "conversation_id": ...} or an array of them.';
+	END IF;
+	INSERT INTO alfred.observed_patterns AS p
+		(user_id, pattern_type, description, evidence, suggested_action, occurrence_count, confidence)
+	VALUES (observe_pattern.user_id, observe_pattern.pattern_type, observe_pattern.description,
+			alfred.pattern_evidence_tail(coalesce(entries, '[]')), observe_pattern.suggested_action, 1,
+			alfred.pattern_confidence(1, now(), now()))
+	ON CONFLICT (user_id, pattern_type, md5(description)) DO UPDATE
+	   SET occurrence_count = p.occurrence_count + 1,
+		   evidence = alfred.pattern_evidence_tail(p.evidence || EXCLUDED.evidence),
+		   last_seen_at = now(),
+		   suggested_action = coalesce(EXCLUDED.suggested_action, p.suggested_action),
+		   confidence = alfred.pattern_confidence(p.occurrence_count + 1, now(), now()),
+		   updated_at = now()
+	RETURNING p.* INTO result;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION alfred.observe_pattern(uuid, text, text, jsonb, text) IS
+'Records one observation of a behavioural pattern: the first creates it, each further observation with the same user, type and description adds 1 to occurrence_count, appends the evidence (an object or an array of them; the last 100 entries are kept), refreshes last_seen_at and confidence n / (n + 2) and replaces suggested_action when one is given';
+
+CREATE OR REPLACE FUNCTION alfred.cleanup_expired_sessions(now timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() IS NOT DISTINCT FROM 'admin') THEN
+		RAISE EXCEPTION 'permission denied to clean up the sessions of all users'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may call cleanup_expired_sessions().';
+	END IF;
+	PERFORM alfred._require_argument('now', now);
+	DELETE FROM alfred.sessions s WHERE s.expires_at <= cleanup_expired_sessions.now OR s.is_revoked;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
+'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+
+CREATE OR REPLACE FUNCTION alfred.run_maintenance(now timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	removed		jsonb := '{}';
+	n			bigint;
+	r			record;
+	result		jsonb;
+	closed		bigint;
+BEGIN
+	PERFORM alfred._require_argument('now', now);
+	PERFORM alfred.check_time('now', now);	-- 'infinity' would remove every row past retention
+
+	-- Seed 001: a chat session ends after 24 hours without a message, whether
+	-- or not the user writes again (chat_sessions_active_idx finds them).
+	UPDATE alfred.chat_sessions s SET is_active = false
+	 WHERE s.is_active AND s.last_activity_at < now - interval '24 hours';
+	GET DIAGNOSTICS closed = ROW_COUNT;
+
+	-- What each retention row removes from its table: the rows matching filter
+	-- whose age (an instant) is before $1 = now - keep ($2 is now).  Constants
+	-- of this function only: nothing here comes from a table or a caller.
+	FOR r IN
+		SELECT v.relation, v.tbl, v.filter, v.age, now - rt.keep AS cutoff
+		  FROM (VALUES
+				('proposals', 'proposals', $f$status IN ('executed', 'rejected', 'expired', 'failed')
+					AND (status <> 'executed' OR executed_at < $2 - interval '30 days')$f$,
+				 'greatest(executed_at, rejected_at, expired_at, failed_at, updated_at)'),
+				('task_actions', 'proposals', $f$status IN ('pending', 'rejected', 'expired')
+					AND action_type IN ('create', 'update', 'complete', 'delete', 'query')$f$,
+				 'greatest(created_at, rejected_at, expired_at)'),
+				('execution_logs', 'execution_logs', 'true', 'created_at'),
+				('agent_run_logs', 'agent_run_logs', 'true', 'created_at'),
+				('preference_signals', 'preference_signals', 'true', 'created_at'),
+				('chat_messages', 'chat_messages', 'true', 'created_at'),
+				('inactive_session_messages', 'chat_messages', $f$session_id IS NOT NULL$f$,
+				 $f$(SELECT s.last_activity_at FROM alfred.chat_sessions s
+					  WHERE s.user_id = chat_messages.user_id AND s.id = chat_messages.session_id AND NOT s.is_active)$f$),
+				('notifications', 'notifications', $f$status IN ('sent', 'read', 'dismissed', 'archived')$f$,
+				 'coalesce(sent_at, read_at, dismissed_at, updated_at)'),
+				('task_runs', 'task_runs', $f$status IN ('succeeded', 'failed', 'cancelled')$f$, 'coalesce(finished_at, updated_at)'),
+				('engagement_events', 'engagement_events', 'true', 'created_at'),
+				('audit_trail', 'audit_trail', 'true', 'created_at')) AS v (relation, tbl, filter, age)
+		  JOIN alfred.retention rt USING (relation)
+		 WHERE rt.keep IS NOT NULL
+		 ORDER BY v.relation
+	LOOP
+		EXECUTE format('DELETE FROM alfred.%I WHERE (%s) AND (%s) < $1', r.tbl, r.filter, r.age)
+			USING r.cutoff, now;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		removed := removed || jsonb_build_object(r.relation, n);
+	END LOOP;
+	removed := removed || jsonb_build_object('sessions', alfred.cleanup_expired_sessions(now));
+
+	result := jsonb_build_object(
+		'removed', removed,
+		'chat_sessions_closed', closed,
+		'proposals_expired', alfred.expire_proposals(),
+		-- suppressions and boosts that ran out since the user's last event (600_calibration)
+		'proactiveness_refreshed', alfred.refresh_all_proactiveness(),
+		'log_partitions_created', alfred.create_log_partitions(3),
+		'log_partitions_dropped',
+			to_jsonb(alfred.drop_log_partitions(alfred.retention_cutoff('system_logs', now))),
+		-- integrations and attachments (800_integrations, 800_attachments)
+		'mcp_servers_silent', alfred.check_integrations(now => now),
+		'attachments_expired',
+			(SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', e.user_id, 'storage_path', e.storage_path)
+			                           ORDER BY e.storage_path), '[]')
+			   FROM alfred.expire_attachments(now) e));
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
+'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+
+CREATE OR REPLACE FUNCTION alfred.assign_task(task_id uuid, assignee_id uuid)
+RETURNS alfred.tasks
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	caller uuid := alfred.current_user_id();
+	caller_role text := alfred.current_user_role();
+	t alfred.tasks;
+	old_assignee uuid;
+BEGIN
+	PERFORM alfred._require_argument('task_id', task_id);
+	SELECT * INTO t FROM alfred.tasks WHERE id = assign_task.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'task "%" not found', assign_task.task_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT coalesce(caller_role = 'admin' OR
+	                (caller = t.user_id AND caller_role = 'user') OR
+	                (caller IS NULL AND alfred.caller_is_service()), false) THEN
+		RAISE EXCEPTION 'permission denied to assign task "%"', assign_task.task_id
+			USING ERRCODE = '42501',
+			      DETAIL = 'Only the owner of a task and admins may assign it; observers only read.';
+	END IF;
+	IF assignee_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM alfred.users u WHERE u.id = assignee_id AND u.status = 'active') THEN
+		RAISE EXCEPTION 'user "%" cannot be assigned tasks', assignee_id
+			USING ERRCODE = '22023', DETAIL = 'The assignee must be an existing, active user.';
+	END IF;
+	old_assignee := t.assigned_to;
+	UPDATE alfred.tasks SET assigned_to = assignee_id
+	WHERE user_id = t.user_id AND id = t.id
+	RETURNING * INTO t;
+	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too.
+	-- user_id is the acting alfred user (NULL for a service acting without one).
+	INSERT INTO alfred.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values)
+	VALUES (caller, 'task_assigned', 'task', t.id,
+	        jsonb_build_object('assigned_to', old_assignee),
+	        jsonb_build_object('assigned_to', assignee_id, 'owner', t.user_id));
+	RETURN t;
+END
+$$;
+COMMENT ON FUNCTION alfred.assign_task(uuid, uuid) IS
+'Assign a task to a user (NULL unassigns); allowed to the task''s owner, admins and trusted services (42501 for observers and others; P0002 for an unknown task; 22023 for an unknown or inactive assignee). The assignee then sees and can update it; every assignment is written to audit_trail as "task_assigned".';
+
+CREATE OR REPLACE FUNCTION alfred.attach_file(
+	user_id uuid,
+	storage_path text,
+	filename text,
+	checksum text,
+	file_size bigint,
+	mime_type text,
+	task_id uuid DEFAULT NULL,
+	original_filename text DEFAULT NULL,
+	expires_at timestamptz DEFAULT NULL,
+	is_encrypted boolean DEFAULT false)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id uuid;
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	PERFORM alfred._require_argument('storage_path', storage_path);
+	PERFORM alfred._require_argument('filename', filename);
+	PERFORM alfred._require_argument('checksum', checksum);
+	PERFORM alfred._require_argument('file_size', file_size);
+	PERFORM alfred._require_argument('mime_type', mime_type);
+	IF NOT alfred.may_act_for(user_id) THEN
+		RAISE EXCEPTION 'permission denied to attach files for user "%"', user_id
+			USING ERRCODE = '42501', DETAIL = 'Users attach files for themselves; observers only read.';
+	END IF;
+	IF checksum !~ '^[0-9A-Fa-f]{64}$' THEN
+		RAISE EXCEPTION 'invalid checksum "%"', checksum USING ERRCODE = '22023',
+			DETAIL = 'The checksum must be a SHA-256 digest written as 64 hexadecimal digits.';
+	END IF;
+	IF file_size < 0 THEN
+		RAISE EXCEPTION 'invalid file size %', file_size USING ERRCODE = '22023',
+			DETAIL = 'A file size is a number of bytes, zero or more.';
+	END IF;
+	IF mime_type !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$' THEN
+		RAISE EXCEPTION 'invalid mime type "%"', mime_type USING ERRCODE = '22023',
+			DETAIL = 'A mime type is written type/subtype, such as "application/pdf".';
+	END IF;
+	IF alfred.is_blank(storage_path) OR alfred.is_blank(filename) THEN
+		RAISE EXCEPTION 'storage path and file name must not be empty' USING ERRCODE = '22023';
+	END IF;
+	IF expires_at <= now() THEN
+		RAISE EXCEPTION 'expiry "%" is not in the future', expires_at USING ERRCODE = '22023';
+	END IF;
+	IF task_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM alfred.tasks t WHERE t.user_id = attach_file.user_id AND t.id = task_id) THEN
+		RAISE EXCEPTION 'task "%" not found', task_id USING ERRCODE = 'P0002',
+			DETAIL = 'A file is attached to a task of the same user.';
+	END IF;
+	INSERT INTO alfred.file_attachments AS f
+		(user_id, filename, original_filename, mime_type, file_size, storage_path, task_id,
+		 expires_at, is_encrypted, hash_checksum)
+	VALUES (user_id, filename, coalesce(original_filename, filename), lower(mime_type), file_size,
+	        storage_path, task_id, expires_at, coalesce(is_encrypted, false), lower(checksum))
+	RETURNING f.id INTO new_id;
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION alfred.attach_file(uuid, text, text, text, bigint, text, uuid, text, timestamptz, boolean) IS
+'Record a stored file of a user (optionally on one of their tasks) with its SHA-256 checksum (64 hex digits, stored lower case), size in bytes and mime type; returns its id. 22023 for a bad checksum, size, mime type or expiry, P0002 for an unknown task, 42501 when the caller may not act for the user.';
+
+CREATE OR REPLACE FUNCTION alfred.set_context_summary(session_id uuid, summary text)
+RETURNS alfred.chat_sessions
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s alfred.chat_sessions;
+BEGIN
+	PERFORM alfred._require_argument('session_id', session_id);
+	PERFORM alfred._require_argument('summary', summary);
+	IF alfred.is_blank(summary) THEN
+		RAISE EXCEPTION 'a context summary must not be empty' USING ERRCODE = '22023';
+	END IF;
+	SELECT * INTO s FROM alfred.chat_sessions c WHERE c.id = session_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'chat session "%" not found', session_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(s.user_id) THEN
+		RAISE EXCEPTION 'permission denied to summarize chat session "%"', session_id
+			USING ERRCODE = '42501', DETAIL = 'Only the session''s owner, admins and trusted services summarize it.';
+	END IF;
+	UPDATE alfred.chat_sessions c
+	SET context_summary = summary, summarized_message_count = c.message_count
+	WHERE c.user_id = s.user_id AND c.id = s.id
+	RETURNING * INTO s;
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION alfred.set_context_summary(uuid, text) IS
+'Store the compressed context of a chat session and clear its needs_summary flag (set again once 50 more messages arrive). 22023 empty summary, P0002 unknown session, 42501 not allowed.';
+
+CREATE OR REPLACE FUNCTION alfred.set_conversation_summary(user_id uuid, summary text)
+RETURNS alfred.ai_contexts
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c alfred.ai_contexts;
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	PERFORM alfred._require_argument('summary', summary);
+	IF alfred.is_blank(summary) THEN
+		RAISE EXCEPTION 'a conversation summary must not be empty' USING ERRCODE = '22023';
+	END IF;
+	IF NOT EXISTS (SELECT FROM alfred.users u WHERE u.id = set_conversation_summary.user_id) THEN
+		RAISE EXCEPTION 'user "%" not found', user_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(user_id) THEN
+		RAISE EXCEPTION 'permission denied to summarize the conversations of user "%"', user_id
+			USING ERRCODE = '42501';
+	END IF;
+	INSERT INTO alfred.ai_contexts AS x (user_id, conversation_summary)
+	VALUES (user_id, summary)
+	ON CONFLICT ON CONSTRAINT ai_contexts_pkey DO UPDATE
+		SET conversation_summary = EXCLUDED.conversation_summary,
+		    summarized_threshold = x.summary_threshold
+	RETURNING * INTO c;
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION alfred.set_conversation_summary(uuid, text) IS
+'Store the user''s lifetime conversation summary (ai_contexts) and mark the last crossed threshold (100, 500, 1000 messages) as summarized, so summaries_due no longer lists the user. 22023 empty summary, P0002 unknown user, 42501 not allowed.';
+
+CREATE OR REPLACE FUNCTION alfred.check_integrations(silent_after interval DEFAULT NULL,
+                                               now timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	-- it marks every MCP server: global state, for admins and trusted services
+	IF NOT (alfred.caller_is_service() OR alfred.current_user_role() = 'admin') THEN
+		RAISE EXCEPTION 'permission denied to check integrations'
+			USING ERRCODE = '42501',
+			      DETAIL = 'check_integrations marks every MCP server; only admins, superusers and members of alfred_service run it.';
+	END IF;
+	PERFORM alfred._require_argument('now', check_integrations.now);
+	-- the setting exists once the library is loaded (always, when preloaded)
+	silent_after := coalesce(silent_after,
+	                         current_setting('alfred.mcp_silence_timeout', true)::interval,
+	                         interval '5 minutes');
+	IF silent_after <= interval '0' THEN
+		RAISE EXCEPTION 'invalid silence limit "%"', silent_after USING ERRCODE = '22023',
+			DETAIL = 'A server is marked as failed after a positive interval without heartbeat.';
+	END IF;
+	UPDATE alfred.mcp_servers
+	SET status = 'error'
+	WHERE is_active AND status = 'active'
+	  AND (last_heartbeat IS NULL OR last_heartbeat < check_integrations.now - silent_after);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION alfred.check_integrations(interval, timestamptz) IS
+'Maintenance: marks active MCP servers with no heartbeat for longer than silent_after (default: the setting alfred.mcp_silence_timeout, 5 minutes) before now as error; returns how many. Called by run_maintenance. Admins, superusers and alfred_service members only (42501).';
+
+CREATE OR REPLACE FUNCTION alfred.watcher_report(watcher_id uuid, ok boolean, error text DEFAULT NULL)
+RETURNS alfred.watchers
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w alfred.watchers;
+BEGIN
+	PERFORM alfred._require_argument('watcher_id', watcher_id);
+	PERFORM alfred._require_argument('ok', ok);
+	IF NOT ok AND coalesce(alfred.is_blank(error), true) THEN
+		RAISE EXCEPTION 'a failed watcher run needs an error message' USING ERRCODE = '22023',
+			DETAIL = 'Pass the error text as "error" when "ok" is false.';
+	END IF;
+	SELECT * INTO w FROM alfred.watchers x WHERE x.id = watcher_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'watcher "%" not found', watcher_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(w.user_id) THEN
+		RAISE EXCEPTION 'permission denied to report on watcher "%"', watcher_id
+			USING ERRCODE = '42501',
+			      DETAIL = 'Only the watcher''s owner, admins and trusted services report its runs.';
+	END IF;
+	IF NOT w.is_active THEN
+		RAISE EXCEPTION 'watcher "%" is disabled', watcher_id USING ERRCODE = '55000';
+	END IF;
+	UPDATE alfred.watchers x
+	SET last_run_at = now(),
+	    error_count = CASE WHEN ok THEN 0 ELSE x.error_count + 1 END,
+	    last_error = CASE WHEN ok THEN x.last_error ELSE error END
+	WHERE x.user_id = w.user_id AND x.id = w.id
+	RETURNING * INTO w;
+	RETURN w;
+END
+$$;
+COMMENT ON FUNCTION alfred.watcher_report(uuid, boolean, text) IS
+'A watcher reports a run: last_run_at becomes now; a failure (ok false, error required: 22023) counts in error_count and sets last_error; a success resets error_count to 0 and keeps last_error as history. P0002 unknown watcher, 42501 not the owner, 55000 disabled.';
+
+CREATE OR REPLACE FUNCTION alfred.find_free_slots(
+	user_id uuid,
+	"from" timestamptz,
+	"to" timestamptz,
+	duration interval DEFAULT NULL,
+	buffer_before interval DEFAULT NULL,
+	buffer_after interval DEFAULT NULL,
+	avoid_lunch boolean DEFAULT NULL)
+RETURNS SETOF tstzrange
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tz text;
+	st alfred.user_settings;
+	mp jsonb;
+	min_d interval;
+	max_d interval;
+	bb interval;
+	ba interval;
+	lunch boolean;
+	busy tstzrange[];
+	bad text;
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	PERFORM alfred._require_argument('from', "from");
+	PERFORM alfred._require_argument('to', "to");
+	SELECT u.timezone INTO tz FROM alfred.users u WHERE u.id = find_free_slots.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user "%" not found', user_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(user_id, false) THEN
+		RAISE EXCEPTION 'permission denied to read the calendar of user "%"', user_id
+			USING ERRCODE = '42501';
+	END IF;
+	SELECT * INTO st FROM alfred.user_settings s WHERE s.user_id = find_free_slots.user_id;
+	mp := coalesce(st.meeting_preferences, '{}');
+	SELECT e.key INTO bad FROM jsonb_each(mp) e
+	WHERE CASE
+		WHEN e.key IN ('min_duration_minutes', 'max_duration_minutes', 'buffer_before_minutes',
+		               'buffer_after_minutes') THEN
+			CASE WHEN jsonb_typeof(e.value) = 'number'
+			     THEN e.value::numeric % 1 <> 0 OR e.value::numeric NOT BETWEEN 0 AND 10080
+			     ELSE true END
+		WHEN e.key = 'avoid_lunch_hours' THEN jsonb_typeof(e.value) <> 'boolean'
+		WHEN e.key IN ('lunch_start', 'lunch_end') THEN
+			jsonb_typeof(e.value) <> 'string' OR e.value #>> '{}' !~ '^([01]?[0-9]|2[0-3]):[0-5][0-9]$'
+		ELSE false END
+	ORDER BY e.key LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid meeting preference "%": %', bad, mp->bad USING ERRCODE = '22023',
+			DETAIL = 'Durations and buffers are whole minutes (0 to 10080), avoid_lunch_hours a boolean, lunch_start and lunch_end "HH:MM".';
+	END IF;
+	min_d := coalesce((mp->>'min_duration_minutes')::int, 15) * interval '1 minute';
+	max_d := coalesce((mp->>'max_duration_minutes')::int, 480) * interval '1 minute';
+	duration := coalesce(duration, min_d);
+	IF duration < min_d OR duration > max_d THEN
+		RAISE EXCEPTION 'duration "%" is outside the meeting preferences', duration
+			USING ERRCODE = '22023',
+			      DETAIL = format('The user''s meetings last from %s to %s.', min_d, max_d);
+	END IF;
+	bb := coalesce(buffer_before, (mp->>'buffer_before_minutes')::int * interval '1 minute', '0');
+	ba := coalesce(buffer_after, (mp->>'buffer_after_minutes')::int * interval '1 minute', '0');
+	lunch := coalesce(avoid_lunch, (mp->>'avoid_lunch_hours')::boolean, false);
+	SELECT array_agg(tstzrange(i.start_datetime,
+	                           coalesce(i.end_datetime, i.start_datetime + interval '1 hour')))
+	INTO busy
+	FROM alfred.items i
+	WHERE i.user_id = find_free_slots.user_id AND i.source_type = 'event' AND NOT i.is_archived
+	  AND i.start_datetime < "to" + ba
+	  AND coalesce(i.end_datetime, i.start_datetime + interval '1 hour') > "from" - bb
+	  AND coalesce(i.end_datetime, i.start_datetime + interval '1 hour') > i.start_datetime;
+	RETURN QUERY SELECT * FROM alfred.plan_free_slots(
+		busy, "from", "to", duration, tz, st.preferred_work_blocks,
+		st.quiet_hours_start, st.quiet_hours_end,
+		CASE WHEN lunch THEN coalesce((mp->>'lunch_start')::time, '12:00') END,
+		CASE WHEN lunch THEN coalesce((mp->>'lunch_end')::time, '13:00') END,
+		bb, ba);
+END
+$$;
+COMMENT ON FUNCTION alfred.find_free_slots(uuid, timestamptz, timestamptz, interval, interval, interval, boolean) IS
+'Free time of a user between "from" and "to": slots at least duration long inside their preferred work blocks (in users.timezone; none set = whole days), outside quiet hours and their calendar events (items with source_type event; one without an end lasts an hour) widened by buffers, and outside lunch (12:00-13:00 or meeting_preferences lunch_start/lunch_end) when avoid_lunch. NULL arguments come from meeting_preferences (duration = min_duration_minutes, default 15 minutes); a duration outside min/max_duration_minutes is 22023. P0002 unknown user, 42501 not allowed.';
+
+CREATE OR REPLACE FUNCTION alfred.consume_ai_quota(user_id uuid, cost integer DEFAULT 1)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tz text;
+	daily_limit integer;
+	enabled boolean;
+	today date;
+BEGIN
+	PERFORM alfred._require_argument('user_id', user_id);
+	PERFORM alfred._require_argument('cost', cost);
+	IF cost <= 0 THEN
+		RAISE EXCEPTION 'invalid cost %', cost USING ERRCODE = '22023',
+			DETAIL = 'A request costs one unit or more.';
+	END IF;
+	SELECT u.timezone, coalesce(s.ai_daily_limit, alfred.ai_daily_limit()),
+	       coalesce(s.ai_features_enabled, true)
+	INTO tz, daily_limit, enabled
+	FROM alfred.users u
+	LEFT JOIN alfred.user_settings s ON s.user_id = u.id
+	WHERE u.id = consume_ai_quota.user_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'user "%" not found', user_id USING ERRCODE = 'P0002';
+	END IF;
+	IF NOT alfred.may_act_for(user_id) THEN
+		RAISE EXCEPTION 'permission denied to spend the AI quota of user "%"', user_id
+			USING ERRCODE = '42501', DETAIL = 'Users spend their own quota; observers only read.';
+	END IF;
+	IF NOT enabled OR cost > daily_limit THEN
+		RETURN false;
+	END IF;
+	today := (now() AT TIME ZONE tz)::date;
+	-- one statement: the row lock of the upsert serializes concurrent callers,
+	-- and the WHERE is re-checked against the latest count, so no double spend
+	INSERT INTO alfred.ai_usage AS a (user_id, day, used)
+	VALUES (consume_ai_quota.user_id, today, cost)
+	ON CONFLICT ON CONSTRAINT ai_usage_pkey DO UPDATE
+		SET used = a.used + EXCLUDED.used
+		WHERE a.used + EXCLUDED.used <= daily_limit;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION alfred.consume_ai_quota(uuid, integer) IS
+'Spend cost units of the user''s AI quota for their current day (users.timezone): true and counted when it fits the daily limit (user_settings.ai_daily_limit, else alfred.ai_daily_limit), false and nothing spent when it does not or AI features are off. Concurrent calls never overspend. 22023 cost not positive, P0002 unknown user, 42501 not allowed to act for the user.';
+
+-- (replacing the password functions resets their search_path: pgcrypto's schema again)
+DO $$
+DECLARE
+	crypto	name;
+	fn		regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = 'alfred'::regnamespace
+		   AND p.proname IN ('login', 'change_password', 'set_password')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;

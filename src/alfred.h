@@ -11,6 +11,7 @@
 #define ALFRED_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/uuid.h"
 
 /*---- Per-domain initialisation, called from _PG_init ----*/
@@ -21,6 +22,10 @@ extern void alfred_scheduler_init(void);
 extern void alfred_scheduler_guard_init(void);
 extern void alfred_quota_init(void);
 extern void alfred_integrations_init(void);
+
+/*---- Required arguments (arguments.c): NULL raises 22004 ----*/
+extern void alfred_null_argument(const char *name) pg_attribute_noreturn();
+extern void alfred_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 
 /*---- Times taken from callers (timecheck.c) ----*/
 extern bool alfred_time_in_range(TimestampTz t);

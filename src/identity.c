@@ -574,13 +574,12 @@ alfred_act_as(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to act as another user"),
 				 errdetail("Only superusers and members of role \"%s\" may call act_as.", SERVICE_ROLE)));
-	if (!PG_ARGISNULL(0))
-		memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
-	if (PG_ARGISNULL(0) || !user_is_active(PG_GETARG_DATUM(0)))
+	alfred_require_arg(fcinfo, 0, "user_id");
+	memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
+	if (!user_is_active(PG_GETARG_DATUM(0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no active user with id \"%s\"",
-						PG_ARGISNULL(0) ? "(null)" :
 						DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0)))),
 				 errdetail("act_as needs the id of an existing user whose status is active.")));
 	change_identity(&id, local);

@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "alfred.h"
 #include "streak.h"
 
 /*---- Argument checks ----*/
@@ -166,14 +167,8 @@ alfred_streak_of(PG_FUNCTION_ARGS)
 	char	   *frequency;
 	int32_t		today;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("frequency must not be null")));
-	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("today must not be null")));
+	alfred_require_arg(fcinfo, 1, "frequency");
+	alfred_require_arg(fcinfo, 4, "today");
 	frequency = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	today = check_day(PG_GETARG_DATEADT(4), "today");
 	make_schedule(&sched, frequency, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_DATUM(2),

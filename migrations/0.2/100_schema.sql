@@ -758,8 +758,9 @@ DECLARE
 	part		text;
 	created		integer := 0;
 BEGIN
-	IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 120 THEN
-		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', coalesce(months_ahead::text, 'NULL')
+	PERFORM @extschema@._require_argument('months_ahead', months_ahead);
+	IF months_ahead NOT BETWEEN 0 AND 120 THEN
+		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR m IN 0 .. months_ahead LOOP

@@ -181,12 +181,14 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'The scheduler runs sql tools with its own privileges, so only superusers may register tools.';
 	END IF;
-	IF register_tool.name IS NULL OR register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
+	PERFORM @extschema@._require_argument('name', register_tool.name);
+	PERFORM @extschema@._require_argument('kind', register_tool.kind);
+	IF register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
 		RAISE EXCEPTION 'invalid tool name "%"', register_tool.name
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A tool name starts with a lower-case letter followed by lower-case letters, digits, "_", "." or "-".';
 	END IF;
-	IF register_tool.kind IS NULL OR register_tool.kind NOT IN ('sql', 'external') THEN
+	IF register_tool.kind NOT IN ('sql', 'external') THEN
 		RAISE EXCEPTION 'invalid tool kind "%"', register_tool.kind
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'kind is sql or external.';
 	END IF;
@@ -259,11 +261,13 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Use an IANA time zone name such as Europe/Paris, or UTC.';
 	END IF;
-	IF schedule_task.tool_args IS NULL OR jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
+	PERFORM @extschema@._require_argument('tool_args', schedule_task.tool_args);
+	IF jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
 		RAISE EXCEPTION 'tool_args must be a JSON object'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF schedule_task.max_retries IS NULL OR schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
+	PERFORM @extschema@._require_argument('max_retries', schedule_task.max_retries);
+	IF schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
 		RAISE EXCEPTION 'max_retries % is out of range 0-100', schedule_task.max_retries
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -613,11 +617,13 @@ DECLARE
 		OR @extschema@.current_user_role() IS NOT DISTINCT FROM 'admin';
 	own uuid := CASE WHEN @extschema@.current_user_role() = 'user' THEN @extschema@.current_user_id() END;
 BEGIN
-	IF coalesce(@extschema@.is_blank(claim_runs.worker), true) THEN
+	PERFORM @extschema@._require_argument('worker', claim_runs.worker);
+	PERFORM @extschema@._require_argument('max', claim_runs.max);
+	IF @extschema@.is_blank(claim_runs.worker) THEN
 		RAISE EXCEPTION 'worker must name the agent'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF claim_runs.max IS NULL OR claim_runs.max < 1 THEN
+	IF claim_runs.max < 1 THEN
 		RAISE EXCEPTION 'max must be at least 1'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -667,10 +673,11 @@ RETURNS interval
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-	IF check_lease.lease IS NULL OR check_lease.lease <= interval '0' THEN
+	PERFORM @extschema@._require_argument('lease', check_lease.lease);
+	IF check_lease.lease <= interval '0' THEN
 		RAISE EXCEPTION 'lease must be positive'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('lease was "%s".', coalesce(check_lease.lease::text, 'NULL'));
+				  DETAIL = format('lease was "%s".', check_lease.lease);
 	END IF;
 	IF check_lease.lease > interval '1 day' THEN
 		RAISE EXCEPTION 'lease "%" is longer than 1 day', check_lease.lease

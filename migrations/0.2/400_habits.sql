@@ -78,9 +78,7 @@ AS $$
 DECLARE
 	r record;
 BEGIN
-	IF habit_id IS NULL THEN
-		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('habit_id', habit_id);
 	SELECT h AS habit,
 		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
 	INTO r
@@ -155,9 +153,7 @@ DECLARE
 	day date;
 	updated @extschema@.habits;
 BEGIN
-	IF habit_id IS NULL THEN
-		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('habit_id', habit_id);
 	SELECT * INTO h FROM @extschema@.habits WHERE id = log_habit.habit_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'habit "%" does not exist', habit_id

@@ -72,9 +72,7 @@ DECLARE
 	owner uuid;
 	locked record;
 BEGIN
-	IF proposal_id IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
-	END IF;
+	PERFORM @extschema@._require_argument('proposal_id', proposal_id);
 	-- what this statement's snapshot shows, then the row as locked: if a
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
@@ -350,18 +348,19 @@ DECLARE
 	p @extschema@.proposals;
 	payload_task uuid;
 BEGIN
-	IF propose.user_id IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
-	END IF;
-	IF coalesce(@extschema@.is_blank(propose.agent_name), true) THEN
+	PERFORM @extschema@._require_argument('user_id', propose.user_id);
+	PERFORM @extschema@._require_argument('agent_name', propose.agent_name);
+	PERFORM @extschema@._require_argument('action_type', propose.action_type);
+	PERFORM @extschema@._require_argument('risk_level', propose.risk_level);
+	IF @extschema@.is_blank(propose.agent_name) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
 	END IF;
-	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+	IF propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid action_type "%s"', propose.action_type),
 			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
 	END IF;
-	IF propose.risk_level IS NULL OR propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+	IF propose.risk_level NOT IN ('low', 'medium', 'high') THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
 			DETAIL = 'A risk level is low, medium or high.';
@@ -524,9 +523,11 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p @extschema@.proposals := @extschema@._proposal_lock(finish_execution.proposal_id);
+	p @extschema@.proposals;
 BEGIN
-	IF finish_execution.status IS NULL OR finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+	PERFORM @extschema@._require_argument('status', finish_execution.status);
+	p := @extschema@._proposal_lock(finish_execution.proposal_id);
+	IF finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
 			DETAIL = 'An execution status is success, partial or failure.';

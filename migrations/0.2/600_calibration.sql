@@ -219,7 +219,8 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-	IF coalesce(@extschema@.is_blank(suggestion_type), true) THEN
+	PERFORM @extschema@._require_argument('suggestion_type', suggestion_type);
+	IF @extschema@.is_blank(suggestion_type) THEN
 		RAISE EXCEPTION 'suggestion type must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Name the kind of suggestion, for example "weather_briefing".';
@@ -228,7 +229,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.check_suggestion_type(text) IS
-'Returns suggestion_type, or raises 22023 when it is NULL or blank';
+'Returns suggestion_type; raises 22004 when it is NULL and 22023 when it is blank';
 
 CREATE FUNCTION @extschema@.record_engagement(
 	user_id uuid, suggestion_type text, action text, source text, context jsonb DEFAULT '{}')
@@ -239,9 +240,7 @@ AS $$
 DECLARE
 	st @extschema@.calibration_state;
 BEGIN
-	IF record_engagement.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', record_engagement.user_id);
 	PERFORM @extschema@.check_suggestion_type(record_engagement.suggestion_type);
 	-- One writer per user at a time, so the settings row reflects every type.
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (record_engagement.user_id)
@@ -303,9 +302,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 BEGIN
-	IF set_proactiveness.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', set_proactiveness.user_id);
 	PERFORM @extschema@.proactiveness_level(0, 0, set_proactiveness.override);	-- 22023 if invalid
 	INSERT INTO @extschema@.proactiveness_settings (user_id, user_override)
 	VALUES (set_proactiveness.user_id, set_proactiveness.override)
@@ -322,9 +319,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 BEGIN
-	IF complete_onboarding.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', complete_onboarding.user_id);
 	PERFORM @extschema@.proactiveness_level(0, 0, complete_onboarding.proactiveness);
 	INSERT INTO @extschema@.proactiveness_settings (user_id, user_override, is_onboarded)
 	VALUES (complete_onboarding.user_id, complete_onboarding.proactiveness, true)
@@ -368,11 +363,11 @@ DECLARE
 	entries jsonb;
 	result @extschema@.observed_patterns;
 BEGIN
-	IF observe_pattern.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF coalesce(@extschema@.is_blank(observe_pattern.pattern_type), true)
-	   OR coalesce(@extschema@.is_blank(observe_pattern.description), true) THEN
+	PERFORM @extschema@._require_argument('user_id', observe_pattern.user_id);
+	PERFORM @extschema@._require_argument('pattern_type', observe_pattern.pattern_type);
+	PERFORM @extschema@._require_argument('description', observe_pattern.description);
+	IF @extschema@.is_blank(observe_pattern.pattern_type)
+	   OR @extschema@.is_blank(observe_pattern.description) THEN
 		RAISE EXCEPTION 'pattern type and description must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A pattern is identified by its type and description.';

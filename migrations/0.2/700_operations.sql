@@ -412,9 +412,7 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may call cleanup_expired_sessions().';
 	END IF;
-	IF now IS NULL THEN
-		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('now', now);
 	DELETE FROM @extschema@.sessions s WHERE s.expires_at <= cleanup_expired_sessions.now OR s.is_revoked;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
@@ -435,9 +433,7 @@ DECLARE
 	result		jsonb;
 	closed		bigint;
 BEGIN
-	IF now IS NULL THEN
-		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('now', now);
 	PERFORM @extschema@.check_time('now', now);	-- 'infinity' would remove every row past retention
 
 	-- Seed 001: a chat session ends after 24 hours without a message, whether
