@@ -3924,6 +3924,112 @@ $$;
 COMMENT ON FUNCTION alfred.consume_ai_quota(uuid, integer) IS
 'Spend cost units of the user''s AI quota for their current day (users.timezone): true and counted when it fits the daily limit (user_settings.ai_daily_limit, else alfred.ai_daily_limit), false and nothing spent when it does not or AI features are off. Concurrent calls never overspend. 22023 cost not positive, P0002 unknown user, 42501 not allowed to act for the user.';
 
+CREATE OR REPLACE FUNCTION alfred.run_for_report(run_id uuid, lease_token uuid, report text)
+RETURNS alfred.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run alfred.task_runs;
+	superuser boolean := current_setting('is_superuser') = 'on';
+BEGIN
+	SELECT * INTO run FROM alfred.task_runs r WHERE r.id = run_for_report.run_id FOR UPDATE;
+	IF NOT FOUND OR NOT (superuser OR alfred.may_act_for(run.user_id, true)) THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF run_for_report.lease_token IS NULL THEN
+		IF NOT superuser THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete run "%s" without its lease_token', run.id)
+						  WHEN 'fail' THEN format('cannot fail run "%s" without its lease_token', run.id)
+						  ELSE format('cannot extend the lease of run "%s" without its lease_token', run.id)
+					  END,
+					  DETAIL = 'Only a superuser may report a run without the lease_token claim_runs returned.',
+					  HINT = 'Pass the lease_token of the claim that started this attempt.';
+		ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete a %s run', run.status)
+						  WHEN 'fail' THEN format('cannot fail a %s run', run.status)
+						  ELSE format('cannot extend the lease of a %s run', run.status)
+					  END,
+					  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
+		END IF;
+	ELSIF run.status <> 'running'
+		  OR run.lease_token_hash IS DISTINCT FROM sha256(uuid_send(run_for_report.lease_token)) THEN
+		RAISE EXCEPTION 'lease_token "%" does not hold run "%"', run_for_report.lease_token, run.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = CASE
+					  WHEN run.status IN ('succeeded', 'failed', 'cancelled')
+					  THEN format('The run already ended as %s.', run.status)
+					  WHEN run.status <> 'running' THEN format('The run is %s: no one holds it.', run.status)
+					  ELSE format('The run was claimed again, by %s until %s.', run.claimed_by, run.lease_until)
+				  END;
+	END IF;
+	RETURN run;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_for_report(uuid, uuid, text) IS
+'Internal: locks and returns a run whose lease the caller holds (report: complete, fail or extend the lease of): the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
+
+CREATE OR REPLACE FUNCTION alfred._view_not_writable(view_name text, written text[], writable text[], op text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+	col text := (SELECT c FROM unnest(written) c WHERE c <> ALL (array_remove(writable, NULL)) ORDER BY c LIMIT 1);
+BEGIN
+	IF col IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+			MESSAGE = CASE op
+				WHEN 'insert into' THEN format('cannot insert into column "%s" of view "%s"', col, view_name)
+				ELSE format('cannot update column "%s" of view "%s"', col, view_name)
+			END,
+			DETAIL = format('Through this view a client writes only %s; alfred''s state machine sets the rest.', allowed);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
+'Internal: raises 0A000 naming the first written column that is not writable through a seed view (op is ''insert into'' or ''update'')';
+
+CREATE OR REPLACE FUNCTION alfred._view_bad_value(col text, value text, allowed text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+		MESSAGE = CASE col
+			WHEN 'confirmation_status' THEN format('invalid confirmation_status "%s"', value)
+			WHEN 'executed_status' THEN format('invalid executed_status "%s"', value)
+			WHEN 'task action' THEN format('invalid task action "%s"', value)
+			WHEN 'approval status' THEN format('invalid approval status "%s"', value)
+			ELSE format('invalid value "%s" for column "%s"', value, col)
+		END,
+		DETAIL = format('It is one of %s.', allowed);
+END
+$$;
+COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
+'Internal: raises 22023 for a value a seed view''s column does not take';
+
+CREATE OR REPLACE FUNCTION alfred._view_check_decider(col text, given uuid, proposal_user uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	IF given IS DISTINCT FROM coalesce(alfred.current_user_id(), proposal_user) THEN
+		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+			MESSAGE = CASE col
+				WHEN 'approved_by' THEN format('approved_by "%s" is not the acting user', given)
+				ELSE format('rejected_by "%s" is not the acting user', given)
+			END,
+			DETAIL = 'alfred records who decided: the current alfred user (set_session or act_as), or the proposal''s own user when a service decides without one.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION alfred._view_check_decider(text, uuid, uuid) IS
+'Internal: raises 42501 unless given is the user approve/reject record as the decider';
+
 -- (replacing the password functions resets their search_path: pgcrypto's schema again)
 DO $$
 DECLARE

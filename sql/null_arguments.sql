@@ -116,4 +116,16 @@ SELECT count(*) AS tasks, (SELECT count(*) FROM alfred.task_dependencies) AS dep
 	   (SELECT count(*) FROM alfred.users WHERE email = 'new.nulls@example.com') AS new_users,
 	   (SELECT count(*) FROM alfred.tools WHERE name = 'nulls.tool') AS tools
   FROM alfred.tasks WHERE user_id = '00000000-0000-0000-0016-0000000000a1';
+-- a NULL in a row is never printed as "(null)": a run without a task, written
+-- by the application, is refused by the run guard, and a proposal's NULL
+-- status gets the not-null violation its column would raise after the guard
+SELECT alfred.act_as('00000000-0000-0000-0016-0000000000a1', local => true) IS NOT NULL AS ana;
+SET LOCAL ROLE regress_null_app;
+SELECT pg_temp.err($$INSERT INTO alfred.task_runs (user_id, task_id, status)
+	VALUES ('00000000-0000-0000-0016-0000000000a1', NULL, 'queued')$$);
+RESET ROLE;
+SELECT alfred.propose(user_id => '00000000-0000-0000-0016-0000000000a1', agent_name => 'mail',
+	action_type => 'create', payload => '{"title": "x"}') IS NOT NULL AS proposed;
+SELECT pg_temp.err($$UPDATE alfred.proposals SET status = NULL
+	WHERE user_id = '00000000-0000-0000-0016-0000000000a1'$$);
 ROLLBACK;

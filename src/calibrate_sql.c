@@ -383,7 +383,7 @@ prepare_score_plan(Oid fn_oid)
 					 " LEFT JOIN %s.calibration_state c ON c.user_id = $1", q, q, q);
 	plan = SPI_prepare(sql.data, 2, argtypes);
 	if (plan == NULL)
-		elog(ERROR, "alfred: could not prepare the score query: %s",
+		elog(ERROR, "could not prepare the score query: %s",
 			 SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
 	return plan;
@@ -428,7 +428,7 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 	if (score_plan == NULL)
 		score_plan = prepare_score_plan(fcinfo->flinfo->fn_oid);
 	if (SPI_execute_plan(score_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "alfred: the score query failed");
+		elog(ERROR, "the score query failed");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
@@ -440,7 +440,8 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 		heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, nulls);
 		if (i == 0 && !nulls[0] &&
 			!alfred_cal_parse_override(TextDatumGetCString(values[0]), &override))
-			elog(ERROR, "alfred: stored override is invalid");
+			elog(ERROR, "stored proactiveness override \"%s\" is invalid",
+				 TextDatumGetCString(values[0]));
 		if (i == 0)
 			enabled = DatumGetBool(values[2]);
 		if (nulls[1])

@@ -359,7 +359,7 @@ users_owner(void)
 	Oid			owner;
 
 	if (!OidIsValid(rel))
-		elog(ERROR, "alfred: table alfred.users does not exist");
+		elog(ERROR, "table \"alfred.users\" does not exist");
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", rel);
@@ -388,7 +388,7 @@ run_lookup(Lookup which, Datum *args)
 									   (Oid *) lookup_argtypes[which]);
 
 		if (plan == NULL)
-			elog(ERROR, "alfred: could not prepare lookup: %s", SPI_result_code_string(SPI_result));
+			elog(ERROR, "could not prepare lookup: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
 		lookup_plans[which] = plan;
 	}
@@ -401,7 +401,7 @@ run_lookup(Lookup which, Datum *args)
 						  which == LOOKUP_ROLE || which == LOOKUP_ALL_USERS, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc < 0)
-		elog(ERROR, "alfred: lookup failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "lookup failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 

@@ -723,13 +723,21 @@ BEGIN
 	END IF;
 	IF run_for_report.lease_token IS NULL THEN
 		IF NOT superuser THEN
-			RAISE EXCEPTION 'cannot % run "%" without its lease_token', run_for_report.report, run.id
-				USING ERRCODE = 'object_not_in_prerequisite_state',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete run "%s" without its lease_token', run.id)
+						  WHEN 'fail' THEN format('cannot fail run "%s" without its lease_token', run.id)
+						  ELSE format('cannot extend the lease of run "%s" without its lease_token', run.id)
+					  END,
 					  DETAIL = 'Only a superuser may report a run without the lease_token claim_runs returned.',
 					  HINT = 'Pass the lease_token of the claim that started this attempt.';
 		ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
-			RAISE EXCEPTION 'cannot % a % run', run_for_report.report, run.status
-				USING ERRCODE = 'object_not_in_prerequisite_state',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete a %s run', run.status)
+						  WHEN 'fail' THEN format('cannot fail a %s run', run.status)
+						  ELSE format('cannot extend the lease of a %s run', run.status)
+					  END,
 					  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
 		END IF;
 	ELSIF run.status <> 'running'
@@ -747,7 +755,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_for_report(uuid, uuid, text) IS
-'Internal: locks and returns a run whose lease the caller holds: the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
+'Internal: locks and returns a run whose lease the caller holds (report: complete, fail or extend the lease of): the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
 
 CREATE FUNCTION @extschema@.extend_lease(run_id uuid, worker text, lease interval DEFAULT '5 minutes',
 	lease_token uuid DEFAULT NULL)

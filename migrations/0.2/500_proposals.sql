@@ -707,13 +707,16 @@ DECLARE
 BEGIN
 	IF col IS NOT NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-			MESSAGE = format('cannot %s column "%s" of view "%s"', op, col, view_name),
+			MESSAGE = CASE op
+				WHEN 'insert into' THEN format('cannot insert into column "%s" of view "%s"', col, view_name)
+				ELSE format('cannot update column "%s" of view "%s"', col, view_name)
+			END,
 			DETAIL = format('Through this view a client writes only %s; alfred''s state machine sets the rest.', allowed);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._view_not_writable(text, text[], text[], text, text) IS
-'Internal: raises 0A000 naming the first written column that is not writable through a seed view';
+'Internal: raises 0A000 naming the first written column that is not writable through a seed view (op is ''insert into'' or ''update'')';
 
 CREATE FUNCTION @extschema@._view_bad_value(col text, value text, allowed text)
 RETURNS void
@@ -721,7 +724,13 @@ LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
 	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-		MESSAGE = format('invalid %s "%s"', col, value),
+		MESSAGE = CASE col
+			WHEN 'confirmation_status' THEN format('invalid confirmation_status "%s"', value)
+			WHEN 'executed_status' THEN format('invalid executed_status "%s"', value)
+			WHEN 'task action' THEN format('invalid task action "%s"', value)
+			WHEN 'approval status' THEN format('invalid approval status "%s"', value)
+			ELSE format('invalid value "%s" for column "%s"', value, col)
+		END,
 		DETAIL = format('It is one of %s.', allowed);
 END
 $$;
@@ -736,7 +745,10 @@ AS $$
 BEGIN
 	IF given IS DISTINCT FROM coalesce(@extschema@.current_user_id(), proposal_user) THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = format('%s "%s" is not the acting user', col, given),
+			MESSAGE = CASE col
+				WHEN 'approved_by' THEN format('approved_by "%s" is not the acting user', given)
+				ELSE format('rejected_by "%s" is not the acting user', given)
+			END,
 			DETAIL = 'alfred records who decided: the current alfred user (set_session or act_as), or the proposal''s own user when a service decides without one.';
 	END IF;
 END
