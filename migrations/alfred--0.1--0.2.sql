@@ -4030,7 +4030,89 @@ $$;
 COMMENT ON FUNCTION alfred._view_check_decider(text, uuid, uuid) IS
 'Internal: raises 42501 unless given is the user approve/reject record as the decider';
 
--- (replacing the password functions resets their search_path: pgcrypto's schema again)
+CREATE OR REPLACE FUNCTION alfred.connect_account(user_id uuid, provider text, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL,
+	provider_account_id text DEFAULT NULL, provider_email text DEFAULT NULL,
+	scopes text[] DEFAULT '{}', key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		text;
+	acct_id	uuid;
+	new_id	uuid := gen_random_uuid();
+BEGIN
+	PERFORM alfred._require_argument('user_id', connect_account.user_id);
+	IF NOT (connect_account.user_id = alfred.current_user_id()
+			OR alfred.current_user_role() = 'admin'
+			OR alfred.caller_is_service()) THEN
+		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	PERFORM alfred._require_argument('provider', connect_account.provider);
+	PERFORM alfred._require_argument('access_token', connect_account.access_token);
+	IF alfred.is_blank(access_token) THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	k := alfred.token_key(key);
+	INSERT INTO alfred.connected_accounts AS a
+		   (user_id, id, provider, provider_account_id, provider_email, access_token, refresh_token,
+			token_expires_at, scopes, status)
+	VALUES (connect_account.user_id, new_id, connect_account.provider, connect_account.provider_account_id,
+			connect_account.provider_email,
+			alfred.seal_account_token(connect_account.user_id, new_id, access_token, k),
+			alfred.seal_account_token(connect_account.user_id, new_id, refresh_token, k),
+			connect_account.token_expires_at, coalesce(connect_account.scopes, '{}'), 'active')
+	ON CONFLICT ON CONSTRAINT connected_accounts_account_key DO UPDATE
+		SET token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
+			provider_email = coalesce(EXCLUDED.provider_email, a.provider_email), status = 'active'
+	RETURNING a.id INTO acct_id;
+	IF acct_id <> new_id THEN
+		-- an existing connection: its tokens are sealed to its own id
+		UPDATE alfred.connected_accounts a
+		   SET access_token = alfred.seal_account_token(a.user_id, a.id, connect_account.access_token, k),
+			   refresh_token = alfred.seal_account_token(a.user_id, a.id, connect_account.refresh_token, k)
+		 WHERE a.user_id = connect_account.user_id AND a.id = acct_id;
+	END IF;
+	RETURN acct_id;
+END
+$$;
+COMMENT ON FUNCTION alfred.connect_account(uuid, text, text, text, timestamptz, text, text, text[], text) IS
+'Stores (or refreshes) a user''s OAuth connection with its tokens encrypted by pgcrypto under the key (argument or alfred.token_key); returns the account id. Allowed to the user, admins and service roles.';
+
+CREATE OR REPLACE FUNCTION alfred.set_account_tokens(account_id uuid, access_token text,
+	refresh_token text DEFAULT NULL, token_expires_at timestamptz DEFAULT NULL, key text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct	alfred.connected_accounts;
+	k		text;
+BEGIN
+	PERFORM alfred._require_argument('account_id', account_id);
+	PERFORM alfred._require_argument('access_token', access_token);
+	acct := alfred.account_for_tokens(account_id);
+	k := alfred.token_key(key);
+	IF alfred.is_blank(access_token) THEN
+		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE alfred.connected_accounts a
+	   SET access_token = alfred.seal_account_token(a.user_id, a.id, set_account_tokens.access_token, k),
+		   refresh_token = CASE WHEN set_account_tokens.refresh_token IS NULL THEN a.refresh_token
+								ELSE alfred.seal_account_token(a.user_id, a.id, set_account_tokens.refresh_token, k) END,
+		   token_expires_at = set_account_tokens.token_expires_at,
+		   status = 'active'
+	 WHERE a.user_id = acct.user_id AND a.id = acct.id;
+END
+$$;
+COMMENT ON FUNCTION alfred.set_account_tokens(uuid, text, text, timestamptz, text) IS
+'Replaces a connected account''s tokens after a refresh (a NULL refresh_token keeps the old one), encrypted under the key (argument or alfred.token_key).';
+
+-- (replacing the password and token functions resets their search_path: pgcrypto's schema again)
 DO $$
 DECLARE
 	crypto	name;
@@ -4042,7 +4124,8 @@ BEGIN
 	FOR fn IN
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		 WHERE p.pronamespace = 'alfred'::regnamespace
-		   AND p.proname IN ('login', 'change_password', 'set_password')
+		   AND p.proname IN ('login', 'change_password', 'set_password',
+							 'connect_account', 'set_account_tokens')
 	LOOP
 		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
 	END LOOP;

@@ -244,13 +244,16 @@ DECLARE
 	acct_id	uuid;
 	new_id	uuid := gen_random_uuid();
 BEGIN
+	PERFORM @extschema@._require_argument('user_id', connect_account.user_id);
 	IF NOT (connect_account.user_id = @extschema@.current_user_id()
 			OR @extschema@.current_user_role() = 'admin'
 			OR @extschema@.caller_is_service()) THEN
 		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF coalesce(@extschema@.is_blank(access_token), true) THEN
+	PERFORM @extschema@._require_argument('provider', connect_account.provider);
+	PERFORM @extschema@._require_argument('access_token', connect_account.access_token);
+	IF @extschema@.is_blank(access_token) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	k := @extschema@.token_key(key);
@@ -287,10 +290,14 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
-	k		text := @extschema@.token_key(key);
+	acct	@extschema@.connected_accounts;
+	k		text;
 BEGIN
-	IF coalesce(@extschema@.is_blank(access_token), true) THEN
+	PERFORM @extschema@._require_argument('account_id', account_id);
+	PERFORM @extschema@._require_argument('access_token', access_token);
+	acct := @extschema@.account_for_tokens(account_id);
+	k := @extschema@.token_key(key);
+	IF @extschema@.is_blank(access_token) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	UPDATE @extschema@.connected_accounts a
