@@ -140,8 +140,10 @@ alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen
 			snprintf(buf, buflen, "expression is empty");
 			break;
 		case ALFRED_CRON_FIELD_COUNT:
-			snprintf(buf, buflen, "expression has %d field%s; alfred takes 5",
-					 err->nfields, err->nfields == 1 ? "" : "s");
+			if (err->nfields == 1)
+				snprintf(buf, buflen, "expression has 1 field; alfred takes 5");
+			else
+				snprintf(buf, buflen, "expression has %d fields; alfred takes 5", err->nfields);
 			break;
 		case ALFRED_CRON_OUT_OF_RANGE:
 			snprintf(buf, buflen, "%s value %s is out of range %d-%d", f, t, err->min, err->max);
@@ -150,8 +152,10 @@ alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen
 			snprintf(buf, buflen, "%s \"%s\" is not a number", f, t);
 			break;
 		case ALFRED_CRON_NOT_A_NAME:
-			snprintf(buf, buflen, "%s \"%s\" is not a %s name", f, t,
-					 err->field == ALFRED_CRON_MONTH ? "month" : "day");
+			if (err->field == ALFRED_CRON_MONTH)
+				snprintf(buf, buflen, "%s \"%s\" is not a month name", f, t);
+			else
+				snprintf(buf, buflen, "%s \"%s\" is not a day name", f, t);
 			break;
 		case ALFRED_CRON_BAD_STEP:
 			snprintf(buf, buflen, "%s step %s is out of range 1-%d", f, t, err->max);
