@@ -2740,6 +2740,9 @@ DECLARE
 	tz text := schedule_task.timezone;
 	task alfred.scheduled_tasks;
 BEGIN
+	PERFORM alfred._require_argument('user_id', schedule_task.user_id);
+	PERFORM alfred._require_argument('name', schedule_task.name);
+	PERFORM alfred._require_argument('tool_name', schedule_task.tool_name);
 	IF (schedule_task.cron IS NULL) = (schedule_task.at IS NULL) THEN
 		RAISE EXCEPTION 'a scheduled task needs either cron or at'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -3932,6 +3935,7 @@ DECLARE
 	run alfred.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
 BEGIN
+	PERFORM alfred._require_argument('run_id', run_for_report.run_id);
 	SELECT * INTO run FROM alfred.task_runs r WHERE r.id = run_for_report.run_id FOR UPDATE;
 	IF NOT FOUND OR NOT (superuser OR alfred.may_act_for(run.user_id, true)) THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id
@@ -4111,6 +4115,210 @@ END
 $$;
 COMMENT ON FUNCTION alfred.set_account_tokens(uuid, text, text, timestamptz, text) IS
 'Replaces a connected account''s tokens after a refresh (a NULL refresh_token keeps the old one), encrypted under the key (argument or alfred.token_key).';
+
+CREATE OR REPLACE FUNCTION alfred.index_log_partition(part regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	base text := (SELECT c.relname FROM pg_class c WHERE c.oid = part);
+BEGIN
+	PERFORM alfred._require_argument('part', index_log_partition.part);
+	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, logged_at)', part, base || '_pkey');
+	EXECUTE format('CREATE INDEX %I ON %s (logged_at DESC)', base || '_logged_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (level, logged_at DESC)', base || '_level_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (module, level)', base || '_module_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s (user_id, logged_at DESC)', base || '_user_idx', part);
+	EXECUTE format('CREATE INDEX %I ON %s USING gin (to_tsvector(''english''::regconfig, coalesce(message, '''')))',
+				   base || '_fulltext_idx', part);
+END
+$$;
+COMMENT ON FUNCTION alfred.index_log_partition(regclass) IS
+'Internal (create_log_partitions): the primary key (id, logged_at) and the indexes of one system_logs partition.';
+
+CREATE OR REPLACE FUNCTION alfred.task_for_update(task_id uuid)
+RETURNS alfred.scheduled_tasks
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	task alfred.scheduled_tasks;
+BEGIN
+	PERFORM alfred._require_argument('task_id', task_for_update.task_id);
+	SELECT * INTO task FROM alfred.scheduled_tasks t WHERE t.id = task_for_update.task_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN task;
+END
+$$;
+COMMENT ON FUNCTION alfred.task_for_update(uuid) IS
+'Internal: locks and returns a scheduled task (P0002 when there is none the caller may see).';
+
+CREATE OR REPLACE FUNCTION alfred.run_for_update(run_id uuid)
+RETURNS alfred.task_runs
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	run alfred.task_runs;
+BEGIN
+	PERFORM alfred._require_argument('run_id', run_for_update.run_id);
+	SELECT * INTO run FROM alfred.task_runs r WHERE r.id = run_for_update.run_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN run;
+END
+$$;
+COMMENT ON FUNCTION alfred.run_for_update(uuid) IS
+'Internal: locks and returns a task run (P0002 when there is none the caller may see).';
+
+CREATE OR REPLACE FUNCTION alfred.close_chat_session(session_id uuid)
+RETURNS alfred.chat_sessions
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	s alfred.chat_sessions;
+BEGIN
+	PERFORM alfred._require_argument('session_id', close_chat_session.session_id);
+	UPDATE alfred.chat_sessions cs SET is_active = false
+	WHERE cs.id = close_chat_session.session_id
+	RETURNING * INTO s;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'chat session "%" does not exist', session_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION alfred.close_chat_session(uuid) IS
+'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. P0002 for an unknown session.';
+
+CREATE OR REPLACE FUNCTION alfred.accept_pattern(
+	pattern_id uuid, tool_name text DEFAULT 'assistant', cron text DEFAULT NULL,
+	at timestamptz DEFAULT NULL, tool_args jsonb DEFAULT '{}', name text DEFAULT NULL,
+	prompt_template text DEFAULT NULL, timezone text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	pattern alfred.observed_patterns;
+	task_id uuid;
+BEGIN
+	PERFORM alfred._require_argument('pattern_id', accept_pattern.pattern_id);
+	SELECT * INTO pattern FROM alfred.observed_patterns p
+	 WHERE p.id = accept_pattern.pattern_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no observed pattern with id "%"', accept_pattern.pattern_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF pattern.acted_on THEN
+		RAISE EXCEPTION 'pattern "%" was already acted on', accept_pattern.pattern_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'A pattern creates at most one scheduled task.';
+	END IF;
+	task_id := alfred.schedule_task(
+		user_id => pattern.user_id,
+		name => left(coalesce(accept_pattern.name, pattern.suggested_action, pattern.description), 200),
+		tool_name => accept_pattern.tool_name,
+		tool_args => coalesce(accept_pattern.tool_args, '{}'),
+		cron => accept_pattern.cron,
+		-- neither cron nor at: run once, as soon as the scheduler can
+		at => CASE WHEN accept_pattern.cron IS NULL AND accept_pattern.at IS NULL
+				   THEN now() + interval '1 second' ELSE accept_pattern.at END,
+		timezone => accept_pattern.timezone,
+		prompt_template => coalesce(accept_pattern.prompt_template, pattern.suggested_action, pattern.description),
+		description => pattern.description,
+		source => 'agent');
+	UPDATE alfred.scheduled_tasks t SET pattern_id = pattern.id
+	 WHERE t.user_id = pattern.user_id AND t.id = task_id;
+	UPDATE alfred.observed_patterns p SET acted_on = true
+	 WHERE p.user_id = pattern.user_id AND p.id = pattern.id;
+	RETURN task_id;
+END
+$$;
+COMMENT ON FUNCTION alfred.accept_pattern(uuid, text, text, timestamptz, jsonb, text, text, text) IS
+'The user accepted what a pattern suggests: schedules an agent-sourced task (schedule_task, source ''agent'', pattern_id set) and marks the pattern acted on; returns the task id. Defaults: the external tool ''assistant'' (register it for your agent), name and prompt from suggested_action (else the description), and with neither cron nor at one run right away. P0002 for an unknown pattern, 55000 if it was already acted on; schedule_task''s own checks apply (22023).';
+
+CREATE OR REPLACE FUNCTION alfred.account_for_tokens(account_id uuid)
+RETURNS alfred.connected_accounts
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	acct alfred.connected_accounts;
+BEGIN
+	PERFORM alfred._require_argument('account_id', account_for_tokens.account_id);
+	SELECT * INTO acct FROM alfred.connected_accounts a WHERE a.id = account_id FOR UPDATE;
+	IF NOT FOUND
+	   OR NOT (acct.user_id = alfred.current_user_id()
+			   OR alfred.current_user_role() = 'admin'
+			   OR alfred.caller_is_service()) THEN
+		RAISE EXCEPTION 'connected account "%" does not exist', account_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN acct;
+END
+$$;
+COMMENT ON FUNCTION alfred.account_for_tokens(uuid) IS
+'Locks and returns a connected account the caller may manage (its user, an admin, or a service role); otherwise raises as if it did not exist.';
+
+CREATE OR REPLACE FUNCTION alfred.mcp_heartbeat(name text, capabilities text[] DEFAULT NULL)
+RETURNS alfred.mcp_servers
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s alfred.mcp_servers;
+BEGIN
+	PERFORM alfred._require_argument('name', mcp_heartbeat.name);
+	IF NOT (alfred.caller_is_service() OR EXISTS (
+		SELECT FROM alfred.users u WHERE u.id = alfred.current_user_id() AND u.role = 'admin')) THEN
+		RAISE EXCEPTION 'permission denied to report a heartbeat for mcp server "%"', name
+			USING ERRCODE = '42501',
+			      DETAIL = 'Only admins, superusers and members of alfred_service report heartbeats.';
+	END IF;
+	SELECT * INTO s FROM alfred.mcp_servers m WHERE m.name = mcp_heartbeat.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'mcp server "%" not found', name USING ERRCODE = 'P0002',
+			HINT = 'Register the server in alfred.mcp_servers first.';
+	END IF;
+	IF NOT s.is_active THEN
+		RAISE EXCEPTION 'mcp server "%" is disabled', name USING ERRCODE = '55000',
+			DETAIL = 'Set is_active to true to take its heartbeats again.';
+	END IF;
+	UPDATE alfred.mcp_servers m
+	SET status = 'active', last_heartbeat = now(),
+	    capabilities = coalesce(mcp_heartbeat.capabilities, m.capabilities)
+	WHERE m.id = s.id
+	RETURNING * INTO s;
+	RETURN s;
+END
+$$;
+COMMENT ON FUNCTION alfred.mcp_heartbeat(text, text[]) IS
+'An MCP server reports it is alive: status becomes active, last_heartbeat now, and capabilities are replaced when given. For admins and trusted services (42501 otherwise); P0002 for an unknown server, 55000 for a disabled one.';
+
+CREATE OR REPLACE FUNCTION alfred.refresh_proactiveness(user_id uuid)
+RETURNS alfred.proactiveness_settings
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT alfred._require_argument('user_id', refresh_proactiveness.user_id);
+	INSERT INTO alfred.proactiveness_settings (user_id) VALUES (refresh_proactiveness.user_id)
+	ON CONFLICT (user_id) DO NOTHING;
+	UPDATE alfred.proactiveness_settings p
+	   SET global_level = l.global_level,
+		   suppressed_types = l.suppressed_types,
+		   boosted_types = l.boosted_types,
+		   updated_at = now()
+	  FROM alfred.proactiveness(refresh_proactiveness.user_id) l
+	 WHERE p.user_id = refresh_proactiveness.user_id
+	RETURNING p.*;
+$$;
+COMMENT ON FUNCTION alfred.refresh_proactiveness(uuid) IS
+'Stores proactiveness(user_id) in the user''s proactiveness_settings row (creating it with the defaults if needed) and returns it; every calibration function that writes calls it';
 
 -- (replacing the password and token functions resets their search_path: pgcrypto's schema again)
 DO $$

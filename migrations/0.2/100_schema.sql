@@ -727,6 +727,7 @@ AS $$
 DECLARE
 	base text := (SELECT c.relname FROM pg_class c WHERE c.oid = part);
 BEGIN
+	PERFORM @extschema@._require_argument('part', index_log_partition.part);
 	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, logged_at)', part, base || '_pkey');
 	EXECUTE format('CREATE INDEX %I ON %s (logged_at DESC)', base || '_logged_idx', part);
 	EXECUTE format('CREATE INDEX %I ON %s (level, logged_at DESC)', base || '_level_idx', part);

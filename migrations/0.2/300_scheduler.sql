@@ -234,6 +234,9 @@ DECLARE
 	tz text := schedule_task.timezone;
 	task @extschema@.scheduled_tasks;
 BEGIN
+	PERFORM @extschema@._require_argument('user_id', schedule_task.user_id);
+	PERFORM @extschema@._require_argument('name', schedule_task.name);
+	PERFORM @extschema@._require_argument('tool_name', schedule_task.tool_name);
 	IF (schedule_task.cron IS NULL) = (schedule_task.at IS NULL) THEN
 		RAISE EXCEPTION 'a scheduled task needs either cron or at'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -454,6 +457,7 @@ AS $$
 DECLARE
 	task @extschema@.scheduled_tasks;
 BEGIN
+	PERFORM @extschema@._require_argument('task_id', task_for_update.task_id);
 	SELECT * INTO task FROM @extschema@.scheduled_tasks t WHERE t.id = task_for_update.task_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no scheduled task with id "%"', task_for_update.task_id
@@ -697,6 +701,7 @@ AS $$
 DECLARE
 	run @extschema@.task_runs;
 BEGIN
+	PERFORM @extschema@._require_argument('run_id', run_for_update.run_id);
 	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_update.run_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_update.run_id
@@ -716,6 +721,7 @@ DECLARE
 	run @extschema@.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
 BEGIN
+	PERFORM @extschema@._require_argument('run_id', run_for_report.run_id);
 	SELECT * INTO run FROM @extschema@.task_runs r WHERE r.id = run_for_report.run_id FOR UPDATE;
 	IF NOT FOUND OR NOT (superuser OR @extschema@.may_act_for(run.user_id, true)) THEN
 		RAISE EXCEPTION 'no task run with id "%"', run_for_report.run_id

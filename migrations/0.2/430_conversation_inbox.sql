@@ -138,6 +138,7 @@ AS $$
 DECLARE
 	s @extschema@.chat_sessions;
 BEGIN
+	PERFORM @extschema@._require_argument('session_id', close_chat_session.session_id);
 	UPDATE @extschema@.chat_sessions cs SET is_active = false
 	WHERE cs.id = close_chat_session.session_id
 	RETURNING * INTO s;

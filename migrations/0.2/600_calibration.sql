@@ -174,6 +174,7 @@ CREATE FUNCTION @extschema@.refresh_proactiveness(user_id uuid)
 RETURNS @extschema@.proactiveness_settings
 LANGUAGE sql VOLATILE
 AS $$
+	SELECT @extschema@._require_argument('user_id', refresh_proactiveness.user_id);
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (refresh_proactiveness.user_id)
 	ON CONFLICT (user_id) DO NOTHING;
 	UPDATE @extschema@.proactiveness_settings p
@@ -429,6 +430,7 @@ DECLARE
 	pattern @extschema@.observed_patterns;
 	task_id uuid;
 BEGIN
+	PERFORM @extschema@._require_argument('pattern_id', accept_pattern.pattern_id);
 	SELECT * INTO pattern FROM @extschema@.observed_patterns p
 	 WHERE p.id = accept_pattern.pattern_id FOR UPDATE;
 	IF NOT FOUND THEN

@@ -144,6 +144,7 @@ AS $$
 DECLARE
 	acct @extschema@.connected_accounts;
 BEGIN
+	PERFORM @extschema@._require_argument('account_id', account_for_tokens.account_id);
 	SELECT * INTO acct FROM @extschema@.connected_accounts a WHERE a.id = account_id FOR UPDATE;
 	IF NOT FOUND
 	   OR NOT (acct.user_id = @extschema@.current_user_id()

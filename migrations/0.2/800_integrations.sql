@@ -8,6 +8,7 @@ AS $$
 DECLARE
 	s @extschema@.mcp_servers;
 BEGIN
+	PERFORM @extschema@._require_argument('name', mcp_heartbeat.name);
 	IF NOT (@extschema@.caller_is_service() OR EXISTS (
 		SELECT FROM @extschema@.users u WHERE u.id = @extschema@.current_user_id() AND u.role = 'admin')) THEN
 		RAISE EXCEPTION 'permission denied to report a heartbeat for mcp server "%"', name
