@@ -24,7 +24,6 @@ extern void alfred_quota_init(void);
 extern void alfred_integrations_init(void);
 
 /*---- Required arguments (arguments.c): NULL raises 22004 ----*/
-extern void alfred_null_argument(const char *name) pg_attribute_noreturn();
 extern void alfred_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 
 /*---- Times taken from callers (timecheck.c) ----*/

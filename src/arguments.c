@@ -22,8 +22,10 @@
 
 #include "alfred.h"
 
-void
-alfred_null_argument(const char *name)
+static void null_argument(const char *name) pg_attribute_noreturn();
+
+static void
+null_argument(const char *name)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -34,7 +36,7 @@ void
 alfred_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
-		alfred_null_argument(name);
+		null_argument(name);
 }
 
 /*
@@ -46,6 +48,6 @@ Datum
 alfred_require_argument_sql(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(1))
-		alfred_null_argument(PG_ARGISNULL(0) ? "?" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		null_argument(PG_ARGISNULL(0) ? "?" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
