@@ -31,13 +31,16 @@
 
 /*---- Argument checks ----*/
 
+/* The date argument argname (NULL: an element of the logged dates), finite. */
 static int32_t
-check_day(DateADT d, const char *what)
+check_day(DateADT d, const char *argname)
 {
 	if (DATE_NOT_FINITE(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite date", what)));
+				 argname ?
+				 errmsg("argument \"%s\" must be a finite date", argname) :
+				 errmsg("a logged date must be a finite date")));
 	return (int32_t) d;
 }
 
@@ -133,7 +136,7 @@ days_of(ArrayType *arr, int32_t **days)
 	*days = palloc(sizeof(int32_t) * (count + 1));
 	for (i = 0; i < count; i++)
 		if (!nulls[i])
-			(*days)[n++] = check_day(DatumGetDateADT(elems[i]), "a logged date");
+			(*days)[n++] = check_day(DatumGetDateADT(elems[i]), NULL);
 	return alfred_streak_sort_days(*days, n);
 }
 
@@ -317,7 +320,7 @@ Datum
 alfred_habit_append(PG_FUNCTION_ARGS)
 {
 	HabitRow	h;
-	int32_t		day = check_day(PG_GETARG_DATEADT(1), "the logged date");
+	int32_t		day = check_day(PG_GETARG_DATEADT(1), "day");
 
 	habit_read(PG_GETARG_HEAPTUPLEHEADER(0), &h);
 	if (alfred_streak_append(&h.sched, &h.tally, day) == ALFRED_STREAK_BACKFILL)
