@@ -122,7 +122,8 @@ SELECT pg_temp.null_call(q) FROM (VALUES
 	($$SELECT alfred.grant_usage(role => NULL)$$),
 	($$SELECT alfred.create_log_partitions(months_ahead => NULL)$$),
 	($$SELECT alfred.run_maintenance(now => NULL)$$),
-	($$SELECT alfred.calibration_step(state => NULL, action => 'engaged', source => 'conversation', at => '2026-03-01')$$)
+	($$SELECT alfred.calibration_step(state => NULL, action => 'engaged', source => 'conversation', at => '2026-03-01')$$),
+	($$SELECT alfred._require_argument(name => NULL, value => 1)$$)
 ) AS calls(q);
 
 -- one SQLSTATE for all of them, and nothing was written

@@ -41,13 +41,15 @@ alfred_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 
 /*
  * alfred._require_argument(name text, value "any"): raises 22004 naming
- * the argument when value is NULL.
+ * the argument when value is NULL (and, like any function, when its own
+ * argument name is NULL).
  */
 PG_FUNCTION_INFO_V1(alfred_require_argument_sql);
 Datum
 alfred_require_argument_sql(PG_FUNCTION_ARGS)
 {
+	alfred_require_arg(fcinfo, 0, "name");
 	if (PG_ARGISNULL(1))
-		null_argument(PG_ARGISNULL(0) ? "?" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+		null_argument(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
