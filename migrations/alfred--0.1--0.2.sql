@@ -2334,7 +2334,8 @@ END
 $$;
 
 -- errors: a NULL required argument raises 22004 (null_value_not_allowed) naming the
--- argument, through one helper, alfred._require_argument (src/arguments.c)
+-- argument, through one helper, alfred._require_argument (src/arguments.c); error messages
+-- written out whole.  The functions changed for it, as migrations/0.2 defines them.
 CREATE FUNCTION alfred._require_argument(name text, value "any")
 RETURNS void
 AS 'MODULE_PATHNAME', 'alfred_require_argument_sql'
