@@ -15,6 +15,9 @@
 
 \echo Use "ALTER EXTENSION alfred UPDATE TO '0.2'" to load this file. \quit
 
+-- errors: one check of a required argument, used by the functions below
+-- @create function alfred._require_argument
+
 -- run_maintenance: one table-driven loop instead of a block per relation.
 -- main: one time-zone rule (timezone.c); leap-second zones are no longer valid.
 COMMENT ON FUNCTION alfred.is_valid_timezone(text) IS
@@ -804,3 +807,138 @@ REVOKE ALL ON FUNCTION alfred.distribute(integer) FROM PUBLIC;
 -- citus: the view calibration passes the state through jsonb (on a shard the row
 -- type is the shard's)
 -- @replace view alfred.calibration
+-- errors: a NULL required argument raises 22004 (null_value_not_allowed) naming the
+-- argument, through one helper, alfred._require_argument (src/arguments.c); error messages
+-- written out whole.  The functions changed for it, as migrations/0.2 defines them.
+
+-- @replace function alfred.create_log_partitions
+
+-- @replace function alfred.check_password_strength
+
+-- @replace function alfred.create_user
+
+-- @replace function alfred.login
+
+-- @replace function alfred.change_password
+
+-- @replace function alfred.set_password
+
+-- @replace function alfred.enable_tenant_rls
+
+-- @replace function alfred.grant_usage
+
+-- @replace function alfred.register_tool
+
+-- @replace function alfred.schedule_task
+
+-- @replace function alfred.claim_runs
+
+-- @replace function alfred.check_lease
+
+-- @replace function alfred._habit_for_update
+
+-- @replace function alfred.log_habit
+
+-- @replace function alfred.complete_task
+
+-- @replace function alfred.add_task_dependency
+
+-- @replace function alfred.today
+
+-- @replace function alfred._require_user
+
+-- @replace function alfred.learn_preference
+
+-- @replace function alfred._proposal_lock
+
+-- @replace function alfred.propose
+
+-- @replace function alfred.finish_execution
+
+-- @replace function alfred.check_suggestion_type
+
+-- @replace function alfred.record_engagement
+
+-- @replace function alfred.set_proactiveness
+
+-- @replace function alfred.complete_onboarding
+
+-- @replace function alfred.observe_pattern
+
+-- @replace function alfred.cleanup_expired_sessions
+COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
+'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
+
+-- @replace function alfred.run_maintenance
+COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
+'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
+
+-- @replace function alfred.assign_task
+
+-- @replace function alfred.attach_file
+
+-- @replace function alfred.set_context_summary
+
+-- @replace function alfred.set_conversation_summary
+
+-- @replace function alfred.check_integrations
+
+-- @replace function alfred.watcher_report
+
+-- @replace function alfred.find_free_slots
+
+-- @replace function alfred.consume_ai_quota
+
+-- @replace function alfred.run_for_report
+
+-- @replace function alfred._view_not_writable
+COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
+'Internal: raises 0A000 naming the first written column that is not writable through a seed view (op is ''insert into'' or ''update'')';
+
+-- @replace function alfred._view_bad_value
+COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
+'Internal: raises 22023 for a value a seed view''s column does not take';
+
+-- @replace function alfred._view_check_decider
+
+-- @replace function alfred.connect_account
+
+-- @replace function alfred.set_account_tokens
+
+-- @replace function alfred.index_log_partition
+
+-- @replace function alfred.task_for_update
+
+-- @replace function alfred.run_for_update
+
+-- @replace function alfred.close_chat_session
+COMMENT ON FUNCTION alfred.close_chat_session(uuid) IS
+'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. P0002 for an unknown session.';
+
+-- @replace function alfred.accept_pattern
+
+-- @replace function alfred.account_for_tokens
+
+-- @replace function alfred.mcp_heartbeat
+
+-- @replace function alfred.refresh_proactiveness
+
+-- (replacing the password and token functions resets their search_path: pgcrypto's schema again)
+DO $$
+DECLARE
+	crypto	name;
+	fn		regprocedure;
+BEGIN
+	SELECT n.nspname INTO STRICT crypto
+	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'pgcrypto';
+	FOR fn IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = 'alfred'::regnamespace
+		   AND p.proname IN ('login', 'change_password', 'set_password',
+							 'connect_account', 'set_account_tokens')
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
+	END LOOP;
+END
+$$;

@@ -15,7 +15,6 @@
 struct json_t;
 
 extern struct json_t *alfred_jsonb_to_json(Jsonb *jb);
-extern char *alfred_render_template(const char *tmpl, size_t len, Jsonb *context);
 extern char *alfred_try_render_template(const char *tmpl, size_t len, Jsonb *context,
 										char **message, char **detail);
 

@@ -147,13 +147,10 @@ static alfred_cal_action
 check_action(FunctionCallInfo fcinfo, int argno)
 {
 	alfred_cal_action action;
-	char	   *s = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	char	   *s;
 
-	if (s == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("engagement action must not be null"),
-				 errdetail("The action must be \"engaged\" or \"dismissed\".")));
+	alfred_require_arg(fcinfo, argno, "action");
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!alfred_cal_parse_action(s, &action))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -166,13 +163,10 @@ static void
 check_source(FunctionCallInfo fcinfo, int argno)
 {
 	alfred_cal_source source;
-	char	   *s = PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	char	   *s;
 
-	if (s == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("engagement source must not be null"),
-				 errdetail("The source must be \"conversation\", \"notification\" or \"schedule\".")));
+	alfred_require_arg(fcinfo, argno, "source");
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	if (!alfred_cal_parse_source(s, &source))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -199,11 +193,7 @@ check_base(FunctionCallInfo fcinfo, int argno)
 {
 	double		base;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("base relevance must not be null"),
-				 errdetail("The base relevance must be greater than 0 and at most 1.")));
+	alfred_require_arg(fcinfo, argno, "base");
 	base = PG_GETARG_FLOAT8(argno);
 	if (!(base > 0.0 && base <= 1.0))
 		ereport(ERROR,
@@ -229,10 +219,8 @@ alfred_calibration_step(PG_FUNCTION_ARGS)
 	TimestampTz at;
 
 	check_source(fcinfo, 2);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("calibration state and time must not be null")));
+	alfred_require_arg(fcinfo, 0, "state");
+	alfred_require_arg(fcinfo, 3, "at");
 	at = finite_time(PG_GETARG_TIMESTAMPTZ(3));
 	state_from_row(PG_GETARG_HEAPTUPLEHEADER(0), &row, &s);
 	alfred_cal_record(&s, action, at);
@@ -271,10 +259,7 @@ alfred_calibration_score(PG_FUNCTION_ARGS)
 	StateRow	row;
 	alfred_cal_state s;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("proactiveness level must not be null")));
+	alfred_require_arg(fcinfo, 1, "level");
 	level = PG_GETARG_FLOAT8(1);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_FLOAT8(alfred_cal_score(NULL, level, base));
@@ -393,11 +378,9 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 	uint64		i;
 	int			c;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("user_id must not be null")));
-	if (PG_ARGISNULL(1) || alfred_text_is_blank(PG_GETARG_TEXT_PP(1)))
+	alfred_require_arg(fcinfo, 0, "user_id");
+	alfred_require_arg(fcinfo, 1, "suggestion_type");
+	if (alfred_text_is_blank(PG_GETARG_TEXT_PP(1)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("suggestion type must not be empty"),
@@ -411,7 +394,7 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 	if (score_plan == NULL)
 		score_plan = prepare_score_plan(fcinfo->flinfo->fn_oid);
 	if (SPI_execute_plan(score_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "alfred: the score query failed");
+		elog(ERROR, "the score query failed");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
@@ -423,7 +406,8 @@ alfred_suggestion_score(PG_FUNCTION_ARGS)
 		heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, nulls);
 		if (i == 0 && !nulls[0] &&
 			!alfred_cal_parse_override(TextDatumGetCString(values[0]), &override))
-			elog(ERROR, "alfred: stored override is invalid");
+			elog(ERROR, "stored proactiveness override \"%s\" is invalid",
+				 TextDatumGetCString(values[0]));
 		if (i == 0)
 			enabled = DatumGetBool(values[2]);
 		if (nulls[1])

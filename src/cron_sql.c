@@ -341,28 +341,6 @@ alfred_cron_compiled_next_timestamptz(alfred_cron_compiled *cc, TimestampTz afte
 	return result;
 }
 
-TimestampTz
-alfred_cron_next_timestamptz(const char *expr, TimestampTz after, const char *tz)
-{
-	alfred_cron_compiled *cc = alfred_cron_compile(expr, tz);
-	TimestampTz result = alfred_cron_compiled_next_timestamptz(cc, after);
-
-	pfree(cc);
-	return result;
-}
-
-TimestampTz
-alfred_cron_prev_timestamptz(const char *expr, TimestampTz before, const char *tz)
-{
-	alfred_cron_compiled *cc = alfred_cron_compile(expr, tz);
-	TimestampTz result;
-
-	if (!prev_ts(cc, before, &result))
-		TIMESTAMP_NOBEGIN(result);
-	pfree(cc);
-	return result;
-}
-
 bool
 alfred_cron_check(const char *expr, char **message)
 {

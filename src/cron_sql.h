@@ -19,24 +19,13 @@
 #include "cron_zone.h"
 
 /*
- * First fire time strictly after `after`, in the wall-clock time of tz
- * (an IANA name such as "Europe/Berlin").  Raises 22023 for an invalid
- * expression or unknown zone.  Returns DT_NOEND when there is none within
- * the timestamp range (or after is infinite); callers test with
- * TIMESTAMP_IS_NOEND().
- */
-extern TimestampTz alfred_cron_next_timestamptz(const char *expr, TimestampTz after,
-												const char *tz);
-
-/* Last fire time strictly before `before`; DT_NOBEGIN when there is none. */
-extern TimestampTz alfred_cron_prev_timestamptz(const char *expr, TimestampTz before,
-												const char *tz);
-
-/*
  * An expression compiled for repeated evaluation (parsed once, zone resolved
  * once, a memo of matching days), palloc'd in CurrentMemoryContext; raises
- * 22023 like alfred_cron_next_timestamptz.  Its next fire time strictly
- * after `after`, DT_NOEND when there is none.
+ * 22023 for an invalid expression or an unknown zone (an IANA name such as
+ * "Europe/Berlin").  Its next fire time strictly after `after`, in the
+ * wall-clock time of the zone; DT_NOEND when there is none within the
+ * timestamp range (or after is infinite): callers test with
+ * TIMESTAMP_IS_NOEND().
  */
 extern alfred_cron_compiled *alfred_cron_compile(const char *expr, const char *tz);
 extern TimestampTz alfred_cron_compiled_next_timestamptz(alfred_cron_compiled *cc,
@@ -51,8 +40,8 @@ extern bool alfred_cron_check(const char *expr, char **message);
 
 /*
  * Does PostgreSQL's time zone library accept tz?  Never raises: on false,
- * *message (if not NULL) is set to the error alfred_cron_next_timestamptz
- * would raise.
+ * *message (if not NULL) is set to the error alfred_cron_compile would
+ * raise.
  */
 extern bool alfred_cron_zone_check(const char *tz, char **message);
 

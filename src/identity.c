@@ -34,6 +34,10 @@
  * alfred.users when there is one, since a query on a shard may not start a
  * distributed query.
  *
+ * The credential settings live here too: alfred.password_cost (bcrypt cost
+ * of new password hashes), alfred.token_key (the key of connected accounts'
+ * OAuth tokens), alfred.claim and alfred.claim_lifetime.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -58,6 +62,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -79,6 +84,11 @@ typedef struct Identity
 } Identity;
 
 static const Identity *identity(void);
+/*---- GUC variables ----*/
+static int	alfred_password_cost = 10;
+static char *alfred_token_key = NULL;
+static char *alfred_claim = NULL;
+static int	alfred_claim_lifetime = 3600;
 
 /*---- Backend-local state ----*/
 static Identity current_identity;	/* what current_user_id() returns */
@@ -248,27 +258,55 @@ identity_process_utility(PlannedStmt *pstmt, const char *queryString,
 								params, queryEnv, dest, qc);
 }
 
+/*
+ * Called from _PG_init: the credential settings (read by the SQL functions
+ * with current_setting; calling any identity function loads this library
+ * first), and the hooks that keep the backend's alfred user.
+ */
 void
 alfred_identity_init(void)
 {
+	DefineCustomIntVariable("alfred.password_cost",
+							"bcrypt cost (log2 of rounds) of new password hashes.",
+							"Each step doubles the work of hashing and checking a password.",
+							&alfred_password_cost,
+							10, 4, 16,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("alfred.token_key",
+							   "Key that encrypts the OAuth tokens of connected accounts.",
+							   "Superuser-only; set it in postgresql.conf or with ALTER SYSTEM, never in a table.",
+							   &alfred_token_key,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("alfred.claim",
+							   "Signed identity claim that carries the alfred user to Citus worker nodes.",
+							   "Set by set_session and act_as with SET LOCAL; believed only if signed with the cluster key, "
+							   "unexpired and issued to this backend (or the one a Citus connection works for).",
+							   &alfred_claim,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.claim_lifetime",
+							"How long an identity claim issued by set_session or act_as stays valid.",
+							"A transaction that outlives it loses its identity on the Citus worker nodes.",
+							&alfred_claim_lifetime,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	RegisterXactCallback(identity_xact_callback, NULL);
 	RegisterSubXactCallback(identity_subxact_callback, NULL);
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = identity_process_utility;
-}
-
-/*
- * The alfred user of this backend, or NULL.  Other C code (the scheduler
- * worker) may call it too.
- */
-bool
-alfred_current_user_id(pg_uuid_t *user_id)
-{
-	const Identity *me = identity();
-
-	if (me->valid && user_id)
-		*user_id = me->user_id;
-	return me->valid;
 }
 
 /*
@@ -384,7 +422,7 @@ users_rel(void)
 	Oid			rel = get_relname_relid("users", alfred_namespace());
 
 	if (!OidIsValid(rel))
-		elog(ERROR, "table alfred.users does not exist");
+		elog(ERROR, "table \"alfred.users\" does not exist");
 	return rel;
 }
 
@@ -1037,13 +1075,12 @@ alfred_act_as(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to act as another user"),
 				 errdetail("Only superusers and members of role \"%s\" may call act_as.", SERVICE_ROLE)));
 	refuse_session_scope_on_citus(local, "act_as");
-	if (!PG_ARGISNULL(0))
-		memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
-	if (PG_ARGISNULL(0) || !user_is_active(PG_GETARG_DATUM(0)))
+	alfred_require_arg(fcinfo, 0, "user_id");
+	memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
+	if (!user_is_active(PG_GETARG_DATUM(0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no active user with id \"%s\"",
-						PG_ARGISNULL(0) ? "(null)" :
 						DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0)))),
 				 errdetail("act_as needs the id of an existing user whose status is active.")));
 	change_identity(&id, local);

@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "alfred.h"
 #include "calendar.h"
 #include "planner.h"
 #include "timezone.h"
@@ -193,15 +194,6 @@ daily_window(FunctionCallInfo fcinfo, int start_arg, int end_arg)
 }
 
 static void
-require_arg(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not be null", name)));
-}
-
-static void
 emit_slots(FunctionCallInfo fcinfo, const alfred_interval *slots, long n)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -241,10 +233,10 @@ alfred_plan_free_slots_sql(PG_FUNCTION_ARGS)
 	long		n;
 	alfred_plan_status status;
 
-	require_arg(fcinfo, 1, "from");
-	require_arg(fcinfo, 2, "to");
-	require_arg(fcinfo, 3, "duration");
-	require_arg(fcinfo, 4, "timezone");
+	alfred_require_arg(fcinfo, 1, "from");
+	alfred_require_arg(fcinfo, 2, "to");
+	alfred_require_arg(fcinfo, 3, "duration");
+	alfred_require_arg(fcinfo, 4, "timezone");
 	memset(&spec, 0, sizeof(spec));
 	spec.range.start = PG_GETARG_TIMESTAMPTZ(1);
 	spec.range.end = PG_GETARG_TIMESTAMPTZ(2);

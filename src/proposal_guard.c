@@ -84,41 +84,87 @@ static const MachineColumn schedule_columns[] = {
 	{"created_at", FROZEN, 0, 0, NULL},
 };
 
+/*
+ * The errors of one guarded table, each written out whole (marked for
+ * translation), not assembled from the machine's noun.
+ */
+typedef struct GuardMessages
+{
+	const char *invalid_status;	/* status */
+	const char *invalid_transition; /* from, to */
+	const char *transition_detail;	/* id, from, the statuses it can move to */
+	const char *frozen;			/* column */
+	const char *frozen_detail;	/* id, column */
+	const char *owned;			/* column */
+	const char *owned_detail;	/* id, the statuses that set it */
+} GuardMessages;
+
 /* A table guarded by a machine. */
 typedef struct GuardedTable
 {
 	const AlfredMachine *machine;
-	const char *Noun;			/* capitalized, for error details */
+	const GuardMessages *messages;
 	const MachineColumn *columns;
 	int			ncolumns;
 } GuardedTable;
 
 #define MAX_MACHINE_COLUMNS 32
 
+static const GuardMessages proposal_messages = {
+	gettext_noop("invalid proposal status \"%s\""),
+	gettext_noop("invalid proposal transition from \"%s\" to \"%s\""),
+	gettext_noop("Proposal %s is %s; it can move to: %s."),
+	gettext_noop("column \"%s\" of a proposal cannot change"),
+	gettext_noop("Proposal %s keeps the %s it was made with."),
+	gettext_noop("column \"%s\" of a proposal is set by its state machine"),
+	gettext_noop("Proposal %s: only a change of status to %s sets it."),
+};
+
+static const GuardMessages schedule_messages = {
+	gettext_noop("invalid scheduled task status \"%s\""),
+	gettext_noop("invalid scheduled task transition from \"%s\" to \"%s\""),
+	gettext_noop("Scheduled task %s is %s; it can move to: %s."),
+	gettext_noop("column \"%s\" of a scheduled task cannot change"),
+	gettext_noop("Scheduled task %s keeps the %s it was made with."),
+	gettext_noop("column \"%s\" of a scheduled task is set by its state machine"),
+	gettext_noop("Scheduled task %s: only a change of status to %s sets it."),
+};
+
 static const GuardedTable proposals_table = {
-	&alfred_proposal_machine, "Proposal",
+	&alfred_proposal_machine, &proposal_messages,
 	proposal_columns, lengthof(proposal_columns)
 };
 
 static const GuardedTable schedule_table = {
-	&alfred_schedule_machine, "Scheduled task",
+	&alfred_schedule_machine, &schedule_messages,
 	schedule_columns, lengthof(schedule_columns)
 };
 
-/* The row's status as the machine's number; 23514 for a value outside it. */
+/*
+ * The row's status as the machine's number; 23514 for a value outside it,
+ * and for NULL the not-null violation the column's constraint would raise
+ * after this BEFORE trigger.
+ */
 static int
-row_status(const AlfredMachine *m, HeapTuple tuple, TupleDesc tupdesc, int attnum)
+row_status(const GuardedTable *g, Relation rel, HeapTuple tuple, int attnum)
 {
-	char	   *name = SPI_getvalue(tuple, tupdesc, attnum);
-	int			status = alfred_machine_status_parse(m, name);
+	const AlfredMachine *m = g->machine;
+	char	   *name = SPI_getvalue(tuple, RelationGetDescr(rel), attnum);
+	int			status;
 	char		all[256];
 
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						"status", RelationGetRelationName(rel))));
+	status = alfred_machine_status_parse(m, name);
 	if (status < 0)
 	{
 		alfred_machine_all_statuses(m, all, sizeof(all));
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("invalid %s status \"%s\"", m->noun, name ? name : "(null)"),
+				 errmsg(g->messages->invalid_status, name),
 				 errdetail("A status is one of %s.", all)));
 	}
 	return status;
@@ -135,10 +181,10 @@ check_transition(const GuardedTable *g, int from, int to, const char *id)
 	alfred_machine_next_statuses(m, from, next, sizeof(next));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("invalid %s transition from \"%s\" to \"%s\"", m->noun,
+			 errmsg(g->messages->invalid_transition,
 					alfred_machine_status_name(m, from), alfred_machine_status_name(m, to)),
-			 errdetail("%s %s is %s; it can move to: %s.",
-					   g->Noun, id, alfred_machine_status_name(m, from), next)));
+			 errdetail(g->messages->transition_detail,
+					   id, alfred_machine_status_name(m, from), next)));
 }
 
 static bool
@@ -161,13 +207,12 @@ report_machine_column(const GuardedTable *g, const MachineColumn *col, const cha
 	if (col->rule == FROZEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("column \"%s\" of a %s cannot change", col->name, g->machine->noun),
-				 errdetail("%s %s keeps the %s it was made with.", g->Noun, id, col->name)));
+				 errmsg(g->messages->frozen, col->name),
+				 errdetail(g->messages->frozen_detail, id, col->name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("column \"%s\" of a %s is set by its state machine", col->name, g->machine->noun),
-			 errdetail("%s %s: only a change of status to %s sets it.",
-					   g->Noun, id, col->owners_text)));
+			 errmsg(g->messages->owned, col->name),
+			 errdetail(g->messages->owned_detail, id, col->owners_text)));
 }
 
 static Datum guard_row(FunctionCallInfo fcinfo, const GuardedTable *g);
@@ -214,8 +259,8 @@ guard_row(FunctionCallInfo fcinfo, const GuardedTable *g)
 	newtup = trigdata->tg_newtuple;
 	status_att = alfred_attnum(tupdesc, "status");
 	id = SPI_getvalue(oldtup, tupdesc, SPI_fnumber(tupdesc, "id"));
-	from = row_status(g->machine, oldtup, tupdesc, status_att);
-	to = row_status(g->machine, newtup, tupdesc, status_att);
+	from = row_status(g, trigdata->tg_relation, oldtup, status_att);
+	to = row_status(g, trigdata->tg_relation, newtup, status_att);
 	check_transition(g, from, to, id ? id : "(unknown)");
 
 	for (int i = 0; i < g->ncolumns; i++)

@@ -40,9 +40,12 @@ jsonb_kind(Jsonb *jb)
 	return JB_ROOT_IS_ARRAY(jb) ? "array" : "object";
 }
 
-/* Raises the 22023 error that describes err. */
+/*
+ * Raises the 22023 error that describes err; "edited" names the payload an
+ * approval edited.  Each message is written out whole, for translation.
+ */
 static void
-report_payload_error(const char *action, const char *what, Jsonb *payload,
+report_payload_error(const char *action, bool edited, Jsonb *payload,
 					 const AlfredPayloadError *err)
 {
 	switch (err->status)
@@ -52,32 +55,42 @@ report_payload_error(const char *action, const char *what, Jsonb *payload,
 		case ALFRED_PAYLOAD_NOT_OBJECT:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s of action \"%s\" must be a JSON object", what, action),
+					 edited ?
+					 errmsg("edited payload of action \"%s\" must be a JSON object", action) :
+					 errmsg("payload of action \"%s\" must be a JSON object", action),
 					 errdetail("It is a JSON %s.", jsonb_kind(payload))));
 			break;
 		case ALFRED_PAYLOAD_TOO_DEEP:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s of action \"%s\" is nested too deeply", what, action),
+					 edited ?
+					 errmsg("edited payload of action \"%s\" is nested too deeply", action) :
+					 errmsg("payload of action \"%s\" is nested too deeply", action),
 					 errdetail("A payload may nest at most %d levels.",
 							   ALFRED_PAYLOAD_MAX_DEPTH)));
 			break;
 		case ALFRED_PAYLOAD_MISSING_KEY:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s of action \"%s\" is missing key \"%s\"", what, action, err->key),
+					 edited ?
+					 errmsg("edited payload of action \"%s\" is missing key \"%s\"", action, err->key) :
+					 errmsg("payload of action \"%s\" is missing key \"%s\"", action, err->key),
 					 errdetail("Key \"%s\" must be %s.", err->key, err->expected)));
 			break;
 		case ALFRED_PAYLOAD_WRONG_TYPE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s key \"%s\" of action \"%s\" is invalid", what, err->key, action),
+					 edited ?
+					 errmsg("edited payload key \"%s\" of action \"%s\" is invalid", err->key, action) :
+					 errmsg("payload key \"%s\" of action \"%s\" is invalid", err->key, action),
 					 errdetail("It must be %s.", err->expected)));
 			break;
 		case ALFRED_PAYLOAD_UNKNOWN_KEY:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s key \"%s\" is not allowed for action \"%s\"", what, err->key, action),
+					 edited ?
+					 errmsg("edited payload key \"%s\" is not allowed for action \"%s\"", err->key, action) :
+					 errmsg("payload key \"%s\" is not allowed for action \"%s\"", err->key, action),
 					 errdetail("Allowed keys: %s.", err->allowed)));
 			break;
 	}
@@ -95,25 +108,22 @@ Datum
 alfred_check_proposal_payload(PG_FUNCTION_ARGS)
 {
 	bool		edited = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	const char *what = edited ? "edited payload" : "payload";
 	char	   *action;
 	Jsonb	   *payload;
 	json_t	   *tree;
 	AlfredPayloadError err;
 
-	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+	alfred_require_arg(fcinfo, 0, "action_type");
+	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("action_type must not be empty")));
 	action = arg_cstring(PG_GETARG_TEXT_PP(0));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of action \"%s\" must not be null", what, action)));
+	alfred_require_arg(fcinfo, 1, "payload");
 	payload = PG_GETARG_JSONB_P(1);
 	tree = alfred_jsonb_to_json(payload);
 	if (!alfred_proposal_check_payload(action, tree, &err))
-		report_payload_error(action, what, payload, &err);
+		report_payload_error(action, edited, payload, &err);
 	json_decref(tree);
 	PG_RETURN_VOID();
 }

@@ -71,6 +71,13 @@
 
 bool		alfred_scheduler_in_worker = false;
 
+/*---- GUC variables ----*/
+int			alfred_batch_size = 100;
+static int	alfred_retry_base_delay = 1000;
+static int	alfred_tool_timeout = 60000;
+static int	alfred_user_time_budget = 100;
+static bool alfred_fair_claim = true;
+
 /* At most this many missed slots are counted after a long downtime. */
 #define MAX_MISSED_COUNT 10000
 /* Backoff exponent cap: base × 2^16 at most. */
@@ -1455,4 +1462,57 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT32(total);
+}
+
+/*---- settings ----*/
+
+/* Called from _PG_init: the settings of a tick, reloadable. */
+void
+alfred_scheduler_init(void)
+{
+	DefineCustomIntVariable("alfred.batch_size",
+							"Maximum number of due tasks a worker claims per transaction.",
+							NULL,
+							&alfred_batch_size,
+							100, 1, 10000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.retry_base_delay",
+							"Base delay of the exponential backoff between retries of a failed run.",
+							NULL,
+							&alfred_retry_base_delay,
+							1000, 1, 86400000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.tool_timeout",
+							"Longest time an in-database tool of a scheduled task may run.",
+							"A tool that runs longer is cancelled and its run fails. Zero disables the limit.",
+							&alfred_tool_timeout,
+							60000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.user_time_budget",
+							"Worker time one user's in-database tools may take in one scheduler batch.",
+							"When a user's tools have taken this long, their other claimed tasks are left due for the next batch "
+							"and the other users' tasks in the batch run first. Zero disables the budget.",
+							&alfred_user_time_budget,
+							100, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("alfred.fair_claim",
+							 "Whether the scheduler claims due tasks round-robin across users.",
+							 "Off claims them in next_run_at order, as alfred 0.1 did (for benchmarks).",
+							 &alfred_fair_claim,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 }

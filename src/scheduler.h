@@ -2,7 +2,8 @@
  *
  * scheduler.h
  *		The scheduler's tick, shared by alfred.run_due_tasks and the
- *		background worker, and the worker's wake-up entry point.
+ *		background worker, and the scheduler's settings that the worker
+ *		reads too.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +13,9 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
+
+/* alfred.batch_size: due tasks a worker claims per transaction (scheduler.c) */
+extern int	alfred_batch_size;
 
 /* True in the scheduler worker (its own changes do not wake it). */
 extern bool alfred_scheduler_in_worker;
@@ -42,8 +46,5 @@ extern bool alfred_scheduler_sharded(void);
 extern List *alfred_scheduler_local_shards(MemoryContext mcxt);
 extern bool alfred_scheduler_enter_shard(int64 shardid);
 extern void alfred_scheduler_leave_shard(void);
-
-/* Sets the latch of every worker that would sleep past due (worker.c). */
-extern void alfred_worker_wake(TimestampTz due);
 
 #endif							/* ALFRED_SCHEDULER_H */

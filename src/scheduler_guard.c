@@ -39,9 +39,9 @@
 #include "scheduler.h"
 
 /*---- GUC variables ----*/
-int			alfred_max_active_tasks = 1000;
-int			alfred_min_task_interval = 60;
-int			alfred_max_tool_args = 65536;
+static int	alfred_max_active_tasks = 1000;
+static int	alfred_min_task_interval = 60;
+static int	alfred_max_tool_args = 65536;
 
 /* True while the scheduler's own statement records a batch of runs. */
 bool		alfred_scheduler_recording = false;
@@ -155,8 +155,9 @@ alfred_task_runs_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to record a run of scheduled task \"%s\"",
-						task ? task : "(null)"),
+				 task ?
+				 errmsg("permission denied to record a run of scheduled task \"%s\"", task) :
+				 errmsg("permission denied to record a run without a scheduled task"),
 				 errdetail("Runs are recorded by the scheduler and by agents (claim_runs, complete_run, fail_run)."),
 				 errhint("Use alfred.run_task_now() to make a task due now.")));
 
@@ -175,8 +176,11 @@ alfred_task_runs_guard(PG_FUNCTION_ARGS)
 	if (column != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 task ?
 				 errmsg("permission denied to change column \"%s\" of a run of scheduled task \"%s\"",
-						column, task ? task : "(null)"),
+						column, task) :
+				 errmsg("permission denied to change column \"%s\" of a run without a scheduled task",
+						column),
 				 errdetail("A run's outcome is written by the scheduler and by agents (complete_run, fail_run); its user may only cancel it (cancel_task)."),
 				 errhint("Use alfred.cancel_task() to stop a task and its runs.")));
 	return PointerGetDatum(newtup);

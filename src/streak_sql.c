@@ -26,18 +26,22 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "alfred.h"
 #include "row.h"
 #include "streak.h"
 
 /*---- Argument checks ----*/
 
+/* The date argument argname (NULL: an element of the logged dates), finite. */
 static int32_t
-check_day(DateADT d, const char *what)
+check_day(DateADT d, const char *argname)
 {
 	if (DATE_NOT_FINITE(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite date", what)));
+				 argname ?
+				 errmsg("argument \"%s\" must be a finite date", argname) :
+				 errmsg("a logged date must be a finite date")));
 	return (int32_t) d;
 }
 
@@ -133,7 +137,7 @@ days_of(ArrayType *arr, int32_t **days)
 	*days = palloc(sizeof(int32_t) * (count + 1));
 	for (i = 0; i < count; i++)
 		if (!nulls[i])
-			(*days)[n++] = check_day(DatumGetDateADT(elems[i]), "a logged date");
+			(*days)[n++] = check_day(DatumGetDateADT(elems[i]), NULL);
 	return alfred_streak_sort_days(*days, n);
 }
 
@@ -167,14 +171,8 @@ alfred_streak_of(PG_FUNCTION_ARGS)
 	char	   *frequency;
 	int32_t		today;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("frequency must not be null")));
-	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("today must not be null")));
+	alfred_require_arg(fcinfo, 1, "frequency");
+	alfred_require_arg(fcinfo, 4, "today");
 	frequency = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	today = check_day(PG_GETARG_DATEADT(4), "today");
 	make_schedule(&sched, frequency, PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_DATUM(2),
@@ -296,7 +294,7 @@ Datum
 alfred_habit_append(PG_FUNCTION_ARGS)
 {
 	HabitRow	h;
-	int32_t		day = check_day(PG_GETARG_DATEADT(1), "the logged date");
+	int32_t		day = check_day(PG_GETARG_DATEADT(1), "day");
 
 	habit_read(PG_GETARG_HEAPTUPLEHEADER(0), &h);
 	if (alfred_streak_append(&h.sched, &h.tally, day) == ALFRED_STREAK_BACKFILL)

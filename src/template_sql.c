@@ -30,7 +30,7 @@ append_to_stringinfo(const char *buf, size_t len, void *arg)
 /*
  * Renders tmpl with the context.  Returns the text (palloc'd in the current
  * context), or NULL with *message and *detail set to what the error of
- * alfred_render_template would say: the scheduler records that as the run's
+ * alfred.render_template would say: the scheduler records that as the run's
  * error without catching anything.
  */
 char *
@@ -62,8 +62,8 @@ alfred_try_render_template(const char *tmpl, size_t len, Jsonb *context,
 }
 
 /* Renders tmpl with the context; raises 22023 on a missing key or a malformed placeholder. */
-char *
-alfred_render_template(const char *tmpl, size_t len, Jsonb *context)
+static char *
+render_template(const char *tmpl, size_t len, Jsonb *context)
 {
 	char	   *message;
 	char	   *detail;
@@ -83,7 +83,7 @@ alfred_render_template_sql(PG_FUNCTION_ARGS)
 {
 	text	   *tmpl = PG_GETARG_TEXT_PP(0);
 	Jsonb	   *context = PG_GETARG_JSONB_P(1);
-	char	   *rendered = alfred_render_template(VARDATA_ANY(tmpl),
+	char	   *rendered = render_template(VARDATA_ANY(tmpl),
 												  VARSIZE_ANY_EXHDR(tmpl), context);
 	size_t		len = strlen(rendered);
 	text	   *result = palloc(VARHDRSZ + len);

@@ -60,6 +60,12 @@
 
 PGDLLEXPORT void alfred_worker_main(Datum main_arg);
 
+/*---- GUC variables ----*/
+static char *alfred_database = NULL;
+static int	alfred_workers = 2;
+static bool alfred_enabled = true;
+static int	alfred_max_naptime = 60000;
+
 /*---- shared state ----*/
 
 typedef enum WorkerState
@@ -104,6 +110,7 @@ static AlfredShared *shared = NULL;
 static WorkerSlot *my_slot = NULL;
 
 static long sleep_until(TimestampTz next, TimestampTz now);
+static void wake_workers(TimestampTz due);
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -173,11 +180,69 @@ shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Called from _PG_init while shared_preload_libraries are loaded. */
+/*
+ * The settings the worker reads after each reload.  Defined whether or not
+ * alfred is preloaded, so that they can be set (and are reserved) anywhere.
+ */
+static void
+define_reloadable_gucs(void)
+{
+	DefineCustomBoolVariable("alfred.enabled",
+							 "Whether the alfred scheduler executes due tasks.",
+							 NULL,
+							 &alfred_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.max_naptime",
+							"Longest time the scheduler sleeps between checks.",
+							"The scheduler wakes earlier when a task falls due or is scheduled.",
+							&alfred_max_naptime,
+							60000, 10, 3600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+/* The settings that size shared memory and start the workers. */
+static void
+define_postmaster_gucs(void)
+{
+	DefineCustomStringVariable("alfred.database",
+							   "Database in which the alfred scheduler runs.",
+							   "The scheduler waits until this database exists and has the alfred extension.",
+							   &alfred_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("alfred.workers",
+							"Number of alfred scheduler workers.",
+							"Zero disables the scheduler.",
+							&alfred_workers,
+							2, 0, 32,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+}
+
+/*
+ * Called from _PG_init: defines the worker's settings and, only while
+ * shared_preload_libraries are loaded, the postmaster settings, the shared
+ * memory and the workers themselves.
+ */
 void
 alfred_worker_init(void)
 {
 	BackgroundWorker worker;
+
+	define_reloadable_gucs();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	define_postmaster_gucs();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = shmem_request;
@@ -325,15 +390,15 @@ wake_xact_callback(XactEvent event, void *arg)
 	prepared_wake = 0;
 	if (due == 0 || shared == NULL)
 		return;
-	alfred_worker_wake(due);
+	wake_workers(due);
 }
 
 /*
  * Sets the latch of every worker that would sleep past `due` (or is in the
  * middle of a cycle, whose result may predate the caller's commit).
  */
-void
-alfred_worker_wake(TimestampTz due)
+static void
+wake_workers(TimestampTz due)
 {
 	if (shared == NULL)
 		return;

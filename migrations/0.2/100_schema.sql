@@ -798,6 +798,7 @@ AS $$
 DECLARE
 	base text := (SELECT c.relname FROM pg_class c WHERE c.oid = part);
 BEGIN
+	PERFORM @extschema@._require_argument('part', index_log_partition.part);
 	EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id, logged_at)', part, base || '_pkey');
 	EXECUTE format('CREATE INDEX %I ON %s (logged_at DESC)', base || '_logged_idx', part);
 	EXECUTE format('CREATE INDEX %I ON %s (level, logged_at DESC)', base || '_level_idx', part);
@@ -830,8 +831,9 @@ DECLARE
 	created		integer := 0;
 	moving		jsonb;
 BEGIN
-	IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 120 THEN
-		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', coalesce(months_ahead::text, 'NULL')
+	PERFORM @extschema@._require_argument('months_ahead', months_ahead);
+	IF months_ahead NOT BETWEEN 0 AND 120 THEN
+		RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	FOR m IN 0 .. months_ahead LOOP

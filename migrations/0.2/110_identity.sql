@@ -146,7 +146,8 @@ IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF password IS NULL OR char_length(password) < 8 THEN
+	PERFORM @extschema@._require_argument('password', password);
+	IF char_length(password) < 8 THEN
 		RAISE EXCEPTION 'password is too short'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A password needs at least 8 characters.';
@@ -190,19 +191,23 @@ DECLARE
 	new_id		uuid;
 	violated	text;
 BEGIN
-	IF create_user.email IS NULL OR create_user.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
-		RAISE EXCEPTION 'invalid email address "%"', coalesce(create_user.email, 'NULL')
+	PERFORM @extschema@._require_argument('email', create_user.email);
+	PERFORM @extschema@._require_argument('password', create_user.password);
+	PERFORM @extschema@._require_argument('timezone', create_user.timezone);
+	PERFORM @extschema@._require_argument('role', create_user.role);
+	IF create_user.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
+		RAISE EXCEPTION 'invalid email address "%"', create_user.email
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'An email address has one @ and no spaces.';
 	END IF;
 	PERFORM @extschema@.check_password_strength(create_user.password);
-	IF create_user.timezone IS NULL OR NOT @extschema@.is_valid_timezone(create_user.timezone) THEN
-		RAISE EXCEPTION 'invalid time zone "%"', coalesce(create_user.timezone, 'NULL')
+	IF NOT @extschema@.is_valid_timezone(create_user.timezone) THEN
+		RAISE EXCEPTION 'invalid time zone "%"', create_user.timezone
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Use an IANA time zone name such as "Europe/Paris" or "UTC".';
 	END IF;
-	IF create_user.role IS NULL OR create_user.role NOT IN ('admin', 'user', 'observer') THEN
-		RAISE EXCEPTION 'invalid role "%"', coalesce(create_user.role, 'NULL')
+	IF create_user.role NOT IN ('admin', 'user', 'observer') THEN
+		RAISE EXCEPTION 'invalid role "%"', create_user.role
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A role is admin, user or observer.';
 	END IF;
@@ -257,8 +262,9 @@ DECLARE
 	found_hash	text;
 	token		text;
 BEGIN
-	IF valid_for IS NULL OR valid_for <= interval '0' THEN
-		RAISE EXCEPTION 'invalid session lifetime "%"', coalesce(valid_for::text, 'NULL')
+	PERFORM @extschema@._require_argument('valid_for', valid_for);
+	IF valid_for <= interval '0' THEN
+		RAISE EXCEPTION 'invalid session lifetime "%"', valid_for
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'valid_for must be a positive interval.';
 	END IF;
@@ -317,6 +323,7 @@ DECLARE
 	me			uuid := @extschema@.current_user_id();
 	old_hash	text;
 BEGIN
+	PERFORM @extschema@._require_argument('new_password', new_password);
 	IF me IS NULL THEN
 		RAISE EXCEPTION 'no alfred user is set'
 			USING ERRCODE = 'invalid_authorization_specification',
@@ -347,6 +354,8 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may set passwords.';
 	END IF;
+	PERFORM @extschema@._require_argument('user_id', set_password.user_id);
+	PERFORM @extschema@._require_argument('new_password', new_password);
 	PERFORM @extschema@.check_password_strength(new_password);
 	UPDATE @extschema@.users u SET password_hash = @extschema@.hash_password(new_password)
 	 WHERE u.id = set_password.user_id;
@@ -414,7 +423,8 @@ DECLARE
 	can_read	text := 'user_id = ANY (@extschema@.readable_user_ids())';
 	can_write	text := 'user_id = ANY (@extschema@.writable_user_ids())';
 BEGIN
-	IF commands IS NULL OR NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
+	PERFORM @extschema@._require_argument('commands', commands);
+	IF NOT commands <@ ARRAY['INSERT', 'UPDATE', 'DELETE'] THEN
 		RAISE EXCEPTION 'invalid commands "%"', commands
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'commands is a subset of INSERT, UPDATE and DELETE.';
@@ -491,9 +501,7 @@ DECLARE
 	r			record;
 	privileges	text;
 BEGIN
-	IF grant_usage.role IS NULL THEN
-		RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('role', grant_usage.role);
 	EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %s', grant_usage.role);
 	FOR r IN
 		SELECT c.oid::regclass AS rel, c.relname, c.relkind, c.relrowsecurity

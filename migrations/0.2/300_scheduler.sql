@@ -220,12 +220,14 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'The scheduler runs sql tools with its own privileges, so only superusers may register tools.';
 	END IF;
-	IF register_tool.name IS NULL OR register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
+	PERFORM @extschema@._require_argument('name', register_tool.name);
+	PERFORM @extschema@._require_argument('kind', register_tool.kind);
+	IF register_tool.name !~ '^[a-z][a-z0-9_.-]*$' THEN
 		RAISE EXCEPTION 'invalid tool name "%"', register_tool.name
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A tool name starts with a lower-case letter followed by lower-case letters, digits, "_", "." or "-".';
 	END IF;
-	IF register_tool.kind IS NULL OR register_tool.kind NOT IN ('sql', 'external') THEN
+	IF register_tool.kind NOT IN ('sql', 'external') THEN
 		RAISE EXCEPTION 'invalid tool kind "%"', register_tool.kind
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'kind is sql or external.';
 	END IF;
@@ -271,6 +273,9 @@ DECLARE
 	tz text := schedule_task.timezone;
 	task @extschema@.scheduled_tasks;
 BEGIN
+	PERFORM @extschema@._require_argument('user_id', schedule_task.user_id);
+	PERFORM @extschema@._require_argument('name', schedule_task.name);
+	PERFORM @extschema@._require_argument('tool_name', schedule_task.tool_name);
 	IF (schedule_task.cron IS NULL) = (schedule_task.at IS NULL) THEN
 		RAISE EXCEPTION 'a scheduled task needs either cron or at'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -298,11 +303,13 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Use an IANA time zone name such as Europe/Paris, or UTC.';
 	END IF;
-	IF schedule_task.tool_args IS NULL OR jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
+	PERFORM @extschema@._require_argument('tool_args', schedule_task.tool_args);
+	IF jsonb_typeof(schedule_task.tool_args) <> 'object' THEN
 		RAISE EXCEPTION 'tool_args must be a JSON object'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF schedule_task.max_retries IS NULL OR schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
+	PERFORM @extschema@._require_argument('max_retries', schedule_task.max_retries);
+	IF schedule_task.max_retries NOT BETWEEN 0 AND 100 THEN
 		RAISE EXCEPTION 'max_retries % is out of range 0-100', schedule_task.max_retries
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -492,6 +499,7 @@ DECLARE
 	owner_id uuid;
 	task @extschema@.scheduled_tasks;
 BEGIN
+	PERFORM @extschema@._require_argument('task_id', task_for_update.task_id);
 	-- the owner first: a row lock names the distribution column (Citus)
 	owner_id := @extschema@.owner_of('@extschema@.scheduled_tasks', task_for_update.task_id);
 	SELECT * INTO task FROM @extschema@.scheduled_tasks t
@@ -684,11 +692,13 @@ DECLARE
 	was text;
 	token uuid;
 BEGIN
-	IF coalesce(@extschema@.is_blank(claim_runs.worker), true) THEN
+	PERFORM @extschema@._require_argument('worker', claim_runs.worker);
+	PERFORM @extschema@._require_argument('max', claim_runs.max);
+	IF @extschema@.is_blank(claim_runs.worker) THEN
 		RAISE EXCEPTION 'worker must name the agent'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF claim_runs.max IS NULL OR claim_runs.max < 1 THEN
+	IF claim_runs.max < 1 THEN
 		RAISE EXCEPTION 'max must be at least 1'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -803,10 +813,11 @@ RETURNS interval
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-	IF check_lease.lease IS NULL OR check_lease.lease <= interval '0' THEN
+	PERFORM @extschema@._require_argument('lease', check_lease.lease);
+	IF check_lease.lease <= interval '0' THEN
 		RAISE EXCEPTION 'lease must be positive'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = format('lease was "%s".', coalesce(check_lease.lease::text, 'NULL'));
+				  DETAIL = format('lease was "%s".', check_lease.lease);
 	END IF;
 	IF check_lease.lease > interval '1 day' THEN
 		RAISE EXCEPTION 'lease "%" is longer than 1 day', check_lease.lease
@@ -827,6 +838,7 @@ DECLARE
 	owner_id uuid;
 	run @extschema@.task_runs;
 BEGIN
+	PERFORM @extschema@._require_argument('run_id', run_for_update.run_id);
 	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_update.run_id);
 	SELECT * INTO run FROM @extschema@.task_runs r
 	 WHERE r.user_id = owner_id AND r.id = run_for_update.run_id FOR UPDATE;
@@ -849,6 +861,7 @@ DECLARE
 	run @extschema@.task_runs;
 	superuser boolean := current_setting('is_superuser') = 'on';
 BEGIN
+	PERFORM @extschema@._require_argument('run_id', run_for_report.run_id);
 	owner_id := @extschema@.owner_of('@extschema@.task_runs', run_for_report.run_id);
 	SELECT * INTO run FROM @extschema@.task_runs r
 	 WHERE r.user_id = owner_id AND r.id = run_for_report.run_id FOR UPDATE;
@@ -858,13 +871,21 @@ BEGIN
 	END IF;
 	IF run_for_report.lease_token IS NULL THEN
 		IF NOT superuser THEN
-			RAISE EXCEPTION 'cannot % run "%" without its lease_token', run_for_report.report, run.id
-				USING ERRCODE = 'object_not_in_prerequisite_state',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete run "%s" without its lease_token', run.id)
+						  WHEN 'fail' THEN format('cannot fail run "%s" without its lease_token', run.id)
+						  ELSE format('cannot extend the lease of run "%s" without its lease_token', run.id)
+					  END,
 					  DETAIL = 'Only a superuser may report a run without the lease_token claim_runs returned.',
 					  HINT = 'Pass the lease_token of the claim that started this attempt.';
 		ELSIF run.status NOT IN ('running', 'queued', 'retrying') THEN
-			RAISE EXCEPTION 'cannot % a % run', run_for_report.report, run.status
-				USING ERRCODE = 'object_not_in_prerequisite_state',
+			RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+					  MESSAGE = CASE run_for_report.report
+						  WHEN 'complete' THEN format('cannot complete a %s run', run.status)
+						  WHEN 'fail' THEN format('cannot fail a %s run', run.status)
+						  ELSE format('cannot extend the lease of a %s run', run.status)
+					  END,
 					  DETAIL = format('Run "%s" already ended as %s.', run.id, run.status);
 		END IF;
 	ELSIF run.status <> 'running'
@@ -882,7 +903,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_for_report(uuid, uuid, text) IS
-'Internal: locks and returns a run whose lease the caller holds: the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
+'Internal: locks and returns a run whose lease the caller holds (report: complete, fail or extend the lease of): the run is running and lease_token is the one its current claim returned (55000 otherwise: a stale worker after re-claim, a run never claimed or already finished). A NULL lease_token is accepted from a superuser only (manual repair), for a run not yet finished. P0002 when the caller may not change the run''s user.';
 
 CREATE FUNCTION @extschema@.extend_lease(run_id uuid, worker text, lease interval DEFAULT '5 minutes',
 	lease_token uuid DEFAULT NULL)

@@ -84,9 +84,7 @@ DECLARE
 	owner_id uuid;
 	r record;
 BEGIN
-	IF habit_id IS NULL THEN
-		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('habit_id', habit_id);
 	SELECT h AS habit,
 		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
 	INTO r
@@ -163,9 +161,7 @@ DECLARE
 	day date;
 	updated @extschema@.habits;
 BEGIN
-	IF habit_id IS NULL THEN
-		RAISE EXCEPTION 'habit_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('habit_id', habit_id);
 	owner_id := @extschema@.owner_of('@extschema@.habits', log_habit.habit_id);
 	SELECT * INTO h FROM @extschema@.habits WHERE user_id = owner_id AND id = log_habit.habit_id FOR UPDATE;
 	IF NOT FOUND THEN

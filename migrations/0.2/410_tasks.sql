@@ -157,9 +157,7 @@ DECLARE
 	owner_id uuid;
 	t @extschema@.tasks;
 BEGIN
-	IF task_id IS NULL THEN
-		RAISE EXCEPTION 'task_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('task_id', task_id);
 	owner_id := @extschema@.owner_of('@extschema@.tasks', complete_task.task_id);
 	SELECT * INTO t FROM @extschema@.tasks WHERE user_id = owner_id AND id = complete_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN
@@ -187,9 +185,8 @@ DECLARE
 	d @extschema@.tasks;
 	dep @extschema@.task_dependencies;
 BEGIN
-	IF task_id IS NULL OR depends_on IS NULL THEN
-		RAISE EXCEPTION 'task_id and depends_on must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('task_id', task_id);
+	PERFORM @extschema@._require_argument('depends_on', depends_on);
 	SELECT * INTO t FROM @extschema@.tasks WHERE id = add_task_dependency.task_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'task "%" does not exist', task_id USING ERRCODE = 'no_data_found';

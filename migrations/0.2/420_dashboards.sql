@@ -234,9 +234,7 @@ DECLARE
 	c record;
 	briefing jsonb;
 BEGIN
-	IF user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', user_id);
 	SELECT * INTO c FROM @extschema@._user_clock(today.user_id);
 	IF c.today IS NULL THEN
 		RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'invalid_parameter_value';

@@ -7,9 +7,7 @@ RETURNS void
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
-	IF user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', user_id);
 	IF NOT EXISTS (SELECT FROM @extschema@.users u WHERE u.id = _require_user.user_id) THEN
 		RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -31,9 +29,9 @@ DECLARE
 	learned @extschema@.learned_preferences;
 BEGIN
 	PERFORM @extschema@._require_user(user_id);
-	IF key IS NULL OR value IS NULL OR confidence IS NULL THEN
-		RAISE EXCEPTION 'key, value and confidence must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
+	PERFORM @extschema@._require_argument('key', key);
+	PERFORM @extschema@._require_argument('value', value);
+	PERFORM @extschema@._require_argument('confidence', confidence);
 	IF NOT confidence BETWEEN 0 AND 1 THEN
 		RAISE EXCEPTION 'confidence % is out of range', confidence
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'A confidence is between 0 and 1.';
@@ -141,6 +139,7 @@ AS $$
 DECLARE
 	s @extschema@.chat_sessions;
 BEGIN
+	PERFORM @extschema@._require_argument('session_id', close_chat_session.session_id);
 	UPDATE @extschema@.chat_sessions cs SET is_active = false
 	WHERE cs.id = close_chat_session.session_id
 	RETURNING * INTO s;

@@ -73,9 +73,7 @@ DECLARE
 	owner uuid;
 	locked record;
 BEGIN
-	IF proposal_id IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'proposal_id must not be null';
-	END IF;
+	PERFORM @extschema@._require_argument('proposal_id', proposal_id);
 	-- what this statement's snapshot shows, then the row as locked: if a
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
@@ -357,18 +355,19 @@ DECLARE
 	p @extschema@.proposals;
 	payload_task uuid;
 BEGIN
-	IF propose.user_id IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'user_id must not be null';
-	END IF;
-	IF coalesce(@extschema@.is_blank(propose.agent_name), true) THEN
+	PERFORM @extschema@._require_argument('user_id', propose.user_id);
+	PERFORM @extschema@._require_argument('agent_name', propose.agent_name);
+	PERFORM @extschema@._require_argument('action_type', propose.action_type);
+	PERFORM @extschema@._require_argument('risk_level', propose.risk_level);
+	IF @extschema@.is_blank(propose.agent_name) THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'agent_name must not be empty';
 	END IF;
-	IF propose.action_type IS NULL OR propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
+	IF propose.action_type !~ '^[a-z][a-z0-9_]{0,99}$' THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid action_type "%s"', propose.action_type),
 			DETAIL = 'An action type is 1 to 100 lower-case letters, digits and underscores, starting with a letter.';
 	END IF;
-	IF propose.risk_level IS NULL OR propose.risk_level NOT IN ('low', 'medium', 'high') THEN
+	IF propose.risk_level NOT IN ('low', 'medium', 'high') THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid risk_level "%s"', propose.risk_level),
 			DETAIL = 'A risk level is low, medium or high.';
@@ -533,9 +532,11 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p @extschema@.proposals := @extschema@._proposal_lock(finish_execution.proposal_id);
+	p @extschema@.proposals;
 BEGIN
-	IF finish_execution.status IS NULL OR finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
+	PERFORM @extschema@._require_argument('status', finish_execution.status);
+	p := @extschema@._proposal_lock(finish_execution.proposal_id);
+	IF finish_execution.status NOT IN ('success', 'partial', 'failure') THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('invalid execution status "%s"', finish_execution.status),
 			DETAIL = 'An execution status is success, partial or failure.';
@@ -711,13 +712,16 @@ DECLARE
 BEGIN
 	IF col IS NOT NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-			MESSAGE = format('cannot %s column "%s" of view "%s"', op, col, view_name),
+			MESSAGE = CASE op
+				WHEN 'insert into' THEN format('cannot insert into column "%s" of view "%s"', col, view_name)
+				ELSE format('cannot update column "%s" of view "%s"', col, view_name)
+			END,
 			DETAIL = format('Through this view a client writes only %s; alfred''s state machine sets the rest.', allowed);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._view_not_writable(text, text[], text[], text, text) IS
-'Internal: raises 0A000 naming the first written column that is not writable through the view approvals or task_actions';
+'Internal: raises 0A000 naming the first written column that is not writable through the view approvals or task_actions (op is ''insert into'' or ''update'')';
 
 CREATE FUNCTION @extschema@._view_bad_value(col text, value text, allowed text)
 RETURNS void
@@ -725,7 +729,13 @@ LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
 	RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-		MESSAGE = format('invalid %s "%s"', col, value),
+		MESSAGE = CASE col
+			WHEN 'confirmation_status' THEN format('invalid confirmation_status "%s"', value)
+			WHEN 'executed_status' THEN format('invalid executed_status "%s"', value)
+			WHEN 'task action' THEN format('invalid task action "%s"', value)
+			WHEN 'approval status' THEN format('invalid approval status "%s"', value)
+			ELSE format('invalid value "%s" for column "%s"', value, col)
+		END,
 		DETAIL = format('It is one of %s.', allowed);
 END
 $$;
@@ -740,7 +750,10 @@ AS $$
 BEGIN
 	IF given IS DISTINCT FROM coalesce(@extschema@.current_user_id(), proposal_user) THEN
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-			MESSAGE = format('%s "%s" is not the acting user', col, given),
+			MESSAGE = CASE col
+				WHEN 'approved_by' THEN format('approved_by "%s" is not the acting user', given)
+				ELSE format('rejected_by "%s" is not the acting user', given)
+			END,
 			DETAIL = 'alfred records who decided: the current alfred user (set_session or act_as), or the proposal''s own user when a service decides without one.';
 	END IF;
 END

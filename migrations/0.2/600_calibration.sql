@@ -195,6 +195,7 @@ DECLARE
 	l		@extschema@.proactiveness_settings;
 	result	@extschema@.proactiveness_settings;
 BEGIN
+	PERFORM @extschema@._require_argument('user_id', refresh_proactiveness.user_id);
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (refresh_proactiveness.user_id)
 	ON CONFLICT (user_id) DO NOTHING;
 	l := @extschema@.proactiveness(refresh_proactiveness.user_id);
@@ -249,7 +250,8 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-	IF coalesce(@extschema@.is_blank(suggestion_type), true) THEN
+	PERFORM @extschema@._require_argument('suggestion_type', suggestion_type);
+	IF @extschema@.is_blank(suggestion_type) THEN
 		RAISE EXCEPTION 'suggestion type must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'Name the kind of suggestion, for example "weather_briefing".';
@@ -258,7 +260,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.check_suggestion_type(text) IS
-'Returns suggestion_type, or raises 22023 when it is NULL or blank';
+'Returns suggestion_type; raises 22004 when it is NULL and 22023 when it is blank';
 
 CREATE FUNCTION @extschema@.record_engagement(
 	user_id uuid, suggestion_type text, action text, source text, context jsonb DEFAULT '{}')
@@ -269,9 +271,7 @@ AS $$
 DECLARE
 	st @extschema@.calibration_state;
 BEGIN
-	IF record_engagement.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', record_engagement.user_id);
 	PERFORM @extschema@.check_suggestion_type(record_engagement.suggestion_type);
 	-- One writer per user at a time, so the settings row reflects every type.
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (record_engagement.user_id)
@@ -333,9 +333,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 BEGIN
-	IF set_proactiveness.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', set_proactiveness.user_id);
 	PERFORM @extschema@.proactiveness_level(0, 0, set_proactiveness.override);	-- 22023 if invalid
 	INSERT INTO @extschema@.proactiveness_settings (user_id, user_override)
 	VALUES (set_proactiveness.user_id, set_proactiveness.override)
@@ -352,9 +350,7 @@ LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 BEGIN
-	IF complete_onboarding.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', complete_onboarding.user_id);
 	PERFORM @extschema@.proactiveness_level(0, 0, complete_onboarding.proactiveness);
 	INSERT INTO @extschema@.proactiveness_settings (user_id, user_override, is_onboarded)
 	VALUES (complete_onboarding.user_id, complete_onboarding.proactiveness, true)
@@ -398,11 +394,11 @@ DECLARE
 	entries jsonb;
 	result @extschema@.observed_patterns;
 BEGIN
-	IF observe_pattern.user_id IS NULL THEN
-		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF coalesce(@extschema@.is_blank(observe_pattern.pattern_type), true)
-	   OR coalesce(@extschema@.is_blank(observe_pattern.description), true) THEN
+	PERFORM @extschema@._require_argument('user_id', observe_pattern.user_id);
+	PERFORM @extschema@._require_argument('pattern_type', observe_pattern.pattern_type);
+	PERFORM @extschema@._require_argument('description', observe_pattern.description);
+	IF @extschema@.is_blank(observe_pattern.pattern_type)
+	   OR @extschema@.is_blank(observe_pattern.description) THEN
 		RAISE EXCEPTION 'pattern type and description must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A pattern is identified by its type and description.';
@@ -470,6 +466,7 @@ DECLARE
 	pattern @extschema@.observed_patterns;
 	task_id uuid;
 BEGIN
+	PERFORM @extschema@._require_argument('pattern_id', accept_pattern.pattern_id);
 	owner_id := @extschema@.owner_of('@extschema@.observed_patterns', accept_pattern.pattern_id);
 	SELECT * INTO pattern FROM @extschema@.observed_patterns p
 	 WHERE p.user_id = owner_id AND p.id = accept_pattern.pattern_id FOR UPDATE;

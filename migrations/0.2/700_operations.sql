@@ -154,6 +154,7 @@ DECLARE
 	owner_id uuid;
 	acct @extschema@.connected_accounts;
 BEGIN
+	PERFORM @extschema@._require_argument('account_id', account_for_tokens.account_id);
 	owner_id := @extschema@.owner_of('@extschema@.connected_accounts', account_id);
 	SELECT * INTO acct FROM @extschema@.connected_accounts a WHERE a.user_id = owner_id AND a.id = account_id FOR UPDATE;
 	IF NOT FOUND
@@ -255,13 +256,16 @@ DECLARE
 	acct_id	uuid;
 	new_id	uuid := gen_random_uuid();
 BEGIN
+	PERFORM @extschema@._require_argument('user_id', connect_account.user_id);
 	IF NOT (connect_account.user_id = @extschema@.current_user_id()
 			OR @extschema@.current_user_role() = 'admin'
 			OR @extschema@.caller_is_service()) THEN
 		RAISE EXCEPTION 'permission denied to connect an account for user "%"', connect_account.user_id
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF coalesce(@extschema@.is_blank(access_token), true) THEN
+	PERFORM @extschema@._require_argument('provider', connect_account.provider);
+	PERFORM @extschema@._require_argument('access_token', connect_account.access_token);
+	IF @extschema@.is_blank(access_token) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	k := @extschema@.token_key(key);
@@ -298,10 +302,14 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	acct	@extschema@.connected_accounts := @extschema@.account_for_tokens(account_id);
-	k		text := @extschema@.token_key(key);
+	acct	@extschema@.connected_accounts;
+	k		text;
 BEGIN
-	IF coalesce(@extschema@.is_blank(access_token), true) THEN
+	PERFORM @extschema@._require_argument('account_id', account_id);
+	PERFORM @extschema@._require_argument('access_token', access_token);
+	acct := @extschema@.account_for_tokens(account_id);
+	k := @extschema@.token_key(key);
+	IF @extschema@.is_blank(access_token) THEN
 		RAISE EXCEPTION 'access_token must not be empty' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	UPDATE @extschema@.connected_accounts a
@@ -423,9 +431,7 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'Only admins, superusers and members of role "alfred_service" may call cleanup_expired_sessions().';
 	END IF;
-	IF now IS NULL THEN
-		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('now', now);
 	DELETE FROM @extschema@.sessions s WHERE s.expires_at <= cleanup_expired_sessions.now OR s.is_revoked;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
@@ -446,9 +452,7 @@ DECLARE
 	result		jsonb;
 	closed		bigint;
 BEGIN
-	IF now IS NULL THEN
-		RAISE EXCEPTION 'now must not be NULL' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._require_argument('now', now);
 	PERFORM @extschema@.check_time('now', now);	-- 'infinity' would remove every row past retention
 
 	-- Seed 001: a chat session ends after 24 hours without a message, whether

@@ -12,9 +12,7 @@ DECLARE
 	t @extschema@.tasks;
 	old_assignee uuid;
 BEGIN
-	IF task_id IS NULL THEN
-		RAISE EXCEPTION 'argument "task_id" must not be null' USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('task_id', task_id);
 	owner_id := @extschema@.owner_of('@extschema@.tasks', assign_task.task_id);
 	SELECT * INTO t FROM @extschema@.tasks WHERE user_id = owner_id AND id = assign_task.task_id FOR UPDATE;
 	IF NOT FOUND THEN

@@ -18,11 +18,12 @@ AS $$
 DECLARE
 	new_id uuid;
 BEGIN
-	IF user_id IS NULL OR storage_path IS NULL OR filename IS NULL OR checksum IS NULL
-	   OR file_size IS NULL OR mime_type IS NULL THEN
-		RAISE EXCEPTION 'arguments "user_id", "storage_path", "filename", "checksum", "file_size" and "mime_type" must not be null'
-			USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', user_id);
+	PERFORM @extschema@._require_argument('storage_path', storage_path);
+	PERFORM @extschema@._require_argument('filename', filename);
+	PERFORM @extschema@._require_argument('checksum', checksum);
+	PERFORM @extschema@._require_argument('file_size', file_size);
+	PERFORM @extschema@._require_argument('mime_type', mime_type);
 	IF NOT @extschema@.may_act_for(user_id) THEN
 		RAISE EXCEPTION 'permission denied to attach files for user "%"', user_id
 			USING ERRCODE = '42501', DETAIL = 'Users attach files for themselves; observers only read.';

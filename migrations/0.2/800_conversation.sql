@@ -13,7 +13,9 @@ DECLARE
 	owner_id uuid;
 	s @extschema@.chat_sessions;
 BEGIN
-	IF coalesce(@extschema@.is_blank(summary), true) THEN
+	PERFORM @extschema@._require_argument('session_id', session_id);
+	PERFORM @extschema@._require_argument('summary', summary);
+	IF @extschema@.is_blank(summary) THEN
 		RAISE EXCEPTION 'a context summary must not be empty' USING ERRCODE = '22023';
 	END IF;
 	owner_id := @extschema@.owner_of('@extschema@.chat_sessions', session_id);
@@ -44,7 +46,9 @@ AS $$
 DECLARE
 	c @extschema@.ai_contexts;
 BEGIN
-	IF coalesce(@extschema@.is_blank(summary), true) THEN
+	PERFORM @extschema@._require_argument('user_id', user_id);
+	PERFORM @extschema@._require_argument('summary', summary);
+	IF @extschema@.is_blank(summary) THEN
 		RAISE EXCEPTION 'a conversation summary must not be empty' USING ERRCODE = '22023';
 	END IF;
 	IF NOT EXISTS (SELECT FROM @extschema@.users u WHERE u.id = set_conversation_summary.user_id) THEN

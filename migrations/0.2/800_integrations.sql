@@ -8,6 +8,7 @@ AS $$
 DECLARE
 	s @extschema@.mcp_servers;
 BEGIN
+	PERFORM @extschema@._require_argument('name', mcp_heartbeat.name);
 	IF NOT (@extschema@.caller_is_service() OR EXISTS (
 		SELECT FROM @extschema@.users u WHERE u.id = @extschema@.current_user_id() AND u.role = 'admin')) THEN
 		RAISE EXCEPTION 'permission denied to report a heartbeat for mcp server "%"', name
@@ -50,9 +51,7 @@ BEGIN
 			USING ERRCODE = '42501',
 			      DETAIL = 'check_integrations marks every MCP server; only admins, superusers and members of alfred_service run it.';
 	END IF;
-	IF check_integrations.now IS NULL THEN
-		RAISE EXCEPTION 'argument "now" must not be null' USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('now', check_integrations.now);
 	-- the setting exists once the library is loaded (always, when preloaded)
 	silent_after := coalesce(silent_after,
 	                         current_setting('alfred.mcp_silence_timeout', true)::interval,
@@ -82,9 +81,8 @@ DECLARE
 	owner_id uuid;
 	w @extschema@.watchers;
 BEGIN
-	IF watcher_id IS NULL OR ok IS NULL THEN
-		RAISE EXCEPTION 'arguments "watcher_id" and "ok" must not be null' USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('watcher_id', watcher_id);
+	PERFORM @extschema@._require_argument('ok', ok);
 	IF NOT ok AND coalesce(@extschema@.is_blank(error), true) THEN
 		RAISE EXCEPTION 'a failed watcher run needs an error message' USING ERRCODE = '22023',
 			DETAIL = 'Pass the error text as "error" when "ok" is false.';

@@ -44,9 +44,9 @@ DECLARE
 	busy tstzrange[];
 	bad text;
 BEGIN
-	IF user_id IS NULL OR "from" IS NULL OR "to" IS NULL THEN
-		RAISE EXCEPTION 'arguments "user_id", "from" and "to" must not be null' USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', user_id);
+	PERFORM @extschema@._require_argument('from', "from");
+	PERFORM @extschema@._require_argument('to', "to");
 	SELECT u.timezone INTO tz FROM @extschema@.users u WHERE u.id = find_free_slots.user_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'user "%" not found', user_id USING ERRCODE = 'P0002';

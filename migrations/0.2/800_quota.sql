@@ -37,9 +37,8 @@ DECLARE
 	enabled boolean;
 	today date;
 BEGIN
-	IF user_id IS NULL OR cost IS NULL THEN
-		RAISE EXCEPTION 'arguments "user_id" and "cost" must not be null' USING ERRCODE = '22004';
-	END IF;
+	PERFORM @extschema@._require_argument('user_id', user_id);
+	PERFORM @extschema@._require_argument('cost', cost);
 	IF cost <= 0 THEN
 		RAISE EXCEPTION 'invalid cost %', cost USING ERRCODE = '22023',
 			DETAIL = 'A request costs one unit or more.';

@@ -34,7 +34,8 @@ BEGIN
 		  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 		 WHERE i.indrelid = rel AND i.indisprimary;
 		IF key IS NULL THEN
-			RAISE EXCEPTION 'table % has rows at install time but no primary key', rel;
+			RAISE EXCEPTION 'table "%" has rows at install time but no primary key', rel
+				USING ERRCODE = 'object_not_in_prerequisite_state';
 		END IF;
 		EXECUTE format('SELECT pg_catalog.string_agg(pg_catalog.quote_literal(ROW(%s, NULL)::text), '', '') FROM %s',
 					   key, rel) INTO installed;

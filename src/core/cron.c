@@ -63,8 +63,9 @@ static const struct
 	{"@HOURLY", "0 * * * *"},
 };
 
-const char *
-alfred_cron_field_name(alfred_cron_field field)
+/* Name of a field as error messages write it ("day-of-week"). */
+static const char *
+field_name(alfred_cron_field field)
 {
 	if (field < 0 || field >= ALFRED_CRON_NFIELDS)
 		return "expression";
@@ -127,7 +128,7 @@ fail(alfred_cron_error *err, alfred_cron_status status, alfred_cron_field field,
 char *
 alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen)
 {
-	const char *f = alfred_cron_field_name(err->field);
+	const char *f = field_name(err->field);
 	const char *t = err->token;
 
 	switch (err->status)
@@ -139,8 +140,10 @@ alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen
 			snprintf(buf, buflen, "expression is empty");
 			break;
 		case ALFRED_CRON_FIELD_COUNT:
-			snprintf(buf, buflen, "expression has %d field%s; alfred takes 5",
-					 err->nfields, err->nfields == 1 ? "" : "s");
+			if (err->nfields == 1)
+				snprintf(buf, buflen, "expression has 1 field; alfred takes 5");
+			else
+				snprintf(buf, buflen, "expression has %d fields; alfred takes 5", err->nfields);
 			break;
 		case ALFRED_CRON_OUT_OF_RANGE:
 			snprintf(buf, buflen, "%s value %s is out of range %d-%d", f, t, err->min, err->max);
@@ -149,8 +152,10 @@ alfred_cron_error_message(const alfred_cron_error *err, char *buf, size_t buflen
 			snprintf(buf, buflen, "%s \"%s\" is not a number", f, t);
 			break;
 		case ALFRED_CRON_NOT_A_NAME:
-			snprintf(buf, buflen, "%s \"%s\" is not a %s name", f, t,
-					 err->field == ALFRED_CRON_MONTH ? "month" : "day");
+			if (err->field == ALFRED_CRON_MONTH)
+				snprintf(buf, buflen, "%s \"%s\" is not a month name", f, t);
+			else
+				snprintf(buf, buflen, "%s \"%s\" is not a day name", f, t);
 			break;
 		case ALFRED_CRON_BAD_STEP:
 			snprintf(buf, buflen, "%s step %s is out of range 1-%d", f, t, err->max);
@@ -774,8 +779,9 @@ day_mask(const alfred_cron *c, int year, int month)
 	return dom | dow;
 }
 
-bool
-alfred_cron_day_matches(const alfred_cron *c, int year, int month, int day)
+/* Does the day (year, month, day) match the day fields and month field? */
+static bool
+day_matches(const alfred_cron *c, int year, int month, int day)
 {
 	if (!(c->months & (1 << month)))
 		return false;
@@ -787,7 +793,7 @@ alfred_cron_matches(const alfred_cron *c, const alfred_cron_time *t)
 {
 	return ((c->minutes >> t->minute) & 1) &&
 		((c->hours >> t->hour) & 1) &&
-		alfred_cron_day_matches(c, t->year, t->month, t->day);
+		day_matches(c, t->year, t->month, t->day);
 }
 
 /*---- Searching ----*/

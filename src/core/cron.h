@@ -100,9 +100,6 @@ typedef struct alfred_cron_time
 extern alfred_cron_status alfred_cron_parse(const char *expr, alfred_cron *out,
 											alfred_cron_error *err);
 
-/* Name of a field as error messages write it ("day-of-week"). */
-extern const char *alfred_cron_field_name(alfred_cron_field field);
-
 /*
  * Write a one-line, lower-case message for err into buf (always
  * NUL-terminated), e.g. "minute value 61 is out of range 0-59".
@@ -110,9 +107,6 @@ extern const char *alfred_cron_field_name(alfred_cron_field field);
  */
 extern char *alfred_cron_error_message(const alfred_cron_error *err, char *buf,
 									   size_t buflen);
-
-/* Does the day (year, month, day) match the day fields and month field? */
-extern bool alfred_cron_day_matches(const alfred_cron *c, int year, int month, int day);
 
 /* Does the wall-clock minute *t match every field? */
 extern bool alfred_cron_matches(const alfred_cron *c, const alfred_cron_time *t);

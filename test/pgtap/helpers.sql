@@ -16,7 +16,7 @@ SELECT is(alfred.check_suggestion_type('weather_briefing'), 'weather_briefing',
 		  'check_suggestion_type returns a named type');
 SELECT throws_ok($$SELECT alfred.check_suggestion_type('  ')$$, '22023', 'suggestion type must not be empty',
 				 'check_suggestion_type refuses a blank type');
-SELECT throws_ok($$SELECT alfred.check_suggestion_type(NULL)$$, '22023', 'suggestion type must not be empty',
+SELECT throws_ok($$SELECT alfred.check_suggestion_type(NULL)$$, '22004', 'argument "suggestion_type" must not be null',
 				 'check_suggestion_type refuses NULL');
 
 -- quiet_hours_end_at, in Berlin (UTC+1 in winter, +2 from 2026-03-29 02:00).

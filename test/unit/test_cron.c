@@ -550,7 +550,7 @@ test_search(void)
 		t = tm(2103, 1, 1, 0, 0);
 		ok(!alfred_cron_prev_match(&c, &t, 2097), "prev respects min_year");
 	}
-	ok(alfred_cron_day_matches(&(alfred_cron) {0}, 2024, 1, 1) == 0, "an empty struct matches nothing");
+	ok(!alfred_cron_matches(&(alfred_cron) {0}, &(alfred_cron_time) {2024, 1, 1, 0, 0}), "an empty struct matches nothing");
 }
 
 int
