@@ -201,14 +201,22 @@ COMMENT ON FUNCTION alfred.should_suggest(uuid, text, float8, bigint) IS
 'Whether to make the suggestion now: yes with probability suggestion_score (so never while the user''s enable_proactive_suggestions is off); with a seed the draw is u = calibration_uniform(seed), so the answer is deterministic, without one it is random()';
 
 
--- Retention: seed 001's task actions and messages of ended sessions; sessions
--- are removed at expiry by cleanup_expired_sessions() instead.
+-- Retention: task actions and messages of ended sessions; sessions are
+-- removed at expiry by cleanup_expired_sessions() instead.  The rules state
+-- the rule, not the design document it came from.
 DELETE FROM alfred.retention WHERE relation = 'sessions';
 INSERT INTO alfred.retention (relation, keep, rule) VALUES
-	('task_actions', '7 days', 'pending, rejected or expired task actions (seed 001 TaskAction: create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
-	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (seed 001: deleted once the session is inactive); messages without a session follow chat_messages');
+	('task_actions', '7 days', 'pending, rejected or expired task actions (create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
+	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (deleted once the session is inactive); messages without a session follow chat_messages');
 
-UPDATE alfred.retention SET rule = 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002); executed ones are kept at least 30 days whatever keep says (seed 001''s audit minimum)' WHERE relation = 'proposals';
+UPDATE alfred.retention r SET rule = v.rule
+  FROM (VALUES
+	('proposals', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them; executed ones are kept at least 30 days whatever keep says (the audit minimum)'),
+	('execution_logs', 'execution logs older than this'),
+	('agent_run_logs', 'agent run logs older than this'),
+	('chat_messages', 'chat messages older than this'),
+	('notifications', 'notifications sent, read, dismissed or archived longer ago than this')) AS v (relation, rule)
+ WHERE r.relation = v.relation;
 
 SELECT pg_catalog.pg_extension_config_dump('alfred.retention',
 	'WHERE ROW(relation, NULL)::text NOT IN (''(proposals,)'', ''(execution_logs,)'', ''(agent_run_logs,)'', ''(preference_signals,)'', ''(chat_messages,)'', ''(notifications,)'', ''(task_actions,)'', ''(inactive_session_messages,)'', ''(task_runs,)'', ''(engagement_events,)'', ''(system_logs,)'', ''(audit_trail,)'')');
@@ -866,12 +874,8 @@ REVOKE ALL ON FUNCTION alfred.distribute(integer) FROM PUBLIC;
 -- @replace function alfred.observe_pattern
 
 -- @replace function alfred.cleanup_expired_sessions
-COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
-'Seed 004''s cleanup: deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
 
 -- @replace function alfred.run_maintenance
-COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
-'Closes chat sessions idle for 24 hours (seed 001), applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
 
 -- @replace function alfred.assign_task
 
@@ -892,12 +896,8 @@ COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
 -- @replace function alfred.run_for_report
 
 -- @replace function alfred._view_not_writable
-COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
-'Internal: raises 0A000 naming the first written column that is not writable through a seed view (op is ''insert into'' or ''update'')';
 
 -- @replace function alfred._view_bad_value
-COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
-'Internal: raises 22023 for a value a seed view''s column does not take';
 
 -- @replace function alfred._view_check_decider
 
@@ -912,8 +912,6 @@ COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
 -- @replace function alfred.run_for_update
 
 -- @replace function alfred.close_chat_session
-COMMENT ON FUNCTION alfred.close_chat_session(uuid) IS
-'End a chat session explicitly (seed 001: "explicit user close"); the next add_message without a session starts a new one. P0002 for an unknown session.';
 
 -- @replace function alfred.accept_pattern
 

@@ -238,7 +238,7 @@ BEGIN
 	END;
 	INSERT INTO @extschema@.user_settings (user_id) VALUES (new_id);
 	INSERT INTO @extschema@.proactiveness_settings (user_id) VALUES (new_id);
-	INSERT INTO @extschema@.ai_contexts (user_id) VALUES (new_id);	-- seed 001: an AI context per user
+	INSERT INTO @extschema@.ai_contexts (user_id) VALUES (new_id);	-- every user has an AI context
 	RETURN new_id;
 END
 $$;

@@ -355,14 +355,14 @@ CREATE TABLE @extschema@.retention (
 COMMENT ON TABLE @extschema@.retention IS
 'How long run_maintenance() keeps each kind of row (NULL keep = forever). A DBA may change keep; the rule column says what the age is counted from.';
 INSERT INTO @extschema@.retention (relation, keep, rule) VALUES
-	('proposals', '90 days', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them (seed 002); executed ones are kept at least 30 days whatever keep says (seed 001''s audit minimum)'),
-	('execution_logs', '90 days', 'execution logs older than this (seed 002)'),
-	('agent_run_logs', '30 days', 'agent run logs older than this (seed 002)'),
+	('proposals', '90 days', 'proposals in a final state (executed, rejected, expired, failed) whose last decision or execution is older; their execution logs go with them; executed ones are kept at least 30 days whatever keep says (the audit minimum)'),
+	('execution_logs', '90 days', 'execution logs older than this'),
+	('agent_run_logs', '30 days', 'agent run logs older than this'),
 	('preference_signals', '1 year', 'preference signals older than this'),
-	('chat_messages', '90 days', 'chat messages older than this (seed 003 chat_history)'),
-	('notifications', '30 days', 'notifications sent, read, dismissed or archived longer ago than this (seed 003)'),
-	('task_actions', '7 days', 'pending, rejected or expired task actions (seed 001 TaskAction: create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
-	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (seed 001: deleted once the session is inactive); messages without a session follow chat_messages'),
+	('chat_messages', '90 days', 'chat messages older than this'),
+	('notifications', '30 days', 'notifications sent, read, dismissed or archived longer ago than this'),
+	('task_actions', '7 days', 'pending, rejected or expired task actions (create, update, complete, delete, query) made or decided longer ago than this; executed ones follow proposals'),
+	('inactive_session_messages', '1 day', 'messages of chat sessions that ended (closed, or idle for 24 hours) longer ago than this (deleted once the session is inactive); messages without a session follow chat_messages'),
 	('task_runs', '90 days', 'finished runs (succeeded, failed, cancelled) of scheduled tasks older than this'),
 	('engagement_events', '1 year', 'engagement events older than this (the calibration state keeps their decayed weight)'),
 	('system_logs', '90 days', 'monthly partitions of system_logs whose whole month is older than this are dropped'),
@@ -455,7 +455,7 @@ BEGIN
 	PERFORM @extschema@._require_argument('now', now);
 	PERFORM @extschema@.check_time('now', now);	-- 'infinity' would remove every row past retention
 
-	-- Seed 001: a chat session ends after 24 hours without a message, whether
+	-- A chat session ends after 24 hours without a message, whether
 	-- or not the user writes again (chat_sessions_active_idx finds them).
 	UPDATE @extschema@.chat_sessions s SET is_active = false
 	 WHERE s.is_active AND s.last_activity_at < now - interval '24 hours';

@@ -34,7 +34,7 @@ BEGIN
 	UPDATE @extschema@.tasks SET assigned_to = assignee_id
 	WHERE user_id = t.user_id AND id = t.id
 	RETURNING * INTO t;
-	-- seed 004 logs every assignment; the generic audit triggers (#8) log the UPDATE too.
+	-- every assignment is logged; the generic audit triggers log the UPDATE too.
 	-- user_id is the acting alfred user (NULL for a service acting without one).
 	INSERT INTO @extschema@.audit_trail (user_id, action, entity_type, entity_id, old_values, new_values)
 	VALUES (caller, 'task_assigned', 'task', t.id,
