@@ -191,6 +191,7 @@ CREATE TRIGGER approvals_write
 	FOR EACH ROW EXECUTE FUNCTION alfred.approvals_write();
 
 -- @create function alfred._calibration_round
+-- @create function alfred._calibration_at_json
 -- @replace view alfred.calibration
 -- @replace function alfred.proactiveness
 

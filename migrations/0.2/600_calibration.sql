@@ -128,6 +128,18 @@ COMMENT ON FUNCTION @extschema@._calibration_round(float8) IS
 
 -- (c passes through jsonb: on Citus the query runs on a shard, whose row
 -- type calibration_at does not take)
+-- (the row as jsonb: on a Citus shard c is a row of the shard's own type; a
+-- cast to calibration_state in the view itself would make the view depend on
+-- the row type and refuse every later ALTER TABLE calibration_state)
+CREATE FUNCTION @extschema@._calibration_at_json(state jsonb, at timestamptz)
+RETURNS @extschema@.calibration_state
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT @extschema@.calibration_at(pg_catalog.jsonb_populate_record(NULL::@extschema@.calibration_state, $1), $2)
+$$;
+COMMENT ON FUNCTION @extschema@._calibration_at_json(jsonb, timestamptz) IS
+'Internal: calibration_at of a calibration_state row given as jsonb (the view calibration passes its rows so, which works on Citus shards too)';
+
 CREATE VIEW @extschema@.calibration WITH (security_invoker = true) AS
 SELECT s.user_id, s.suggestion_type,
 	   @extschema@._calibration_round(s.engaged) AS engaged,
@@ -137,8 +149,7 @@ SELECT s.user_id, s.suggestion_type,
 	   s.suppressed_until IS NOT NULL AS suppressed, s.suppressed_until, s.suppressions,
 	   s.boosted, s.last_event_at
   FROM @extschema@.calibration_state c
-	   CROSS JOIN LATERAL @extschema@.calibration_at(
-				   pg_catalog.jsonb_populate_record(NULL::@extschema@.calibration_state, pg_catalog.to_jsonb(c)), now()) s;
+	   CROSS JOIN LATERAL @extschema@._calibration_at_json(pg_catalog.to_jsonb(c), now()) s;
 COMMENT ON VIEW @extschema@.calibration IS
 'Each (user, suggestion type) as of now: decayed counts e and d, p_hat = (1 + e) / (2 + e + d) (all three rounded to 4 decimals), whether it is suppressed (and until when) or boosted';
 
