@@ -196,7 +196,7 @@ CREATE TRIGGER approvals_write
 -- @replace function alfred.proactiveness
 
 COMMENT ON FUNCTION alfred.suggestion_score(uuid, text, float8) IS
-'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off (seed 001). No history, g = 0.7, base 0.8: 0.625.';
+'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off. No history, g = 0.7, base 0.8: 0.625.';
 
 COMMENT ON FUNCTION alfred.should_suggest(uuid, text, float8, bigint) IS
 'Whether to make the suggestion now: yes with probability suggestion_score (so never while the user''s enable_proactive_suggestions is off); with a seed the draw is u = calibration_uniform(seed), so the answer is deterministic, without one it is random()';
@@ -230,7 +230,7 @@ SELECT pg_catalog.pg_extension_config_dump('alfred.retention',
 -- @replace function alfred.set_session
 -- @replace function alfred.act_as
 COMMENT ON FUNCTION alfred.readable_user_ids() IS
-'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command).';
+'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command). The policies compare user_id = ANY (...) with it.';
 ALTER POLICY tasks_assignee_read ON alfred.tasks
 	USING (assigned_to = (SELECT alfred.current_user_id())
 		   AND (SELECT alfred.current_user_role()) IS NOT NULL);
@@ -461,48 +461,22 @@ COMMENT ON VIEW alfred.task_summary IS
 'Tasks with assignee, number of proposals and urgency: overdue when due before the owner''s today, due_soon when due today or tomorrow, done when completed or cancelled.';
 COMMENT ON VIEW alfred.daily_activity IS
 'Log events per day (in the session''s TimeZone) and level over the last 30 days.';
-COMMENT ON FUNCTION alfred.priority_tasks(uuid) IS
-'Today''s priority tasks: pending or in-progress tasks due by the end of the user''s today, or undated; critical first, then by due time (undated last).';
-COMMENT ON FUNCTION alfred.habits_today(uuid) IS
-'The user''s active habits for today: whether today is scheduled (custom habits: their weekdays; weekly habits: every day of the week) and logged, the streak and state as of today; morning first, then afternoon, evening, anytime.';
-COMMENT ON FUNCTION alfred.project_health(uuid) IS
-'The user''s active projects with their last update and the days since it (since creation for a project never updated), in the user''s calendar; the most neglected first.';
 COMMENT ON FUNCTION alfred.stale_projects(uuid, int) IS
 'Active projects without an update for at least days days (default 7; counted from creation when never updated, so a new project is not stale), most neglected first.';
-COMMENT ON FUNCTION alfred.weekly_stats(uuid) IS
-'The user''s last seven days (today and the six before, in the user''s calendar; since = the first): tasks completed, habit logs, project updates, each counted on its own (a count is never multiplied by another table''s rows).';
-COMMENT ON FUNCTION alfred.overdue_tasks(uuid) IS
-'Open tasks (pending, in progress, blocked) due before the user''s today, with the days overdue; oldest first.';
-COMMENT ON FUNCTION alfred.due_notifications(uuid, timestamptz) IS
-'The user''s pending notifications due at "at" (default now: scheduled_for passed, or unscheduled), oldest first: the notifications to send now.';
 COMMENT ON FUNCTION alfred.health_check() IS
 'Data integrity checks: orphaned tasks, habits and habit logs in the whole database (alfred''s foreign keys rule them out, so any count above 0 is a bug) and, over the habits the caller may see, broken streaks (habits whose stored streak tally differs from a full recompute of their logs; a streak that simply lapsed is not broken, habit_streak reads it as 0).';
 COMMENT ON FUNCTION alfred.add_message(uuid, text, text, jsonb, uuid) IS
 'Add a chat message (role user, assistant or system; user_message, ai_response and system_notification are accepted for them) and return it. Without session_id it goes to the user''s active session, which ends after 24 hours without a message: then a new session starts. The session''s message_count and last_activity_at and the user''s ai_contexts totals (total_messages, total_sessions, average_session_length) are kept. 55000 for a given session that has ended, 22023 for an unknown user, P0002 for an unknown session, 23514 for an empty message or another role.';
-COMMENT ON FUNCTION alfred.close_chat_session(uuid) IS
-'End a chat session explicitly; the next add_message without a session starts a new one. P0002 for an unknown session.';
 COMMENT ON FUNCTION alfred.check_proposal_payload(text, jsonb, boolean) IS
 'Raises 22023 naming the missing, unknown or invalid key when payload does not fit the shape of action_type (task actions create/update/complete/delete/query; create_email_draft; create_calendar_event, update_calendar_event, delete_calendar_event, create_reminder_event); other action types take any JSON object';
 COMMENT ON VIEW alfred.approvals IS
 'alfred.proposals as an approvals table: status pending, approved (also executing, executed, failed), rejected or expired; approved_by/approved_at and rejected_by/rejected_at (both when an approved proposal was rejected later); requested_by is who asked (else the agent), notes the proposal''s notes, else the rejection reason, else the explanation. Writable through the state machine (trigger approvals_write)';
 COMMENT ON VIEW alfred.task_actions IS
 'The task actions of alfred.proposals, confirmation and execution apart: confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
-COMMENT ON FUNCTION alfred._view_not_writable(text, text[], text[], text, text) IS
-'Internal: raises 0A000 naming the first written column that is not writable through the view approvals or task_actions';
-COMMENT ON FUNCTION alfred._view_bad_value(text, text, text) IS
-'Internal: raises 22023 for a value a column of the view approvals or task_actions does not take';
-COMMENT ON FUNCTION alfred.task_actions_write() IS
-'Trigger INSTEAD OF INSERT OR UPDATE on task_actions: an INSERT proposes the task action (alfred.propose, agent "assistant"); confirmation_status pending -> confirmed approves (a changed extracted_params is the edited payload; executed_status ''executing'' in the same UPDATE also runs it), -> rejected rejects; executed_status -> ''executing'' runs a confirmed action (retrying a failed one). Anything else raises 0A000, 22023 or 55000 and changes nothing';
-COMMENT ON FUNCTION alfred.approvals_write() IS
-'Trigger INSTEAD OF INSERT OR UPDATE on approvals: an INSERT proposes (alfred.propose, agent = requested_by); status -> approved approves (changed details are the edited payload), -> rejected rejects (changed notes are the reason, and the notes); approved_by/rejected_by, when written, must be the acting user (42501); approved_at, rejected_at and updated_at are stamped by alfred whatever is written; notes alone update the notes. Anything else raises 0A000, 22023 or 55000 and changes nothing';
 COMMENT ON FUNCTION alfred.suggestion_score(uuid, text, float8) IS
 'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off. No history, g = 0.7, base 0.8: 0.625.';
 COMMENT ON COLUMN alfred.user_settings.enable_proactive_suggestions IS
 'While off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';
-COMMENT ON FUNCTION alfred.cleanup_expired_sessions(timestamptz) IS
-'Deletes every session that has expired (expires_at at or before now) or was revoked, of all users, and returns how many. run_maintenance() calls it. Admins, superusers and alfred_service members only (42501 otherwise).';
-COMMENT ON FUNCTION alfred.run_maintenance(timestamptz) IS
-'Closes chat sessions idle for 24 hours, applies the retention table (removes old proposals, stale task actions, logs, signals, chat messages and the messages of ended sessions, sent notifications, finished runs, engagement events), removes expired and revoked sessions (cleanup_expired_sessions), expires proposals, creates system_logs partitions ahead and drops old ones, marks MCP servers silent for 5 minutes as error and removes expired attachment rows (their storage paths are in the result, for the caller to delete the files); returns what it did as jsonb. Run it daily: schedule_maintenance() registers it with pg_cron or alfred''s scheduler.';
 -- every column of users, tasks, habits, proposals and scheduled_tasks says what it holds
 COMMENT ON COLUMN alfred.users.id IS 'The user''s id: user_id in every table the user owns.';
 COMMENT ON COLUMN alfred.users.username IS 'Optional handle without white space; unique regardless of case.';
@@ -677,10 +651,6 @@ ALTER POLICY tasks_assignee_update ON alfred.tasks
 	WITH CHECK (assigned_to = alfred.current_user_id());
 COMMENT ON FUNCTION alfred.readable_user_ids() IS
 'The users whose rows the current alfred user may read: everyone for admins and observers, else themselves; nobody without an identity or once the user is no longer active (checked once per command). The policies compare user_id = ANY (...) with it.';
-COMMENT ON FUNCTION alfred.set_session(text, boolean) IS
-'Becomes the user of a session token from login(); returns the user id. By default (local => true) the identity ends with the transaction, so a transaction-pooled connection never passes it on; local => false keeps it for the session. A rolled-back savepoint undoes it. An unknown, revoked or expired token raises 28000. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
-COMMENT ON FUNCTION alfred.act_as(uuid, boolean) IS
-'Becomes an active user without a token: only superusers and members of role alfred_service (42501 otherwise). By default (local => true) the identity ends with the transaction; local => false keeps it for the session. A rolled-back savepoint undoes it. On a Citus cluster the identity travels to the worker nodes as a signed claim (SET LOCAL alfred.claim) and local => false raises 0A000.';
 -- shards: the scheduler on Citus: each node's worker ticks the shards placed on it
 -- (C); claim_runs locks the runs it claims one by one by their key on a Citus cluster,
 -- and run_for_report locks a run by (user_id, id) after looking its owner up
