@@ -42,8 +42,6 @@ ALTER TABLE alfred.scheduled_tasks ENABLE TRIGGER audit_update;
 -- its task gives it: a tool that acts on every user (maintenance) or on
 -- global state is admin_only, so only the tasks of active admin users run it.
 ALTER TABLE alfred.tools ADD COLUMN admin_only boolean NOT NULL DEFAULT false;
-COMMENT ON COLUMN alfred.tools.admin_only IS
-'Only tasks of an active admin user may run the tool: checked when a task is scheduled, changed by any write, made due by run_task_now, and again when it runs.';
 
 -- @replace function alfred.tool_policy_error
 
@@ -95,8 +93,6 @@ CREATE TABLE alfred.scheduler_limits (
 	CONSTRAINT scheduler_limits_check CHECK (max_active_tasks >= 0 AND min_task_interval >= interval '0'
 											 AND max_tool_args >= 0)
 );
-COMMENT ON TABLE alfred.scheduler_limits IS
-'A DBA''s per-user overrides of alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (NULL: the setting; 0: no limit). Users read their own row; only the DBA writes.';
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON alfred.scheduler_limits
 	FOR EACH ROW EXECUTE FUNCTION alfred.touch_updated_at();
 -- users read their row (admins and observers all); only the tables' owner writes
@@ -338,8 +334,6 @@ ALTER TABLE alfred.scheduled_tasks ADD CONSTRAINT scheduled_tasks_times_check
 		   AND alfred.check_time('next_run_at', next_run_at) = next_run_at);
 
 ALTER TABLE alfred.task_runs ADD COLUMN lease_token_hash bytea;
-COMMENT ON COLUMN alfred.task_runs.lease_token_hash IS
-'SHA-256 of the lease token claim_runs returned with the current claim (NULL when the run is not claimed); complete_run, fail_run and extend_lease compare against it. Only the digest is stored, so reading the row does not give the token.';
 
 DROP FUNCTION alfred.claim_runs(text, text[], integer, interval);
 DROP FUNCTION alfred.extend_lease(uuid, text, interval);
@@ -394,69 +388,6 @@ END
 $$;
 
 -- docs: comments state the rule, not the design document it came from (docs/seed-map.md keeps the provenance), and every column of the main user-facing tables has one
-COMMENT ON TABLE alfred.users IS
-'A person using alfred. Create with alfred.create_user(); passwords are bcrypt hashes.';
-COMMENT ON COLUMN alfred.users.status IS 'Only active users can log in or be acted as; inactive and suspended ones cannot.';
-COMMENT ON COLUMN alfred.users.profile IS 'Free-form profile and preferences (a JSON object); the name and time zone have their own columns, display_name and timezone.';
-COMMENT ON TABLE alfred.sessions IS
-'Login sessions. Only the SHA-256 digest of a token is stored; alfred.login() returns the token once.';
-COMMENT ON TABLE alfred.connected_accounts IS
-'OAuth connections to mail and calendar providers. Tokens are pgcrypto-encrypted with a key the server does not store.';
-COMMENT ON TABLE alfred.projects IS 'A user''s projects; their progress notes are in project_updates (project_health, stale_projects).';
-COMMENT ON TABLE alfred.project_updates IS 'Progress notes, blockers and decisions of a project.';
-COMMENT ON TABLE alfred.tasks IS
-'To-dos. A task belongs to user_id; assigned_to may name another user, who then sees and may update it.';
-COMMENT ON COLUMN alfred.tasks.recurrence IS 'daily, weekly, monthly or a cron expression; the next occurrence is spawned on completion.';
-COMMENT ON COLUMN alfred.tasks.estimated_duration IS 'Minutes, more than 0. A critical task is estimated at most 1440 (one day).';
-COMMENT ON TABLE alfred.task_dependencies IS
-'task_id cannot complete before depends_on_task_id; both are tasks of user_id. A trigger rejects cycles.';
-COMMENT ON TABLE alfred.habits IS
-'Habits with streaks. Streak columns are maintained by alfred.log_habit()/unlog_habit().';
-COMMENT ON TABLE alfred.habit_logs IS 'One row per habit and day done.';
-COMMENT ON TABLE alfred.chat_sessions IS
-'A conversation with the assistant. Inactive after 24 hours without a message.';
-COMMENT ON COLUMN alfred.chat_sessions.needs_summary IS 'More than 50 messages since the last context summary; set_context_summary clears it.';
-COMMENT ON TABLE alfred.chat_messages IS
-'Messages of a conversation, in a chat session or, with session_id NULL, outside any session.';
-COMMENT ON COLUMN alfred.chat_messages.role IS 'user, assistant or system (add_message also takes user_message, ai_response and system_notification for these three).';
-COMMENT ON TABLE alfred.ai_contexts IS 'The assistant''s long-term memory of a user: one row per user, created with the user.';
-COMMENT ON COLUMN alfred.ai_contexts.summary_threshold IS 'The highest of 100, 500, 1000 that total_messages has reached: the summary is regenerated at each; due while above summarized_threshold (set_conversation_summary).';
-COMMENT ON TABLE alfred.learnings IS 'Knowledge the assistant gathered for the user.';
-COMMENT ON TABLE alfred.user_settings IS
-'One row per user: language and tone, quiet hours, work blocks, meeting preferences, safety and learning switches.';
-COMMENT ON COLUMN alfred.user_settings.ai_daily_limit IS 'Per-user override of the daily AI request limit that consume_ai_quota enforces; NULL = the setting alfred.ai_daily_limit. Only the DBA, an admin or a service may set it.';
-COMMENT ON TABLE alfred.learned_preferences IS
-'What the assistant learned about the user, one value per key with a confidence.';
-COMMENT ON TABLE alfred.items IS
-'Ingested e-mails and calendar events; unique per user, provider and provider id, so ingestion is idempotent.';
-COMMENT ON TABLE alfred.item_agent_metadata IS 'What the agents made of an item: category, importance, deadline, scam flag. One row per item.';
-COMMENT ON TABLE alfred.proposals IS
-'Every action an agent wants to take for the user, awaiting approval (the views approvals and task_actions show them in other shapes). One state machine: pending, approved, rejected, executing, executed, failed, expired.';
-COMMENT ON COLUMN alfred.proposals.requested_by IS 'Who asked for the action when it was not the agent: a user id or a system identifier.';
-COMMENT ON TABLE alfred.execution_logs IS 'One row per execution attempt of a proposal.';
-COMMENT ON TABLE alfred.preference_signals IS 'Each human decision on a proposal, for preference learning.';
-COMMENT ON TABLE alfred.agent_run_logs IS 'One row per run of an agent or the orchestrator.';
-COMMENT ON TABLE alfred.system_logs IS
-'Application log, partitioned by month of logged_at; alfred.create_log_partitions() creates months ahead. user_id is NULL for system events.';
-COMMENT ON COLUMN alfred.system_logs.logged_at IS 'When the event happened; the partition key.';
-COMMENT ON TABLE alfred.audit_trail IS
-'Who changed what. Written by triggers, read-only for application roles; user_id is the acting alfred user (NULL: none, or deleted since).';
-COMMENT ON TABLE alfred.mcp_servers IS
-'Model Context Protocol servers the agents can use. Global: configured by the DBA or a service role, not by users.';
-COMMENT ON TABLE alfred.watchers IS 'Sources a user''s agents watch (inbox, folder, feed) and their health; user_id is the owner.';
-COMMENT ON TABLE alfred.file_attachments IS 'Files a user uploaded, stored outside the database; user_id is the uploader.';
-COMMENT ON TABLE alfred.notifications IS
-'Messages to the user: alerts, reminders, briefings, results of scheduled tasks. pending until sent at or after scheduled_for.';
-COMMENT ON COLUMN alfred.notifications.scheduled_for IS 'Not before this time; NULL = as soon as possible.';
-COMMENT ON COLUMN alfred.notifications.data IS 'Context: ids of tasks, habits, runs.';
-COMMENT ON TABLE alfred.observed_patterns IS 'Behaviour the assistant noticed across conversations.';
-COMMENT ON TABLE alfred.scheduled_tasks IS
-'Tasks the scheduler runs for a user, once (scheduled_at) or on a cron schedule in timezone. The partial index on next_run_at finds due work.';
-COMMENT ON TABLE alfred.task_runs IS
-'Each execution of a scheduled task. status: queued, running, retrying, succeeded, failed, cancelled.';
-COMMENT ON COLUMN alfred.task_runs.attempt IS 'Attempt number, from 1: a run retried twice is at attempt 3.';
-COMMENT ON TABLE alfred.engagement_events IS 'How the user responded to a proactive suggestion.';
-COMMENT ON TABLE alfred.proactiveness_settings IS 'Per-user calibration of how proactive the assistant is. One row per user.';
 COMMENT ON VIEW alfred.task_summary IS
 'Tasks with assignee, number of proposals and urgency: overdue when due before the owner''s today, due_soon when due today or tomorrow, done when completed or cancelled.';
 COMMENT ON VIEW alfred.daily_activity IS
@@ -475,92 +406,7 @@ COMMENT ON VIEW alfred.task_actions IS
 'The task actions of alfred.proposals, confirmation and execution apart: confirmation_status pending, confirmed or rejected (also expired); executed_status not_executed, executing, success or failed. Writable through the state machine (trigger task_actions_write)';
 COMMENT ON FUNCTION alfred.suggestion_score(uuid, text, float8) IS
 'The probability p that a suggestion of this type with base relevance base (in (0, 1]) should be made now: P(X >= t) for X ~ Beta(1 + e, 1 + d), t = (1 - g) / (base * (boosted ? 1.25 : 1)); 0 while the type is suppressed, and 0 for every type while the user''s user_settings.enable_proactive_suggestions is off. No history, g = 0.7, base 0.8: 0.625.';
-COMMENT ON COLUMN alfred.user_settings.enable_proactive_suggestions IS
-'While off, suggestion_score is 0 and should_suggest false for every suggestion type. On by default (alfred is a proactive assistant; calibration learns to be quiet, and set_proactiveness(''less'') asks for less).';
 -- every column of users, tasks, habits, proposals and scheduled_tasks says what it holds
-COMMENT ON COLUMN alfred.users.id IS 'The user''s id: user_id in every table the user owns.';
-COMMENT ON COLUMN alfred.users.username IS 'Optional handle without white space; unique regardless of case.';
-COMMENT ON COLUMN alfred.users.display_name IS 'The name the assistant calls the user by, optional; prompts fall back to first and last name, then username, then email.';
-COMMENT ON COLUMN alfred.users.first_name IS 'Given name, optional.';
-COMMENT ON COLUMN alfred.users.last_name IS 'Family name, optional.';
-COMMENT ON COLUMN alfred.users.location_city IS 'City the user lives in, optional (free text).';
-COMMENT ON COLUMN alfred.users.location_country IS 'Country the user lives in, optional (free text).';
-COMMENT ON COLUMN alfred.users.last_login_at IS 'When alfred.login() last succeeded for the user; NULL: never.';
-COMMENT ON COLUMN alfred.users.created_at IS 'When the user was created.';
-COMMENT ON COLUMN alfred.users.updated_at IS 'When the row last changed (trigger touch_updated_at).';
-COMMENT ON COLUMN alfred.tasks.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
-COMMENT ON COLUMN alfred.tasks.id IS 'The task''s id, unique with user_id.';
-COMMENT ON COLUMN alfred.tasks.project_id IS 'The owner''s project the task belongs to, optional; cleared when the project is deleted.';
-COMMENT ON COLUMN alfred.tasks.title IS 'What to do; not blank.';
-COMMENT ON COLUMN alfred.tasks.description IS 'Details, optional.';
-COMMENT ON COLUMN alfred.tasks.priority IS 'low, medium (the default), high, urgent or critical; dashboards list critical first.';
-COMMENT ON COLUMN alfred.tasks.status IS 'pending, in_progress, blocked, completed, cancelled or failed; changes follow the task state machine (trigger tasks_status), and completing waits for every dependency.';
-COMMENT ON COLUMN alfred.tasks.due_date IS 'When the task is due, optional; overdue once before the owner''s today (task_summary, overdue_tasks).';
-COMMENT ON COLUMN alfred.tasks.blockers IS 'What blocks the task, free text, optional.';
-COMMENT ON COLUMN alfred.tasks.tags IS 'Labels (text array, GIN-indexed).';
-COMMENT ON COLUMN alfred.tasks.source IS 'How the task came: manual (the default), conversation (a task action of a proposal) or import.';
-COMMENT ON COLUMN alfred.tasks.assigned_to IS 'Another user who sees the task and may update it, but not delete or reassign it; set with assign_task; cleared when that user is deleted.';
-COMMENT ON COLUMN alfred.tasks.metadata IS 'Free-form data of the application (a JSON object).';
-COMMENT ON COLUMN alfred.tasks.completed_at IS 'When the task was completed: set on entering completed, cleared on leaving it.';
-COMMENT ON COLUMN alfred.tasks.created_at IS 'When the task was created.';
-COMMENT ON COLUMN alfred.tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
-COMMENT ON COLUMN alfred.habits.user_id IS 'The owner; never changes (trigger tenant_key_immutable).';
-COMMENT ON COLUMN alfred.habits.id IS 'The habit''s id, unique with user_id.';
-COMMENT ON COLUMN alfred.habits.name IS 'What the habit is; not blank.';
-COMMENT ON COLUMN alfred.habits.frequency IS 'daily (every day), weekly (target_per_week logs per ISO week) or custom (the days_of_week).';
-COMMENT ON COLUMN alfred.habits.time_preference IS 'morning, afternoon, evening or anytime, optional; habits_today lists them in that order.';
-COMMENT ON COLUMN alfred.habits.current_streak IS 'Met periods in a row up to last_met_period, kept by log_habit and unlog_habit; habit_streak reads the streak as of a day (0 once it lapsed).';
-COMMENT ON COLUMN alfred.habits.best_streak IS 'The longest run of met periods; at least current_streak.';
-COMMENT ON COLUMN alfred.habits.total_completions IS 'Days logged, scheduled or not.';
-COMMENT ON COLUMN alfred.habits.last_logged IS 'The latest day logged; NULL: never.';
-COMMENT ON COLUMN alfred.habits.motivation IS 'Why the user keeps the habit, free text, optional.';
-COMMENT ON COLUMN alfred.habits.category IS 'health, productivity, learning or wellness, optional.';
-COMMENT ON COLUMN alfred.habits.active IS 'Whether the habit is kept now; inactive habits leave the dashboards and reminders.';
-COMMENT ON COLUMN alfred.habits.reminder_enabled IS 'Whether the habit_reminder tool may remind the user of this habit.';
-COMMENT ON COLUMN alfred.habits.created_at IS 'When the habit was created.';
-COMMENT ON COLUMN alfred.habits.updated_at IS 'When the row last changed (trigger touch_updated_at).';
-COMMENT ON COLUMN alfred.proposals.user_id IS 'The user the action is for; never changes (trigger tenant_key_immutable).';
-COMMENT ON COLUMN alfred.proposals.id IS 'The proposal''s id, unique with user_id.';
-COMMENT ON COLUMN alfred.proposals.agent_name IS 'The agent that proposes the action; not blank.';
-COMMENT ON COLUMN alfred.proposals.action_type IS 'What kind of action: a lower-case identifier. The task actions (create, update, complete, delete, query) are executed by alfred itself; the other types by an executor outside (start_execution, finish_execution).';
-COMMENT ON COLUMN alfred.proposals.status IS 'pending, approved, rejected, executing, executed, failed or expired; changes only along the proposal state machine (trigger proposals_guard), which stamps the matching *_at column.';
-COMMENT ON COLUMN alfred.proposals.risk_level IS 'low (the default), medium or high. A high-risk proposal is rejected at once while the user''s auto_reject_high_risk is on; a low-risk query runs at once.';
-COMMENT ON COLUMN alfred.proposals.confidence IS 'The agent''s confidence in the proposal, 0 to 1, optional.';
-COMMENT ON COLUMN alfred.proposals.explanation IS 'Why the agent proposes the action, shown to the user; optional.';
-COMMENT ON COLUMN alfred.proposals.warning_text IS 'What the user should know before approving; optional.';
-COMMENT ON COLUMN alfred.proposals.related_item_id IS 'The user''s item (e-mail or event) the action is about, optional; cleared when the item is deleted.';
-COMMENT ON COLUMN alfred.proposals.task_id IS 'The user''s task the action is about, optional; cleared when the task is deleted, so the decision record stays.';
-COMMENT ON COLUMN alfred.proposals.session_id IS 'The chat session the action came from, optional; cleared when the session is deleted.';
-COMMENT ON COLUMN alfred.proposals.message_id IS 'The chat message the action came from, optional; cleared when the message is deleted.';
-COMMENT ON COLUMN alfred.proposals.expires_at IS 'A proposal still pending at this time becomes expired (expire_proposals); NULL: never.';
-COMMENT ON COLUMN alfred.proposals.approved_at IS 'When the proposal was last approved.';
-COMMENT ON COLUMN alfred.proposals.approved_by IS 'Who approved it; kept when the approved proposal is later rejected.';
-COMMENT ON COLUMN alfred.proposals.rejected_at IS 'When the proposal was rejected.';
-COMMENT ON COLUMN alfred.proposals.rejected_by IS 'Who rejected it; NULL for alfred''s own rejection (auto_reject_high_risk).';
-COMMENT ON COLUMN alfred.proposals.rejection_reason IS 'Why it was rejected, as given to reject(); auto_reject_high_risk for alfred''s own rejection.';
-COMMENT ON COLUMN alfred.proposals.started_at IS 'When the last execution started (approved -> executing).';
-COMMENT ON COLUMN alfred.proposals.executed_at IS 'When the execution succeeded (executing -> executed).';
-COMMENT ON COLUMN alfred.proposals.failed_at IS 'When the last execution failed (executing -> failed).';
-COMMENT ON COLUMN alfred.proposals.expired_at IS 'When the pending proposal expired.';
-COMMENT ON COLUMN alfred.proposals.error_message IS 'Why the last execution failed; each attempt''s error is also in execution_logs.';
-COMMENT ON COLUMN alfred.proposals.notes IS 'Free-form notes on the proposal (the approvals view writes them).';
-COMMENT ON COLUMN alfred.proposals.created_at IS 'When the action was proposed.';
-COMMENT ON COLUMN alfred.proposals.updated_at IS 'When the row last changed (trigger touch_updated_at).';
-COMMENT ON COLUMN alfred.scheduled_tasks.user_id IS 'The user the task runs for; never changes (trigger tenant_key_immutable).';
-COMMENT ON COLUMN alfred.scheduled_tasks.id IS 'The task''s id, unique on its own too (scheduled_tasks_id_key).';
-COMMENT ON COLUMN alfred.scheduled_tasks.name IS 'What the task is called, not blank, at most 200 characters; the title of its notifications unless the result gives one.';
-COMMENT ON COLUMN alfred.scheduled_tasks.description IS 'Details, optional; part of the prompt context.';
-COMMENT ON COLUMN alfred.scheduled_tasks.task_type IS 'one_time (runs at scheduled_at) or recurring (runs at the slots of schedule_cron).';
-COMMENT ON COLUMN alfred.scheduled_tasks.scheduled_at IS 'When a one-time task runs.';
-COMMENT ON COLUMN alfred.scheduled_tasks.timezone IS 'The time zone schedule_cron is evaluated in (schedule_task defaults it to the user''s).';
-COMMENT ON COLUMN alfred.scheduled_tasks.tool_name IS 'The registered tool the task runs (tools.name): an sql tool runs in the database, an external one is queued for an agent.';
-COMMENT ON COLUMN alfred.scheduled_tasks.tool_args IS 'The tool''s arguments (a JSON object).';
-COMMENT ON COLUMN alfred.scheduled_tasks.status IS 'active, paused, cancelled or completed. active -> paused, cancelled or completed; paused -> active or cancelled; cancelled and completed are final (trigger scheduled_tasks_guard).';
-COMMENT ON COLUMN alfred.scheduled_tasks.source IS 'Who scheduled it: user (the default) or agent (then pattern_id may name the observed pattern).';
-COMMENT ON COLUMN alfred.scheduled_tasks.last_run_at IS 'When the task last ran at one of its slots; NULL: never.';
-COMMENT ON COLUMN alfred.scheduled_tasks.max_retries IS 'Retries after a failed attempt, 0 to 100 (default 3), with exponential backoff.';
-COMMENT ON COLUMN alfred.scheduled_tasks.created_at IS 'When the task was scheduled.';
-COMMENT ON COLUMN alfred.scheduled_tasks.updated_at IS 'When the row last changed (trigger touch_updated_at).';
 -- rules: one notification rule, run_notification_content, written by the tick's batch statement and by run_notification; one status check for the task actions (task_for_action) and for the proposal transitions (_proposal_require, replacing _proposal_not_in)
 -- @replace function alfred.run_notification_content
 
@@ -600,8 +446,6 @@ CREATE TABLE alfred.claim_key (
 	key			bytea NOT NULL CHECK (octet_length(key) BETWEEN 32 AND 128),
 	created_at	timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE alfred.claim_key IS
-'The key (HMAC-SHA256) that signs identity claims (alfred.claim) on a Citus cluster; one row, the extension owner''s only. A local table on every node, kept equal by sync_claim_key().';
 REVOKE ALL ON alfred.claim_key FROM PUBLIC;
 -- 366 random bits from three version 4 UUIDs (pg_strong_random).
 INSERT INTO alfred.claim_key (key)
@@ -911,3 +755,41 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- every comment of these tables and their columns, as the parts write them (after
+-- every change above, so each column exists)
+-- @comments table alfred.tools
+-- @comments table alfred.scheduler_limits
+-- @comments table alfred.task_runs
+-- @comments table alfred.users
+-- @comments table alfred.sessions
+-- @comments table alfred.connected_accounts
+-- @comments table alfred.projects
+-- @comments table alfred.project_updates
+-- @comments table alfred.tasks
+-- @comments table alfred.task_dependencies
+-- @comments table alfred.habits
+-- @comments table alfred.habit_logs
+-- @comments table alfred.chat_sessions
+-- @comments table alfred.chat_messages
+-- @comments table alfred.ai_contexts
+-- @comments table alfred.learnings
+-- @comments table alfred.user_settings
+-- @comments table alfred.learned_preferences
+-- @comments table alfred.items
+-- @comments table alfred.item_agent_metadata
+-- @comments table alfred.proposals
+-- @comments table alfred.execution_logs
+-- @comments table alfred.preference_signals
+-- @comments table alfred.agent_run_logs
+-- @comments table alfred.system_logs
+-- @comments table alfred.audit_trail
+-- @comments table alfred.mcp_servers
+-- @comments table alfred.watchers
+-- @comments table alfred.file_attachments
+-- @comments table alfred.notifications
+-- @comments table alfred.observed_patterns
+-- @comments table alfred.scheduled_tasks
+-- @comments table alfred.engagement_events
+-- @comments table alfred.proactiveness_settings
+-- @comments table alfred.claim_key
