@@ -20,7 +20,7 @@ current=$(sed -n "s/^default_version *= *'\([^']*\)'/\1/p" "$ALFRED_SRC/alfred.c
 released=($(sed -n 's/^\([^#[:space:]][^[:space:]]*\)[[:space:]].*/\1/p' "$ALFRED_SRC/migrations/released"))
 last=${released[${#released[@]} - 1]}
 probe=${current}probe
-echo "1..$((1 + 4 * ${#released[@]} + 6))"
+echo "1..$((1 + 4 * ${#released[@]} + 7))"
 
 # The schema of a database, as pg_dump sees it with every extension member
 # listed, less what differs between two equal databases (OIDs, comments
@@ -163,6 +163,14 @@ rc=0; perl "$P/migrations/build" script "alfred--$last--$probe.sql" >/dev/null 2
 is "$rc:$(cat "$W/build.err")" \
 	"1:migrations/build: migrations/alfred--$last--$probe.sql:$n: function alfred.no_such_function is not defined in migrations/$probe/*.sql" \
 	"a directive naming a function no part defines fails the build, naming the line"
+
+sed -i '$d' "$src"		# (the bad directive)
+user_comments() { perl "$P/migrations/build" script "alfred--$last--$probe.sql" | grep -c "^COMMENT ON COLUMN alfred.users\."; }
+before=$(user_comments)
+echo '-- @comments table alfred.users' >>"$src"
+is "$(($(user_comments) - before))" \
+	"$(cat "$P"/migrations/$probe/*.sql | grep -c "^COMMENT ON COLUMN @extschema@.users\.")" \
+	"a @comments directive stands for every comment the parts give the table's columns"
 
 # A clone without the release commits (shallow, as CI checkouts often are)
 # cannot rebuild a released script, and says how to get them.
