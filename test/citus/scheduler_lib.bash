@@ -10,8 +10,8 @@
 # distributes only what the scheduler touches (scheduled_tasks, task_runs,
 # notifications, user_settings by user_id in one colocation group; users
 # and tools as reference tables), after dropping what Citus refuses on them
-# (foreign keys, unique indexes on id alone, policies with subqueries,
-# audit triggers).
+# (foreign keys, unique indexes on id alone, audit triggers).  The
+# row-level security policies stay: they have no subquery (the claim part).
 citus_alfred_distribute() {
 	local i
 	for ((i = 0; i <= CITUS_NODES; i++)); do
@@ -33,11 +33,6 @@ BEGIN
 	LOOP
 		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
 	END LOOP;
-	FOR c IN SELECT schemaname, tablename, policyname FROM pg_policies
-			  WHERE format('%I.%I', schemaname, tablename)::regclass = ANY (tables)
-	LOOP
-		EXECUTE format('DROP POLICY %I ON %I.%I', c.policyname, c.schemaname, c.tablename);
-	END LOOP;
 	FOR c IN SELECT tgrelid::regclass AS rel, tgname FROM pg_trigger
 			  WHERE tgrelid = ANY (tables) AND tgname IN ('audit', 'audit_update')
 	LOOP
@@ -51,5 +46,7 @@ SELECT create_distributed_table('alfred.scheduled_tasks', 'user_id');
 SELECT create_distributed_table('alfred.task_runs', 'user_id', colocate_with => 'alfred.scheduled_tasks');
 SELECT create_distributed_table('alfred.notifications', 'user_id', colocate_with => 'alfred.scheduled_tasks');
 SELECT create_distributed_table('alfred.user_settings', 'user_id', colocate_with => 'alfred.scheduled_tasks');
+SELECT alfred.sync_claim_key();	-- (distribute() runs it: identity claims verify on every node)
+SELECT alfred.sync_grants();	-- (distribute() runs it: the privileges on every node and placement)
 SQL
 }
