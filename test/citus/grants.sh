@@ -8,8 +8,10 @@
 # node (the table and its shard), the agent acts as a user, an observer only
 # reads; every node and shard placement has exactly the coordinator's
 # privileges, after a shard move too, and after a node is added once
-# sync_grants() has run; a role missing on a worker changes nothing; the
-# internal functions are the owner's.  Prints TAP.
+# sync_grants() has run; a role missing on a worker, or a worker down,
+# changes nothing; a REVOKE on a view reaches the nodes at the next
+# sync_grants(); Citus's lock check on a direct UPDATE of users and the role
+# setting that lifts it; the internal functions are the owner's.  Prints TAP.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scheduler_lib.bash"	# citus_alfred_distribute
@@ -94,7 +96,7 @@ citus_ensure_installed >&2
 citus_start 2 >&2
 citus_alfred_distribute >&2
 
-echo "1..48"
+echo "1..50"
 
 # README: the roles, once per cluster, on the coordinator.
 out=$(on 0 postgres <<'SQL'
@@ -248,6 +250,15 @@ is "$(citus_psql 1 -At -c "SELECT has_table_privilege('app', 'alfred.calibration
 is "$(q "SELECT alfred.sync_grants()")" 3 "sync_grants() copies it to the three workers"
 is "$(for i in 1 2 3; do citus_psql "$i" -At -c "SELECT has_table_privilege('app', 'alfred.calibration', 'SELECT')"; done | sort -u)" f \
 	"then no worker lets the app read the view"
+
+# On a worker node sync_grants() fixes only that node's placements; a node
+# down is an error that names it, and nothing is half done on the others.
+is "$(citus_psql 1 -At -c "SELECT alfred.sync_grants()")" 0 "on a worker, sync_grants() finds its placements matching"
+citus_stop_node 3
+like "$(echo "SELECT alfred.grant_usage('app');" | on 0 postgres)" \
+	"ERROR:  08006: could not read the roles of node \"$CITUS_SOCK:$(citus_node_port 3)\"" \
+	"with a worker node down, grant_usage fails naming the node (08006) before any node changes"
+citus_start_node 3
 
 # The internal functions are the owner's.
 like "$(echo "SELECT alfred.sync_grants();" | on 0 app)" "ERROR:  42501: permission denied for function sync_grants" \
