@@ -756,6 +756,16 @@ BEGIN
 END
 $$;
 
+-- grants: grant_usage on a Citus cluster: Citus refuses to pass on column
+-- privileges (users) and does not copy them to new shard placements, so
+-- grant_usage grants on the coordinator only and sync_grants() copies every
+-- privilege on alfred's schema and relations to every node and placement
+-- (grant_usage's new text comes with its @replace directive above)
+-- @create function alfred._relation_grants
+-- @create function alfred._grants
+-- @create function alfred._apply_grants
+-- @create function alfred.sync_grants
+
 -- every comment of these tables and their columns, as the parts write them (after
 -- every change above, so each column exists)
 -- @comments table alfred.tools

@@ -500,14 +500,28 @@ AS $$
 DECLARE
 	r			record;
 	privileges	text;
+	citus		boolean := EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus');
+	shards		oid[] := '{}';
+	propagation	text;
 BEGIN
 	PERFORM @extschema@._require_argument('role', grant_usage.role);
+	IF citus THEN
+		-- Citus refuses to pass on column privileges (users): grant on this
+		-- node only, then copy every privilege with sync_grants().  Shard
+		-- placements on this node (a reference table's) are not alfred's
+		-- tables: sync_grants() gives them their table's privileges.
+		propagation := current_setting('citus.enable_ddl_propagation');
+		PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+		EXECUTE 'SELECT coalesce(array_agg(c.oid), ''{}'') FROM pg_catalog.pg_class c
+				  WHERE c.relnamespace = $1 AND pg_catalog.relation_is_a_known_shard(c.oid)'
+			INTO shards USING '@extschema@'::regnamespace;
+	END IF;
 	EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %s', grant_usage.role);
 	FOR r IN
 		SELECT c.oid::regclass AS rel, c.relname, c.relkind, c.relrowsecurity
 		  FROM pg_catalog.pg_class c
 		 WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p', 'v')
-		   AND NOT c.relispartition
+		   AND NOT c.relispartition AND c.oid <> ALL (shards)
 		 ORDER BY c.relname
 	LOOP
 		-- Tables under row-level security: SELECT and the commands their policies allow.
@@ -538,7 +552,239 @@ BEGIN
 						  UPDATE (username, display_name, first_name, last_name, timezone,
 								  location_city, location_country, profile)
 					ON @extschema@.users TO %s', grant_usage.role);
+	IF citus THEN
+		PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
+		PERFORM @extschema@.sync_grants();
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_usage(regrole) IS
-'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading.';
+'Grants an application role what it needs: the schema, DML on the user-owned tables (row-level security decides which rows), reads of views, tools, audit trail, and of users without password_hash. Run it as the extension owner after installing or upgrading. On a Citus cluster, run on the coordinator: it grants there, then sync_grants() gives every node and shard placement the same privileges.';
+
+------------------------------------------------------------------------------
+-- Privileges on a Citus cluster
+------------------------------------------------------------------------------
+
+-- Citus creates a shard placement (create_distributed_table, a shard move or
+-- copy, a reference table copied to a new node) with its table's table-level
+-- privileges but not its column privileges, and refuses to pass on a GRANT
+-- with a column list; the tables of a node that are not Citus tables get
+-- nothing at all.  So the privileges on alfred's schema and relations are
+-- copied here, as role names, from the coordinator to every node and every
+-- placement.
+
+CREATE FUNCTION @extschema@._relation_grants(relation regclass)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+-- (Citus hides shard placements from queries on pg_class by default)
+SET citus.override_table_visibility = off
+AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_array(g.grantee, g.privilege, g.grantable, g.col)
+							  ORDER BY g.grantee, g.privilege, g.grantable, g.col), '[]')
+	  FROM (SELECT r.rolname::text AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable,
+				   NULL::text AS col
+			  FROM pg_class c
+			 CROSS JOIN LATERAL aclexplode(c.relacl) a
+			  LEFT JOIN pg_roles r ON r.oid = a.grantee
+			 WHERE c.oid = _relation_grants.relation AND a.grantee <> c.relowner
+			UNION		-- (the same privilege from two grantors is one)
+			SELECT r.rolname::text, a.privilege_type, a.is_grantable, att.attname::text
+			  FROM pg_class c
+			  JOIN pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped
+			 CROSS JOIN LATERAL aclexplode(att.attacl) a
+			  LEFT JOIN pg_roles r ON r.oid = a.grantee
+			 WHERE c.oid = _relation_grants.relation AND a.grantee <> c.relowner) g
+$$;
+COMMENT ON FUNCTION @extschema@._relation_grants(regclass) IS
+'Internal (sync_grants): the privileges on a relation and its columns but its owner''s, as a sorted jsonb array of [grantee role name (null: PUBLIC), privilege, grantable, column (null: the table)].';
+
+CREATE FUNCTION @extschema@._grants()
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'schema', (SELECT coalesce(jsonb_agg(jsonb_build_array(r.rolname, a.privilege_type, a.is_grantable, NULL)
+											 ORDER BY r.rolname, a.privilege_type, a.is_grantable), '[]')
+					 FROM pg_namespace n
+					CROSS JOIN LATERAL aclexplode(n.nspacl) a
+					 LEFT JOIN pg_roles r ON r.oid = a.grantee
+					WHERE n.oid = '@extschema@'::regnamespace AND a.grantee <> n.nspowner),
+		'relations', (SELECT coalesce(jsonb_object_agg(c.oid::regclass::text, @extschema@._relation_grants(c.oid)), '{}')
+						FROM pg_class c
+						JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+						JOIN pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_extension'::regclass
+					   WHERE e.extname = 'alfred' AND c.relnamespace = '@extschema@'::regnamespace
+						 AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND NOT c.relispartition))
+$$;
+COMMENT ON FUNCTION @extschema@._grants() IS
+'Internal (sync_grants): the privileges on this node''s schema alfred and on every relation the extension owns (not partitions), as jsonb {schema: [...], relations: {name: [...]}} of _relation_grants() items.';
+
+CREATE FUNCTION @extschema@._apply_grants(grants jsonb, copies boolean)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	citus		boolean := EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus');
+	propagation	text;
+	rel			record;
+	target		regclass;
+	targets		regclass[];
+	have		jsonb;
+	who			text;
+	g			record;
+	changed		integer := 0;
+BEGIN
+	IF jsonb_typeof(grants->'schema') IS DISTINCT FROM 'array'
+	   OR jsonb_typeof(grants->'relations') IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'invalid privileges document'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'It is an object with an array "schema" and an object "relations", as _grants() returns.';
+	END IF;
+	-- (the privileges go into GRANT statements: only their names)
+	SELECT i->>1 INTO who
+	  FROM (SELECT i FROM jsonb_array_elements(grants->'schema') i
+			UNION ALL
+			SELECT i FROM jsonb_each(grants->'relations') r, jsonb_array_elements(r.value) i) x
+	 WHERE coalesce(x.i->>1, '') <> ALL (ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',
+												 'TRIGGER', 'USAGE', 'CREATE'])
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'invalid privilege "%" in privileges document', who
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF citus THEN
+		-- (only this node: a worker node does not pass DDL on, and the
+		-- coordinator's own copies are the source)
+		propagation := current_setting('citus.enable_ddl_propagation');
+		PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+	END IF;
+	IF copies THEN
+		have := @extschema@._grants()->'schema';
+		IF have <> grants->'schema' THEN
+			SELECT string_agg(DISTINCT coalesce(quote_ident(i->>0), 'PUBLIC'), ', ') INTO who
+			  FROM jsonb_array_elements(have || (grants->'schema')) i;
+			EXECUTE format('REVOKE ALL ON SCHEMA @extschema@ FROM %s', who);
+			FOR g IN SELECT i->>0 AS grantee, i->>1 AS privilege, (i->>2)::boolean AS grantable
+					   FROM jsonb_array_elements(grants->'schema') i LOOP
+				EXECUTE format('GRANT %s ON SCHEMA @extschema@ TO %s%s', g.privilege,
+							   coalesce(quote_ident(g.grantee), 'PUBLIC'),
+							   CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+			END LOOP;
+			changed := changed + 1;
+		END IF;
+	END IF;
+	FOR rel IN SELECT j.key AS name, to_regclass(j.key) AS oid, j.value AS acl
+				 FROM jsonb_each(grants->'relations') j
+				WHERE to_regclass(j.key) IS NOT NULL
+				ORDER BY j.key LOOP
+		targets := CASE WHEN copies THEN ARRAY[rel.oid] ELSE '{}' END;
+		IF citus THEN
+			-- the relation's shard placements on this node
+			EXECUTE 'SELECT coalesce(array_agg(pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))
+												ORDER BY s.shardid), ''{}'')
+					   FROM pg_catalog.pg_dist_shard s
+					   JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+					  WHERE s.logicalrelid = $1
+						AND p.groupid = (SELECT l.groupid FROM pg_catalog.pg_dist_local_group l)'
+				INTO STRICT targets USING rel.oid;
+			targets := CASE WHEN copies THEN ARRAY[rel.oid] ELSE '{}' END || targets;
+		END IF;
+		FOREACH target IN ARRAY targets LOOP
+			CONTINUE WHEN target IS NULL;		-- (a placement being dropped)
+			have := @extschema@._relation_grants(target);
+			CONTINUE WHEN have = rel.acl;
+			-- REVOKE ALL on a table revokes its column privileges too.
+			SELECT string_agg(DISTINCT coalesce(quote_ident(i->>0), 'PUBLIC'), ', ') INTO who
+			  FROM jsonb_array_elements(have || rel.acl) i;
+			EXECUTE format('REVOKE ALL ON %s FROM %s', target, who);
+			FOR g IN SELECT i->>0 AS grantee, i->>1 AS privilege, (i->>2)::boolean AS grantable,
+							string_agg(quote_ident(i->>3), ', ' ORDER BY i->>3) AS cols
+					   FROM jsonb_array_elements(rel.acl) i
+					  GROUP BY 1, 2, 3, i->>3 IS NULL LOOP
+				EXECUTE format('GRANT %s%s ON %s TO %s%s', g.privilege,
+							   CASE WHEN g.cols IS NULL THEN '' ELSE ' (' || g.cols || ')' END, target,
+							   coalesce(quote_ident(g.grantee), 'PUBLIC'),
+							   CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+			END LOOP;
+			changed := changed + 1;
+		END LOOP;
+	END LOOP;
+	IF citus THEN
+		PERFORM set_config('citus.enable_ddl_propagation', propagation, true);
+	END IF;
+	RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._apply_grants(jsonb, boolean) IS
+'Internal (sync_grants, on each node): gives the shard placements on this node of each relation in grants (a _grants() document), and with copies => true this node''s schema alfred and relations themselves, exactly those privileges (REVOKE ALL, then GRANT); returns how many it changed.';
+REVOKE EXECUTE ON FUNCTION @extschema@._apply_grants(jsonb, boolean) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.sync_grants()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	grants		jsonb;
+	roles		text[];
+	node		record;
+	changed		integer;
+	coordinator	boolean;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension e WHERE e.extname = 'citus') THEN
+		RETURN 0;
+	END IF;
+	grants := @extschema@._grants();
+	EXECUTE 'SELECT l.groupid = 0 FROM pg_catalog.pg_dist_local_group l' INTO coordinator;
+	IF coordinator THEN
+		-- Every role named must exist on every worker node before anything changes.
+		SELECT coalesce(array_agg(DISTINCT i->>0), '{}') INTO roles
+		  FROM (SELECT i FROM jsonb_array_elements(grants->'schema') i
+				UNION ALL
+				SELECT i FROM jsonb_each(grants->'relations') r, jsonb_array_elements(r.value) i) x
+		 WHERE x.i->>0 IS NOT NULL;
+		FOR node IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+			USING format('SELECT string_agg(r, '', '' ORDER BY r) FROM unnest(%L::text[]) r WHERE NOT EXISTS
+							(SELECT FROM pg_catalog.pg_roles o WHERE o.rolname = r)', roles)
+		LOOP
+			IF NOT node.success THEN
+				RAISE EXCEPTION 'could not read the roles of node "%:%"', node.nodename, node.nodeport
+					USING ERRCODE = 'connection_failure',
+						  DETAIL = node.result;
+			END IF;
+			IF coalesce(node.result, '') <> '' THEN
+				RAISE EXCEPTION 'role "%" does not exist on node "%:%"',
+								split_part(node.result, ', ', 1), node.nodename, node.nodeport
+					USING ERRCODE = 'undefined_object',
+						  DETAIL = format('Missing there: %s.', node.result),
+						  HINT = 'Create roles on the coordinator with citus.enable_create_role_propagation on (the default), or create them on that node.';
+			END IF;
+		END LOOP;
+	END IF;
+	-- This node's shard placements, then every worker node's copies and placements.
+	changed := @extschema@._apply_grants(grants, false);
+	IF coordinator THEN
+		FOR node IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+			USING format('SELECT @extschema@._apply_grants(%L::jsonb, true)', grants)
+		LOOP
+			IF NOT node.success THEN
+				RAISE EXCEPTION 'could not copy the privileges to node "%:%"', node.nodename, node.nodeport
+					USING ERRCODE = 'connection_failure',
+						  DETAIL = node.result;
+			END IF;
+			changed := changed + node.result::integer;
+		END LOOP;
+	END IF;
+	RETURN changed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.sync_grants() IS
+'On a Citus cluster: gives every copy of alfred''s schema and relations on the worker nodes, and every shard placement, exactly the privileges they have on the coordinator (column privileges included, which Citus does not copy); returns how many objects it changed (0 when all matched, and without Citus). On a worker node it fixes only that node''s placements. Extension owner only; grant_usage() and distribute() run it: run it again after adding a node or moving shards. The worker nodes commit their part at once: after an error, run it again.';
+REVOKE EXECUTE ON FUNCTION @extschema@.sync_grants() FROM PUBLIC;

@@ -64,6 +64,7 @@ citus_init_node() {
 port = $(citus_node_port "$i")
 listen_addresses = ''
 unix_socket_directories = '$CITUS_SOCK'
+citus.local_hostname = '$CITUS_SOCK'
 shared_preload_libraries = 'citus,alfred'
 alfred.database = '$CITUS_DB'
 alfred.workers = ${ALFRED_WORKERS:-1}
