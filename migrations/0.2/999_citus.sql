@@ -192,7 +192,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
-'Scale-out on Citus (superusers, on the coordinator after the worker nodes are added): makes every user-owned table a distributed table by user_id in one colocation group (shard_count shards each; NULL: citus.shard_count, fixed from then on), users, tools, mcp_servers and retention reference tables, keeps audit_trail and system_logs plain tables of each node, copies the identity claim key to every worker node (sync_claim_key) and the privileges of alfred's objects to every node and shard placement (sync_grants); run it again after adding a node. Idempotent: one row per table (kind distributed, reference or node; shards; changed = false when it already was). 0A000 without Citus, 55000 without worker nodes, 42501 for others than superusers.';
+'Scale-out on Citus (superusers, on the coordinator after the worker nodes are added): makes every user-owned table a distributed table by user_id in one colocation group (shard_count shards each; NULL: citus.shard_count, fixed from then on), users, tools, mcp_servers and retention reference tables, keeps audit_trail and system_logs plain tables of each node, copies the identity claim key to every worker node (sync_claim_key) and the privileges of alfred''s objects to every node and shard placement (sync_grants); run it again after adding a node. Idempotent: one row per table (kind distributed, reference or node; shards; changed = false when it already was). 0A000 without Citus, 55000 without worker nodes, 42501 for others than superusers.';
 
 CREATE FUNCTION @extschema@.is_citus_table(relation regclass)
 RETURNS boolean
