@@ -811,6 +811,27 @@ identity(void)
 }
 
 /*
+ * On a Citus cluster, readies the transaction for an identity, before the
+ * token or user is looked up: SET LOCAL statements are passed on to the
+ * worker nodes, and statements on several shards run over one connection
+ * per node.  The lookup of a token by its hash alone reads every shard of
+ * sessions; in parallel, that would keep the transaction from writing a
+ * reference table afterwards (users: a profile, a password), which Citus
+ * allows only after sequential access.  Nothing to do without Citus.
+ */
+static void
+prepare_citus_transaction(void)
+{
+	if (!citus_installed())
+		return;
+	SPI_connect();
+	if (SPI_execute("SET LOCAL citus.propagate_set_commands = 'local'", false, 0) < 0 ||
+		SPI_execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'", false, 0) < 0)
+		elog(ERROR, "could not prepare the transaction for an identity claim");
+	SPI_finish();
+}
+
+/*
  * On a Citus cluster, sends the new identity along with the transaction:
  * SET LOCAL through SPI goes through Citus's utility hook, which passes it
  * on to the nodes the transaction uses now and later (and undoes it with a
@@ -1050,6 +1071,7 @@ alfred_set_session(PG_FUNCTION_ARGS)
 	Identity	id = {.valid = true};
 
 	refuse_session_scope_on_citus(local, "set_session");
+	prepare_citus_transaction();
 	if (PG_ARGISNULL(0) ||
 		!user_of_token(PG_GETARG_DATUM(0), &id.user_id))
 		ereport(ERROR,
@@ -1076,6 +1098,7 @@ alfred_act_as(PG_FUNCTION_ARGS)
 				 errdetail("Only superusers and members of role \"%s\" may call act_as.", SERVICE_ROLE)));
 	refuse_session_scope_on_citus(local, "act_as");
 	alfred_require_arg(fcinfo, 0, "user_id");
+	prepare_citus_transaction();
 	memcpy(&id.user_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
 	if (!user_is_active(PG_GETARG_DATUM(0)))
 		ereport(ERROR,
