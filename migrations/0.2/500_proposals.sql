@@ -78,10 +78,12 @@ BEGIN
 	-- concurrent transaction changed it in between, the caller decided on a
 	-- stale proposal
 	SELECT x.xmin::text, x.user_id INTO seen, owner FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id;
-	SELECT x AS p, x.xmin::text AS xmin INTO locked
-	  FROM @extschema@.proposals x WHERE x.user_id = owner AND x.id = _proposal_lock.proposal_id FOR UPDATE;
+	IF owner IS NOT NULL THEN	-- (else FOUND stays false; on Citus a lock on no shard fails)
+		SELECT x AS p, x.xmin::text AS xmin INTO locked
+		  FROM @extschema@.proposals x WHERE x.user_id = owner AND x.id = _proposal_lock.proposal_id FOR UPDATE;
+	END IF;
 	IF NOT FOUND AND owner <> ALL (@extschema@.writable_user_ids())
-	   AND EXISTS (SELECT FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
+	   AND EXISTS (SELECT 1 FROM @extschema@.proposals x WHERE x.id = _proposal_lock.proposal_id) THEN
 		-- visible but not writable (an observer), and not deleted meanwhile
 		RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
 			MESSAGE = format('permission denied to decide proposal "%s"', proposal_id),

@@ -26,13 +26,19 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.scheduler_limits', '');
 
 CREATE FUNCTION @extschema@.scheduler_limits_of(user_id uuid, OUT max_active_tasks integer,
 	OUT min_task_interval interval, OUT max_tool_args bigint)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT coalesce(l.max_active_tasks, current_setting('alfred.max_active_tasks')::integer),
-		   coalesce(l.min_task_interval, current_setting('alfred.min_task_interval')::interval),
-		   coalesce(l.max_tool_args, pg_size_bytes(current_setting('alfred.max_tool_args')))
-	  FROM (SELECT @extschema@.current_user_id()) AS loaded (u)		-- defines the settings
-	  LEFT JOIN @extschema@.scheduler_limits l ON l.user_id = $1
+-- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
+-- table with a parameter)
+BEGIN
+	PERFORM @extschema@.current_user_id();		-- loads alfred, which defines the settings
+	SELECT l.max_active_tasks, l.min_task_interval, l.max_tool_args
+	  INTO max_active_tasks, min_task_interval, max_tool_args
+	  FROM @extschema@.scheduler_limits l WHERE l.user_id = scheduler_limits_of.user_id;
+	max_active_tasks := coalesce(max_active_tasks, current_setting('alfred.max_active_tasks')::integer);
+	min_task_interval := coalesce(min_task_interval, current_setting('alfred.min_task_interval')::interval);
+	max_tool_args := coalesce(max_tool_args, pg_size_bytes(current_setting('alfred.max_tool_args')));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.scheduler_limits_of(uuid) IS
 'The scheduler limits of a user: their scheduler_limits row where it sets one, else the settings alfred.max_active_tasks, alfred.min_task_interval and alfred.max_tool_args (0: no limit).';

@@ -63,7 +63,7 @@ citus_ensure_installed >&2
 build_and_install >&2
 citus_start 2 >&2
 
-echo "1..30"
+echo "1..38"
 
 # alfred through the coordinator (each node makes its own key at install),
 # then distributed: distribute() gives every node the coordinator's key.
@@ -157,6 +157,29 @@ atask=$(sql -c "SELECT id FROM alfred.tasks WHERE user_id = '$a' AND title = 'a 
 as_user "$ta" "SELECT alfred.complete_task('$atask');" >/dev/null
 is "$(sql -c "SELECT string_agg(status, ' ' ORDER BY user_id = '$a' DESC, title) FROM alfred.tasks WHERE id IN ('$atask', '$btask')")" \
 	"completed pending" "A completes her own task; B's is unchanged"
+
+# The API as the app role with identity, through the coordinator: habits and
+# streaks, the briefing, calibration, proposals, scheduling; and B's objects
+# are not A's to use.
+last() { tail -1; }
+H=$(as_user "$ta" "INSERT INTO alfred.habits (user_id, name, frequency) VALUES ('$a', 'run', 'daily') RETURNING id;" | last)
+HB=$(sql -c "INSERT INTO alfred.habits (user_id, name, frequency) VALUES ('$b', 'swim', 'daily') RETURNING id" | last)
+is "$(as_user "$ta" "SELECT current_streak FROM alfred.log_habit('$H', on_date => alfred.user_today('$a') - 1);
+					  SELECT current_streak FROM alfred.log_habit('$H');" | last)" "2" \
+	"A logs her habit on two days: a streak of 2 (the streak trigger on her shard)"
+like "$(as_user "$ta" "SELECT alfred.log_habit('$HB');")" "ERROR:  P0002" "A cannot log B's habit (P0002)"
+is "$(as_user "$ta" "SELECT alfred.today('$a')->'habits'->0->>'completed_today';" | last)" "true" "A's briefing, today()"
+is "$(as_user "$ta" "SELECT count(*) FROM alfred.record_engagement('$a', 'nudge', 'dismissed', 'notification');" | last)" "1" \
+	"A records an engagement (calibration)"
+P=$(as_user "$ta" "SELECT alfred.propose('$a', 'planner', 'create', payload => jsonb_build_object('title', 'from a proposal'));" | last)
+is "$(as_user "$ta" "SELECT status FROM alfred.approve('$P', execute => true);" | last)" "executed" \
+	"A approves a proposal, which creates its task"
+PB=$(sql -c "SELECT alfred.propose('$b', 'planner', 'create', payload => jsonb_build_object('title', 'for b'))" | last)
+like "$(as_user "$ta" "SELECT alfred.approve('$PB');")" "ERROR:  P0002" "A cannot approve B's proposal (P0002)"
+S=$(as_user "$ta" "SELECT alfred.schedule_task('$a', 'brief', 'daily_briefing', cron => '0 7 * * *');")
+S=$(echo "$S" | last)
+is "$(as_user "$ta" "SELECT status FROM alfred.pause_task('$S');" | last)" "paused" "A schedules a task and pauses it"
+like "$(as_user "$tb" "SELECT alfred.cancel_task('$S');")" "ERROR:  P0002" "B cannot cancel A's scheduled task (P0002)"
 
 # Reads across both workers.
 mine_a=$(owned "user_id = '$a'")
