@@ -940,3 +940,7 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- cupgrade: alfred.table_ddl(), how a later upgrade script changes alfred's
+-- tables on a distributed alfred (999_citus.sql)
+-- @create function alfred.table_ddl
