@@ -496,10 +496,15 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- On Citus, a GRANT on a reference table may not follow one on a
+-- distributed table made over parallel connections in one transaction.
+SET citus.multi_shard_modify_mode = 'sequential'
 AS $$
 DECLARE
 	r			record;
 	privileges	text;
+	columns		text;
+	failed		bigint;
 BEGIN
 	PERFORM @extschema@._require_argument('role', grant_usage.role);
 	EXECUTE format('GRANT USAGE ON SCHEMA @extschema@ TO %s', grant_usage.role);
@@ -532,12 +537,32 @@ BEGIN
 		END IF;
 	END LOOP;
 	-- Never the password hash; role and status change only through the DBA.
-	EXECUTE format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
+	columns := format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
 								  timezone, location_city, location_country, profile, last_login_at,
 								  created_at, updated_at),
 						  UPDATE (username, display_name, first_name, last_name, timezone,
 								  location_city, location_country, profile)
-					ON @extschema@.users TO %s', grant_usage.role);
+					ON %%s TO %s', grant_usage.role);
+	IF NOT @extschema@.is_citus_table('@extschema@.users') THEN
+		EXECUTE format(columns, '@extschema@.users');
+		RETURN;
+	END IF;
+	-- Citus propagates neither a grant on columns nor one on the schema of
+	-- an extension: they are made on this node, the worker nodes and every
+	-- placement of users (each commits on its own; run grant_usage again
+	-- after a failure).
+	PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+	EXECUTE format(columns, '@extschema@.users');
+	PERFORM set_config('citus.enable_ddl_propagation', 'on', true);
+	EXECUTE 'SELECT count(*) FROM run_command_on_workers($1) WHERE NOT success'
+		INTO failed USING format('SET citus.enable_ddl_propagation = off; GRANT USAGE ON SCHEMA @extschema@ TO %s; ',
+								 grant_usage.role) || format(columns, '@extschema@.users');
+	EXECUTE 'SELECT $1 + count(*) FROM run_command_on_placements($2, $3) WHERE NOT success'
+		INTO failed USING failed, '@extschema@.users'::regclass, columns;
+	IF failed > 0 THEN
+		RAISE EXCEPTION 'could not grant role "%" the columns of users on % Citus nodes', grant_usage.role, failed
+			USING ERRCODE = 'connection_failure';
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_usage(regrole) IS
