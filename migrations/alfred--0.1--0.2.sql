@@ -766,6 +766,10 @@ $$;
 -- @create function alfred._apply_grants
 -- @create function alfred.sync_grants
 
+-- cupgrade: alfred.table_ddl(), how a later upgrade script changes alfred's
+-- tables on a distributed alfred (999_citus.sql)
+-- @create function alfred.table_ddl
+
 -- every comment of these tables and their columns, as the parts write them (after
 -- every change above, so each column exists)
 -- @comments table alfred.tools

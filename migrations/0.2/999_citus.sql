@@ -131,7 +131,10 @@ BEGIN
 		  INTO fks
 		  FROM pg_catalog.pg_constraint k
 		 WHERE k.contype = 'f' AND k.conparentid = 0
-		   AND k.conrelid = ANY (reference_tables || todo || node_tables);
+		   AND k.conrelid = ANY (reference_tables || todo || node_tables)
+		   -- (again after an update: only the tables it added, whose
+		   -- foreign keys are those of plain tables)
+		   AND NOT @extschema@.is_citus_table(k.conrelid);
 		FOR fk IN SELECT * FROM pg_catalog.jsonb_to_recordset(fks) AS f (tbl regclass, name name, def text, set_null name, parent regclass) LOOP
 			-- here and in the workers' copies (CREATE EXTENSION made them)
 			EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.name);
@@ -215,3 +218,32 @@ COMMENT ON FUNCTION @extschema@.is_citus_table(regclass) IS
 'True when relation is a Citus table (distributed or reference) of this database; false without Citus.';
 
 REVOKE ALL ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.table_ddl(relation regclass, command text)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	on_worker	boolean := false;
+BEGIN
+	PERFORM @extschema@._require_argument('relation', table_ddl.relation);
+	PERFORM @extschema@._require_argument('command', table_ddl.command);
+	-- On a worker node a Citus table's DDL is the coordinator's to make: it
+	-- has made it on this node's copy and shards before Citus runs the
+	-- upgrade script here (with DDL propagation off).
+	IF @extschema@.is_citus_table(table_ddl.relation) THEN
+		EXECUTE 'SELECT g.groupid <> 0 FROM pg_catalog.pg_dist_local_group g' INTO on_worker;
+	END IF;
+	IF on_worker THEN
+		RETURN false;
+	END IF;
+	EXECUTE table_ddl.command;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.table_ddl(regclass, text) IS
+'For upgrade scripts (the extension owner and superusers): runs command, a DDL statement on relation (ALTER TABLE, CREATE INDEX, CREATE POLICY...), as a statement of its own, so that on a Citus coordinator Citus applies it to the worker nodes and the shards; on a worker node it skips the DDL of a Citus table, which the coordinator has made there (false), and runs any other. On a single node it just runs it (true). An upgrade script changes alfred''s tables only through it.';
+
+REVOKE ALL ON FUNCTION @extschema@.table_ddl(regclass, text) FROM PUBLIC;

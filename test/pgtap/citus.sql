@@ -2,9 +2,10 @@
 -- missing and changes nothing; what distribute() relies on behaves here as on
 -- Citus (test/citus/distribute.sh): owner_of under row-level security, keys
 -- that contain user_id, and a deleted task's proposals keeping their rows
--- with task_id NULL.
+-- with task_id NULL.  table_ddl(), the upgrade scripts' way to change a
+-- table, just runs the command here (on Citus: test/citus/update.sh).
 BEGIN;
-SELECT plan(13);
+SELECT plan(20);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 
@@ -55,6 +56,23 @@ SELECT alfred.approve(:'proposal');
 DELETE FROM alfred.users WHERE id = :'ann';
 SELECT is((SELECT count(*)::int FROM alfred.proposals WHERE user_id = :'ann'), 0,
 	'deleting a user who approved proposals deletes them');
+
+-- table_ddl: what an upgrade script runs, as on Citus's coordinator
+SELECT is(alfred.table_ddl('alfred.tasks', 'ALTER TABLE alfred.tasks ADD COLUMN tap_note text'), true,
+	'table_ddl runs an ALTER TABLE on a single node (true)');
+SELECT has_column('alfred', 'tasks', 'tap_note', 'the column it added');
+SELECT is(alfred.table_ddl('alfred.tasks', 'CREATE INDEX tap_note_idx ON alfred.tasks (user_id, tap_note)'), true,
+	'table_ddl creates an index');
+SELECT throws_ok($$SELECT alfred.table_ddl('alfred.tasks', NULL)$$, '22004', 'argument "command" must not be null',
+	'table_ddl without a command: 22004');
+SELECT throws_ok($$SELECT alfred.table_ddl('alfred.tasks', 'ALTER TABLE alfred.tasks ADD COLUMN tap_note text')$$, '42701', NULL,
+	'a failing command raises its own error');
+SELECT is((SELECT count(*)::int FROM pg_attribute WHERE attrelid = 'alfred.tasks'::regclass AND attname = 'tap_note'), 1,
+	'and changes nothing');
+SET LOCAL ROLE tap_citus_app;
+SELECT throws_ok($$SELECT alfred.table_ddl('alfred.tasks', 'ALTER TABLE alfred.tasks DROP COLUMN tap_note')$$, '42501', NULL,
+	'table_ddl is not for the app role (42501)');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
