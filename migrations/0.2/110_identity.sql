@@ -496,9 +496,6 @@ RETURNS void
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
--- On Citus, a GRANT on a reference table may not follow one on a
--- distributed table made over parallel connections in one transaction.
-SET citus.multi_shard_modify_mode = 'sequential'
 AS $$
 DECLARE
 	r			record;
@@ -549,7 +546,7 @@ BEGIN
 		END IF;
 	END LOOP;
 	-- Never the password hash; role and status change only through the DBA.
-	columns := format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
+	EXECUTE format('GRANT SELECT (id, email, username, display_name, first_name, last_name, role, status,
 								  timezone, location_city, location_country, profile, last_login_at,
 								  created_at, updated_at),
 						  UPDATE (username, display_name, first_name, last_name, timezone,
