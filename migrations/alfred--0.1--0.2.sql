@@ -115,26 +115,8 @@ CREATE TRIGGER connected_accounts_guard
 -- @replace function alfred.set_account_tokens
 -- @replace function alfred.account_tokens
 
--- pgcrypto lives in whatever schema it was installed in: pin it in the search
--- path of the functions that encrypt and decrypt tokens.
-DO $$
-DECLARE
-	crypto	name;
-	fn		regprocedure;
-BEGIN
-	SELECT n.nspname INTO STRICT crypto
-	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-	 WHERE e.extname = 'pgcrypto';
-	FOR fn IN
-		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-		 WHERE p.pronamespace = 'alfred'::regnamespace
-		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens',
-							 'seal_account_token', 'open_account_token')
-	LOOP
-		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
-	END LOOP;
-END
-$$;
+-- (pgcrypto's schema is pinned in these functions' search_path once, at the end of the
+-- blocks that replace them)
 
 -- @replace function alfred.check_integrations
 
@@ -748,8 +730,9 @@ BEGIN
 	FOR fn IN
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		 WHERE p.pronamespace = 'alfred'::regnamespace
-		   AND p.proname IN ('login', 'change_password', 'set_password',
-							 'connect_account', 'set_account_tokens')
+		   AND p.proname IN ('login', 'change_password', 'set_password', 'connect_account',
+							 'set_account_tokens', 'account_tokens', 'seal_account_token',
+							 'open_account_token')
 	LOOP
 		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
 	END LOOP;
