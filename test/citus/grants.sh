@@ -16,23 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scheduler_lib.bash"	# citus_alfred_distribute
 
-n=0
-failed=0
-ok() {	# ok <exit status> <name>
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-is() {	# is <got> <want> <name>
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; echo "#      got: '$1'"; echo "# expected: '$2'"; failed=$((failed + 1)); fi
-}
-like() {	# like <got> <extended regex> <name>
-	n=$((n + 1))
-	if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; printf '%s\n' "$1" | sed 's/^/#      got: /'; echo "# expected: /$2/"
-		failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/tap.bash"
 # q <sql>: the coordinator as superuser, one value per line.
 q() { citus_psql 0 -At -c "$1"; }
 # on <node> <role> [psql args]: a script on stdin, connected to node I as that

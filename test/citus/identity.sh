@@ -20,23 +20,7 @@ CLAIM_TABLES=${CLAIM_TABLES:-$OWN_TABLE alfred.tasks}
 WRITE_TABLE=${CLAIM_TABLES%% *}
 APP=claim_app
 
-n=0
-failed=0
-ok() {	# ok <exit status> <name>
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-is() {	# is <got> <want> <name>
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; echo "#      got: '$1'"; echo "# expected: '$2'"; failed=$((failed + 1)); fi
-}
-like() {	# like <got> <extended regex> <name>
-	n=$((n + 1))
-	if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; printf '%s\n' "$1" | sed 's/^/#      got: /'; echo "# expected: /$2/"
-		failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/tap.bash"
 # sql [psql args]: the coordinator as superuser, one value per line.
 sql() { citus_psql 0 -At "$@"; }
 # app: a script on stdin in one session as the app role (errors with their SQLSTATE);
