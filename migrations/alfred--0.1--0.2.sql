@@ -17,6 +17,9 @@
 
 -- errors: one check of a required argument, used by the functions below
 -- @create function alfred._require_argument
+-- a user's day, one rule for user_today and the habit lists
+-- @create function alfred._local_day
+-- @create function alfred._user_time
 
 -- run_maintenance: one table-driven loop instead of a block per relation.
 -- main: one time-zone rule (timezone.c); leap-second zones are no longer valid.

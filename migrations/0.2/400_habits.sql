@@ -53,18 +53,42 @@ AS 'MODULE_PATHNAME', 'alfred_habit_recompute';
 COMMENT ON FUNCTION @extschema@._habit_recompute(@extschema@.habits, date[], date) IS
 'Internal to log_habit, unlog_habit and the schedule trigger: the habit with its streak tally rebuilt from all its logged days as of today (NULL today: every day counts). Raises 22023 for an invalid schedule.';
 
+-- A user's day: one rule, used by user_today and by the habit lists that
+-- compute each habit's day inside a query (where, on Citus, no function may
+-- read another table: they look the user's clock up first).
+CREATE FUNCTION @extschema@._local_day(at timestamptz, timezone text, day_start_hour int)
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT (($1 AT TIME ZONE $2) - make_interval(hours => coalesce($3, 0)))::date
+$$;
+COMMENT ON FUNCTION @extschema@._local_day(timestamptz, text, int) IS
+'Internal: the day "at" falls on in a time zone whose days start day_start_hour hours after midnight (NULL: 0). NULL for a NULL zone.';
+
+CREATE FUNCTION @extschema@._user_time(user_id uuid, OUT timezone text, OUT day_start_hour int)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+BEGIN
+	SELECT u.timezone, s.day_start_hour INTO _user_time.timezone, _user_time.day_start_hour
+	  FROM @extschema@.users u
+	  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
+	 WHERE u.id = _user_time.user_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._user_time(uuid) IS
+'Internal: a user''s time zone and the hour their day starts (user_settings.day_start_hour, NULL when unset); both NULL for an unknown user.';
+
 CREATE FUNCTION @extschema@.user_today(user_id uuid, day_start_hour int DEFAULT NULL)
 RETURNS date
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 -- PL/pgSQL, not SQL: Citus plans no SQL-language function that reads a
 -- distributed table with a parameter (this and the functions below).
+DECLARE
+	clock	record := @extschema@._user_time(user_today.user_id);
 BEGIN
-	RETURN (SELECT ((now() AT TIME ZONE u.timezone)
-					- make_interval(hours => coalesce(user_today.day_start_hour, s.day_start_hour, 0)))::date
-			  FROM @extschema@.users u
-			  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
-			 WHERE u.id = user_today.user_id);
+	RETURN @extschema@._local_day(now(), clock.timezone,
+								  coalesce(user_today.day_start_hour, clock.day_start_hour));
 END
 $$;
 
@@ -86,7 +110,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_argument('habit_id', habit_id);
 	SELECT h AS habit,
-		((now() AT TIME ZONE u.timezone) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date AS today
+		@extschema@._local_day(now(), u.timezone, h.day_start_hour) AS today
 	INTO r
 	FROM @extschema@.habits h JOIN @extschema@.users u ON u.id = h.user_id
 	WHERE h.user_id = @extschema@.owner_of('@extschema@.habits', _habit_for_update.habit_id)
@@ -169,7 +193,7 @@ BEGIN
 			USING ERRCODE = 'no_data_found';
 	END IF;
 	SELECT timezone INTO tz FROM @extschema@.users WHERE id = h.user_id;
-	today := ((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, 0)))::date;
+	today := @extschema@._local_day(now(), tz, h.day_start_hour);
 	day := coalesce(on_date, today);
 	IF day > today THEN
 		RAISE EXCEPTION 'habit "%" cannot be logged on "%"', h.name, day
@@ -300,14 +324,9 @@ AS $$
 -- shard may call no function that reads another table, like user_today)
 #variable_conflict use_column
 DECLARE
-	tz			text;
-	day_start	int;
+	clock	record := @extschema@._user_time(habits_at_risk.user_id);
 BEGIN
-	SELECT u.timezone, s.day_start_hour INTO tz, day_start
-	  FROM @extschema@.users u
-	  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
-	 WHERE u.id = habits_at_risk.user_id;
-	IF tz IS NULL THEN
+	IF clock.timezone IS NULL THEN
 		RETURN;
 	END IF;
 	RETURN QUERY
@@ -315,7 +334,7 @@ BEGIN
 	FROM @extschema@.habits h
 	CROSS JOIN LATERAL @extschema@.habit_streak(
 		pg_catalog.jsonb_populate_record(NULL::@extschema@.habits, pg_catalog.to_jsonb(h)),
-		((now() AT TIME ZONE tz) - make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date) s
+		@extschema@._local_day(now(), clock.timezone, coalesce(h.day_start_hour, clock.day_start_hour))) s
 	WHERE h.user_id = habits_at_risk.user_id AND h.active AND s.state = 'at_risk'
 	ORDER BY s.current_streak DESC, h.name;
 END

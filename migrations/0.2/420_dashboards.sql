@@ -13,13 +13,14 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 -- (PL/pgSQL: Citus plans no SQL-language function that reads a distributed
 -- table with a parameter)
+DECLARE
+	clock	record := @extschema@._user_time(_user_clock.user_id);
 BEGIN
-	today := @extschema@.user_today(_user_clock.user_id);
-	SELECT u.timezone INTO tz FROM @extschema@.users u WHERE u.id = _user_clock.user_id;
-	IF NOT FOUND THEN
-		today := NULL;
+	IF clock.timezone IS NULL THEN
 		RETURN;
 	END IF;
+	tz := clock.timezone;
+	today := @extschema@._local_day(now(), tz, clock.day_start_hour);
 	day_start := today::timestamp AT TIME ZONE tz;
 	day_end := (today + 1)::timestamp AT TIME ZONE tz;
 END
@@ -77,15 +78,9 @@ AS $$
 -- shard may call no function that reads another table)
 #variable_conflict use_column
 DECLARE
-	tz			text;
-	day_start	int;
+	clock	record := @extschema@._user_time(habits_today.user_id);
 BEGIN
-	-- user_today's inputs; each habit's day_start_hour comes first
-	SELECT u.timezone, s.day_start_hour INTO tz, day_start
-	  FROM @extschema@.users u
-	  LEFT JOIN @extschema@.user_settings s ON s.user_id = u.id
-	 WHERE u.id = habits_today.user_id;
-	IF tz IS NULL THEN
+	IF clock.timezone IS NULL THEN
 		RETURN;
 	END IF;
 	RETURN QUERY
@@ -94,8 +89,8 @@ BEGIN
 		h.last_logged IS NOT DISTINCT FROM d.today,
 		s.current_streak, s.best_streak, s.state
 	FROM @extschema@.habits h
-		CROSS JOIN LATERAL (SELECT ((now() AT TIME ZONE tz)
-									- make_interval(hours => coalesce(h.day_start_hour, day_start, 0)))::date AS today) d
+		CROSS JOIN LATERAL (SELECT @extschema@._local_day(now(), clock.timezone,
+														  coalesce(h.day_start_hour, clock.day_start_hour)) AS today) d
 		CROSS JOIN LATERAL @extschema@.habit_streak(
 			pg_catalog.jsonb_populate_record(NULL::@extschema@.habits, pg_catalog.to_jsonb(h)), d.today) s
 	WHERE h.user_id = habits_today.user_id AND h.active
