@@ -1059,6 +1059,15 @@ alfred_scheduler_settle_crashed(void)
  * replicated) before the move's last catch-up, or starts after it and finds
  * the shard gone.  So a task is claimed by one node only, and a moved shard
  * is served by its new node from that node's next cycle.
+ *
+ * That holds only if a tick's commit is in the WAL the move replicates: the
+ * move's last catch-up waits for the source node's WAL *write* position,
+ * read just after it got the lock.  With synchronous_commit = off a commit
+ * record can still sit in the WAL buffers then (until the WAL writer's next
+ * round), the new node never receives that batch, and runs it again.  So a
+ * tick in a shard always commits synchronously (to the local WAL at least):
+ * its commit is written before its lock is released.  Only transactions
+ * that wrote anything flush; an idle shard's tick costs nothing.
  */
 
 /* The tables the tick's statements name, as "alfred.<name>" (SHARDED_TABLES). */
@@ -1368,6 +1377,7 @@ alfred_scheduler_enter_shard(int64 shardid)
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
+	ForceSyncCommit();			/* written before the lock goes (see above) */
 	current_shard = scope;
 	return true;
 }

@@ -22,7 +22,7 @@ qn() { local i=$1; shift; citus_psql "$i" -At -c "$1"; }	# on node i
 citus_ensure_installed || exit 1
 citus_start 2
 citus_alfred_distribute
-echo "1..31"
+echo "1..37"
 
 # fire: an sql tool whose side effect (a row of public.fired, colocated with
 # the user's shard) commits with the run's record, and that says where it ran
@@ -175,6 +175,82 @@ sleep 1
 old_ids=$(qn 1 "SELECT count(*) || ' ' || coalesce(string_agg(id::text, ','), '') FROM alfred.task_runs_$runs_shard")
 is "$(q "SELECT count(*) FROM alfred.task_runs r WHERE r.id = ANY ('{${old_ids#* }}'::uuid[])")" "${old_ids%% *}" \
 	"the old node did not serve its leftover copy of the shard (${old_ids%% *} runs in it, all from before the move)"
+
+# 3b. a batch that commits while the move waits for it.  The move blocks
+# writes (its lock waits for the batch's commit), then catches up to the WAL
+# position it reads from node 1: the batch must be in that WAL.  The order is
+# forced with locks this test holds: the move's index builds on node 2 wait
+# until node 1 runs the batch, and the batch's tool waits on an advisory lock
+# until the move waits for the batch.  Node 1's WAL writer is slowed, so a
+# commit left in the WAL buffers (as an asynchronous one may be) would be
+# missing on the new node, which would then run the task again.
+wal_writer() { citus_psql 1 -c "ALTER SYSTEM SET wal_writer_delay = '$1'" -c "SELECT pg_reload_conf()" >/dev/null; }
+waits_on() {	# waits_on I QUERY SECONDS: until QUERY on node I returns t
+	local start=$SECONDS
+	while [ $((SECONDS - start)) -lt "$3" ]; do
+		[ "$(qn "$1" "$2" 2>/dev/null)" = t ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+hold() {	# hold I NAME SQL: a session on node I named NAME runs SQL and sleeps, in a transaction
+	citus_psql "$1" -c "SET application_name = '$2'" -c "BEGIN" -c "$3" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
+}
+release() { qn "$1" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$2'" >/dev/null; }
+blocked() {	# blocked WAITER HOLDER: a session (a) meeting WAITER waits for one (h) meeting HOLDER
+	echo "SELECT count(*) > 0 FROM pg_stat_activity a, pg_stat_activity h
+		   WHERE ($1) AND ($2) AND h.pid = ANY (pg_blocking_pids(a.pid))"
+}
+shard2=$(q "SELECT s.shardid FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+			 WHERE s.logicalrelid = 'alfred.scheduled_tasks'::regclass AND p.nodeport = $port1
+			   AND EXISTS (SELECT FROM alfred.users u
+						    WHERE get_shard_id_for_distribution_column('alfred.scheduled_tasks', u.id) = s.shardid)
+			 ORDER BY s.shardid LIMIT 1")
+held_user=$(q "SELECT id FROM alfred.users u
+				WHERE get_shard_id_for_distribution_column('alfred.scheduled_tasks', u.id) = $shard2 LIMIT 1")
+citus_psql 0 >/dev/null <<'SQL'
+CREATE FUNCTION public.hold(user_id uuid, args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock_shared(4242);
+	INSERT INTO public.fired (user_id, tag, port) VALUES (hold.user_id, args->>'tag', current_setting('port')::int);
+	RETURN jsonb_build_object('port', current_setting('port')::int);
+END $$;
+SELECT alfred.register_tool('hold', 'public.hold(uuid, jsonb)');
+SQL
+wal_writer 10s
+hold 1 tool_gate "SELECT pg_advisory_lock(4242)"
+waits_on 1 "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted" 10
+q "SELECT citus_move_shard_placement($shard2, '$CITUS_SOCK', $port1, '$CITUS_SOCK', $port2, 'force_logical')" \
+	>"$ALFRED_TMP/move2.out" 2>&1 &
+mover=$!
+# once the data is copied (the replication slot would wait for a batch in
+# progress), node 2's copy of the shard is held against the move's index builds
+wait_for "SELECT count(*) > 0 FROM get_rebalance_progress() WHERE status = 'Catching Up'" 60
+hold 2 index_gate "SET citus.enable_manual_changes_to_shards = on; LOCK alfred.scheduled_tasks_$shard2 IN ROW EXCLUSIVE MODE"
+ok $(waits_on 2 "$(blocked true "h.application_name = 'index_gate'")" 60; echo $?) \
+	"the move (shard $shard2) is held before its final catch-up"
+q "SELECT alfred.schedule_task('$held_user', 'held', 'hold', '{\"tag\": \"held-1\"}', at => now() + interval '50 ms')" >/dev/null
+# (the task's row is written out of node 1's WAL buffers by a synchronous
+# commit: an application's write committed asynchronously just before the
+# move's cutover is a case of its own, in README)
+citus_psql 1 -c "SET synchronous_commit = local" -c "SELECT pg_logical_emit_message(true, 'alfred-test', 'flush')" >/dev/null
+ok $(waits_on 1 "$(blocked "a.backend_type = 'alfred scheduler'" "h.application_name = 'tool_gate'")" 20; echo $?) \
+	"node 1 runs a batch in the shard (its tool waits)"
+release 2 index_gate
+# the move's lock on the shard's metadata (lock_shard_metadata(7 = ExclusiveLock, ...)) waits for the batch
+ok $(waits_on 1 "$(blocked "a.query LIKE 'SELECT lock_shard_metadata(7, %'" "h.backend_type = 'alfred scheduler'")" 60; echo $?) \
+	"the move blocks writes to the shard: it waits for the batch"
+release 1 tool_gate
+wait "$mover"
+is "$(cat "$ALFRED_TMP/move2.out")$(q "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard2")" "$port2" \
+	"then the move completes"
+ok $(wait_for "SELECT count(*) = 1 FROM alfred.scheduled_tasks WHERE name = 'held' AND status = 'completed'" 20; echo $?) \
+	"the task is completed"
+is "$(q "SELECT count(*) || ' ' || string_agg(r.result::jsonb->>'port', ',') FROM alfred.task_runs r
+		   JOIN alfred.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id WHERE t.name = 'held'"),$(
+	  q "SELECT count(*) || ' ' || string_agg(port::text, ',') FROM public.fired WHERE tag = 'held-1'")" \
+	"1 $port1,1 $port1" "it ran once, in the batch on node 1 the move waited for: the new node has that batch's commit"
+wal_writer 200ms
 
 # 4. external runs, claimed through the coordinator by agents (alfred_service):
 # each run claimed once across the nodes, and the lease token still fences
