@@ -721,6 +721,12 @@ REVOKE ALL ON FUNCTION alfred.distribute(integer) FROM PUBLIC;
 
 -- @replace function alfred.refresh_proactiveness
 
+-- claim_runs: one claimability rule, one lease-spent rule and one claim for its two paths
+-- @create function alfred._run_claimable
+-- @create function alfred._run_lease_spent
+-- @create function alfred._claim_run
+REVOKE EXECUTE ON FUNCTION alfred._claim_run(uuid, uuid, text, text, interval, uuid) FROM PUBLIC;
+
 -- (replacing the password and token functions resets their search_path: pgcrypto's schema again)
 DO $$
 DECLARE

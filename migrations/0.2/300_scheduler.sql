@@ -664,6 +664,51 @@ $$;
 COMMENT ON FUNCTION @extschema@.finish_run(@extschema@.task_runs, text, text, text, timestamptz) IS
 'Internal: records the end of an attempt of an external run (succeeded, failed, or retrying at next_attempt_at), with the counts and the notification of a final outcome.';
 
+CREATE FUNCTION @extschema@._run_claimable(status text, next_attempt_at timestamptz,
+	lease_until timestamptz, at timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT ($1 IN ('queued', 'retrying') AND $2 <= $4) OR ($1 = 'running' AND $3 < $4)
+$$;
+COMMENT ON FUNCTION @extschema@._run_claimable(text, timestamptz, timestamptz, timestamptz) IS
+'Whether an external run may be claimed at "at": queued or retrying and due, or running with its lease expired. The one rule behind claim_runs'' candidates and its recheck of each under lock; inlined by the planner, so the partial indexes on next_attempt_at and lease_until still serve it.';
+
+CREATE FUNCTION @extschema@._run_lease_spent(status text, lease_until timestamptz, attempt integer,
+	max_retries integer, at timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT $1 = 'running' AND $2 < $5 AND $3 > $4
+$$;
+COMMENT ON FUNCTION @extschema@._run_lease_spent(text, timestamptz, integer, integer, timestamptz) IS
+'Whether a run''s lease expired on its last allowed attempt (attempt > max_retries) at "at": claim_runs fails it instead of handing it out again.';
+
+CREATE FUNCTION @extschema@._claim_run(of_user uuid, of_run uuid, was text, worker text, lease interval,
+	token uuid)
+RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
+	prompt text, attempt integer, lease_until timestamptz, lease_token uuid)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	UPDATE @extschema@.task_runs r
+	   SET status = 'running', claimed_by = _claim_run.worker,
+		   lease_until = now() + _claim_run.lease, next_attempt_at = NULL,
+		   lease_token_hash = sha256(uuid_send(_claim_run.token)),
+		   attempt = r.attempt + CASE WHEN _claim_run.was = 'queued' THEN 0 ELSE 1 END,
+		   started_at = now()
+	  FROM @extschema@.scheduled_tasks t
+	 WHERE r.user_id = of_user AND r.id = of_run AND t.user_id = of_user AND t.id = r.task_id
+	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until,
+			  _claim_run.token;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._claim_run(uuid, uuid, text, text, interval, uuid) IS
+'Internal: leases the run (of_user, of_run), which the caller has locked and found claimable, to worker for lease with token (its SHA-256 stored); was is the status it had (a queued run keeps its attempt, a retried or expired one starts the next). What claim_runs returns for it.';
+
 CREATE FUNCTION @extschema@.claim_runs(worker text, tools text[] DEFAULT NULL, max integer DEFAULT 1,
 	lease interval DEFAULT '5 minutes')
 RETURNS TABLE (run_id uuid, task_id uuid, user_id uuid, tool_name text, tool_args jsonb,
@@ -708,13 +753,14 @@ BEGIN
 		-- candidate (found without locks, oldest first) is locked by its key, skipped
 		-- when another agent holds it, and claimed only if it is still claimable
 		FOR c IN
-			SELECT r.user_id, r.id FROM @extschema@.task_runs r
+			SELECT r.user_id, r.id, t.max_retries FROM @extschema@.task_runs r
 			  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
-			 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+			 WHERE @extschema@._run_lease_spent(r.status, r.lease_until, r.attempt, t.max_retries, now())
 			   AND (everyone OR r.user_id = own)
 		LOOP
 			SELECT r.* INTO expired FROM @extschema@.task_runs r
-			 WHERE r.user_id = c.user_id AND r.id = c.id AND r.status = 'running' AND r.lease_until < now()
+			 WHERE r.user_id = c.user_id AND r.id = c.id
+			   AND @extschema@._run_lease_spent(r.status, r.lease_until, r.attempt, c.max_retries, now())
 			   FOR UPDATE SKIP LOCKED;
 			IF FOUND THEN
 				PERFORM @extschema@.finish_run(expired, 'failed', NULL,
@@ -727,8 +773,7 @@ BEGIN
 				  FROM @extschema@.task_runs r
 				  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
 				  JOIN @extschema@.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
-				 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
-						OR (r.status = 'running' AND r.lease_until < now()))
+				 WHERE @extschema@._run_claimable(r.status, r.next_attempt_at, r.lease_until, now())
 				   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
 				   AND (everyone OR r.user_id = own)
 				   AND (after_due IS NULL
@@ -742,22 +787,11 @@ BEGIN
 				after_id := c.id;
 				SELECT r.status INTO was FROM @extschema@.task_runs r
 				 WHERE r.user_id = c.user_id AND r.id = c.id
-				   AND ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
-						OR (r.status = 'running' AND r.lease_until < now()))
+				   AND @extschema@._run_claimable(r.status, r.next_attempt_at, r.lease_until, now())
 				   FOR UPDATE SKIP LOCKED;
 				CONTINUE WHEN NOT FOUND;
-				token := gen_random_uuid();
-				RETURN QUERY
-				UPDATE @extschema@.task_runs r
-				   SET status = 'running', claimed_by = claim_runs.worker,
-					   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
-					   lease_token_hash = sha256(uuid_send(token)),
-					   attempt = r.attempt + CASE WHEN was = 'queued' THEN 0 ELSE 1 END,
-					   started_at = now()
-				  FROM @extschema@.scheduled_tasks t
-				 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = c.user_id AND t.id = r.task_id
-				RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt,
-						  r.lease_until, token;
+				RETURN QUERY SELECT * FROM @extschema@._claim_run(c.user_id, c.id, was, claim_runs.worker,
+																 claim_runs.lease, gen_random_uuid());
 				IF FOUND THEN
 					claimed := claimed + 1;
 					EXIT WHEN claimed >= claim_runs.max;
@@ -772,7 +806,7 @@ BEGIN
 	FOR expired IN
 		SELECT r.* FROM @extschema@.task_runs r
 		  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
-		 WHERE r.status = 'running' AND r.lease_until < now() AND r.attempt > t.max_retries
+		 WHERE @extschema@._run_lease_spent(r.status, r.lease_until, r.attempt, t.max_retries, now())
 		   AND (everyone OR r.user_id = own)
 		   FOR UPDATE OF r SKIP LOCKED
 	LOOP
@@ -780,29 +814,21 @@ BEGIN
 			format('the lease of %s expired on attempt %s', expired.claimed_by, expired.attempt));
 	END LOOP;
 	RETURN QUERY
-	WITH c AS (
-		SELECT r.user_id, r.id, r.status, gen_random_uuid() AS token
+	WITH c AS MATERIALIZED (
+		SELECT r.user_id, r.id, r.status
 		  FROM @extschema@.task_runs r
 		  JOIN @extschema@.scheduled_tasks t ON t.user_id = r.user_id AND t.id = r.task_id
 		  JOIN @extschema@.tools tl ON tl.name = t.tool_name AND tl.kind = 'external'
-		 WHERE ((r.status IN ('queued', 'retrying') AND r.next_attempt_at <= now())
-				OR (r.status = 'running' AND r.lease_until < now()))
+		 WHERE @extschema@._run_claimable(r.status, r.next_attempt_at, r.lease_until, now())
 		   AND (claim_runs.tools IS NULL OR t.tool_name = ANY (claim_runs.tools))
 		   AND (everyone OR r.user_id = own)
 		 ORDER BY coalesce(r.next_attempt_at, r.lease_until)
 		 LIMIT claim_runs.max
 		   FOR UPDATE OF r SKIP LOCKED
 	)
-	UPDATE @extschema@.task_runs r
-	   SET status = 'running', claimed_by = claim_runs.worker,
-		   lease_until = now() + claim_runs.lease, next_attempt_at = NULL,
-		   lease_token_hash = sha256(uuid_send(c.token)),
-		   attempt = r.attempt + CASE WHEN c.status = 'queued' THEN 0 ELSE 1 END,
-		   started_at = now()
-	  FROM c, @extschema@.scheduled_tasks t
-	 WHERE r.user_id = c.user_id AND r.id = c.id AND t.user_id = r.user_id AND t.id = r.task_id
-	RETURNING r.id, r.task_id, r.user_id, t.tool_name, t.tool_args, r.prompt, r.attempt, r.lease_until,
-			  c.token;
+	SELECT claimed.* FROM c CROSS JOIN LATERAL
+		@extschema@._claim_run(c.user_id, c.id, c.status, claim_runs.worker, claim_runs.lease,
+							   gen_random_uuid()) claimed;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.claim_runs(text, text[], integer, interval) IS
@@ -976,7 +1002,8 @@ COMMENT ON FUNCTION @extschema@.fail_run(uuid, text, boolean, uuid) IS
 
 -- the agent API above is the way in: these internals change any run they are given
 REVOKE EXECUTE ON FUNCTION @extschema@.finish_run(@extschema@.task_runs, text, text, text, timestamptz),
-	@extschema@.run_for_report(uuid, uuid, text) FROM PUBLIC;
+	@extschema@.run_for_report(uuid, uuid, text),
+	@extschema@._claim_run(uuid, uuid, text, text, interval, uuid) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- The worker: wake-up on commit and status

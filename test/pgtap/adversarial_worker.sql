@@ -7,7 +7,7 @@
 -- are checked.  now() is fixed inside this transaction, so an expired lease is
 -- written as one.
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -48,6 +48,9 @@ SELECT throws_ok(format('SELECT alfred.complete_run(%L, %L, gen_random_uuid())',
 	format('no task run with id "%s"', :'bob_run'), 'another user''s run does not exist for her');
 SELECT throws_ok(format($$SELECT alfred.finish_run(r, 'succeeded', 'faked', NULL) FROM alfred.task_runs r WHERE r.id = %L$$, :'ann_run'),
 	'42501', NULL, 'the internal finish_run is not hers to call');
+SELECT throws_ok(format($$SELECT * FROM alfred._claim_run(%L, %L, 'queued', 'ann-laptop', '1 hour', gen_random_uuid())$$,
+						:'bob', :'bob_run'),
+	'42501', NULL, 'nor the internal _claim_run: she cannot lease Bob''s run by its key');
 INSERT INTO claims SELECT 'ann', run_id, user_id, lease_token FROM alfred.claim_runs('ann-laptop', max => 10);
 SELECT results_eq($$SELECT user_id FROM claims WHERE who = 'ann'$$, ARRAY[:'ann'::uuid],
 	'claim_runs as a user takes her own run and none of Bob''s');

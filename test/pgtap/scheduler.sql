@@ -1,7 +1,7 @@
 -- The scheduler's contract (signatures the agent builds against) and its
 -- built-in tools, driven by run_due_tasks with a fixed "now".
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 SET LOCAL timezone = 'UTC';
 
 SELECT has_function('alfred', 'claim_runs', ARRAY['text', 'text[]', 'integer', 'interval'], 'claim_runs(worker, tools, max, lease)');
@@ -16,6 +16,21 @@ SELECT function_returns('alfred', 'render_template', ARRAY['text', 'jsonb'], 'te
 SELECT results_eq($$SELECT name, kind FROM alfred.tools WHERE name IN ('daily_briefing', 'habit_reminder', 'overdue_tasks', 'expire_proposals') ORDER BY name$$,
 	$$VALUES ('daily_briefing', 'sql'), ('expire_proposals', 'sql'), ('habit_reminder', 'sql'), ('overdue_tasks', 'sql')$$,
 	'the built-in tools are registered');
+
+-- the claimability rule of claim_runs' two paths (NULL times: not claimable)
+SELECT is((SELECT array_agg(alfred._run_claimable(s, n, l, '2026-01-01 12:00+00') IS TRUE ORDER BY i)
+			 FROM (VALUES (1, 'queued', timestamptz '2026-01-01 11:00+00', NULL::timestamptz),
+						  (2, 'queued', '2026-01-01 13:00+00', NULL), (3, 'queued', NULL, NULL),
+						  (4, 'retrying', '2026-01-01 12:00+00', NULL), (5, 'running', NULL, '2026-01-01 11:59+00'),
+						  (6, 'running', NULL, '2026-01-01 12:00+00'), (7, 'succeeded', '2026-01-01 11:00+00', NULL),
+						  (8, 'cancelled', NULL, '2026-01-01 11:00+00')) v (i, s, n, l)),
+	ARRAY[true, false, false, true, true, false, false, false],
+	'_run_claimable: queued or retrying and due (at or before now), or running with its lease expired (before now)');
+SELECT is((SELECT array_agg(alfred._run_lease_spent(s, l, a, m, '2026-01-01 12:00+00') IS TRUE ORDER BY i)
+			 FROM (VALUES (1, 'running', timestamptz '2026-01-01 11:00+00', 4, 3), (2, 'running', '2026-01-01 11:00+00', 3, 3),
+						  (3, 'running', '2026-01-01 13:00+00', 4, 3), (4, 'queued', '2026-01-01 11:00+00', 4, 3)) v (i, s, l, a, m)),
+	ARRAY[true, false, false, false],
+	'_run_lease_spent: running, lease expired, and past its last allowed attempt');
 
 INSERT INTO alfred.users (id, email, password_hash, display_name)
 VALUES ('00000000-0000-0000-0000-0000000000c1', 'cy@example.com', crypt('x', gen_salt('bf', 4)), 'Cy');
