@@ -1181,6 +1181,12 @@ alfred_scheduler_sharded(void)
 {
 	/* every caller starts here: out of the shard an error may have left */
 	current_shard = NULL;
+	/*
+	 * Under the scheduler's lock (held to the transaction's end): the answer
+	 * holds for this transaction's tick, as distribute() cannot run between
+	 * them (a tick planned for a plain table met a distributed one).
+	 */
+	scheduler_lock(ShareLock);
 	return scheduled_tasks_distributed();
 }
 

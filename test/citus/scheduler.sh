@@ -22,7 +22,7 @@ qn() { local i=$1; shift; citus_psql "$i" -At -c "$1"; }	# on node i
 citus_ensure_installed || exit 1
 citus_start 2
 citus_alfred_distribute
-echo "1..37"
+echo "1..38"
 
 # fire: an sql tool whose side effect (a row of public.fired, colocated with
 # the user's shard) commits with the run's record, and that says where it ran
@@ -290,5 +290,10 @@ is "$(q "SELECT r.status || ' ' || (n.title IS NOT NULL) FROM alfred.task_runs r
 	"with its token it completes the run, with its notification"
 out=$(qa "SELECT alfred.complete_run('$run', 'again', '$token')" 2>&1)
 ok $(echo "$out" | grep -q 'already ended as succeeded'; echo $?) "and a second report of it is refused"
+
+# the coordinator's tick decides whether the table is distributed under the
+# lock distribute() takes: no tick planned for a plain table meets a distributed one
+is "$(grep -c 'alfred scheduler ERROR' "$(citus_data 0).log")" 0 \
+	"the coordinator's scheduler logged no error, distribute() included"
 
 [ -n "${CITUS_KEEP:-}" ] || citus_stop
