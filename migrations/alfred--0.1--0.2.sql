@@ -318,6 +318,23 @@ ALTER TABLE alfred.scheduled_tasks ADD CONSTRAINT scheduled_tasks_times_check
 	CHECK (alfred.check_time('scheduled_at', scheduled_at) = scheduled_at
 		   AND alfred.check_time('next_run_at', next_run_at) = next_run_at);
 
+-- Times that 0.1 accepted and items_times_check refuses (ingest_item(start_datetime =>
+-- 'infinity')): such a time says nothing of the item; NULL says the same.
+UPDATE alfred.items SET start_datetime = NULL
+ WHERE NOT (start_datetime >= '0001-01-01 00:00+00' AND start_datetime < '10000-01-01 00:00+00');
+UPDATE alfred.items SET end_datetime = NULL
+ WHERE NOT (end_datetime >= '0001-01-01 00:00+00' AND end_datetime < '10000-01-01 00:00+00');
+UPDATE alfred.items SET received_datetime = NULL
+ WHERE NOT (received_datetime >= '0001-01-01 00:00+00' AND received_datetime < '10000-01-01 00:00+00');
+UPDATE alfred.items SET source_updated_at = NULL
+ WHERE NOT (source_updated_at >= '0001-01-01 00:00+00' AND source_updated_at < '10000-01-01 00:00+00');
+ALTER TABLE alfred.items ADD CONSTRAINT items_times_check
+	CHECK (alfred.check_time('start_datetime', start_datetime) = start_datetime
+		   AND alfred.check_time('end_datetime', end_datetime) = end_datetime
+		   AND alfred.check_time('received_datetime', received_datetime) = received_datetime
+		   AND alfred.check_time('source_updated_at', source_updated_at) = source_updated_at);
+-- @replace function alfred.ingest_item
+
 ALTER TABLE alfred.task_runs ADD COLUMN lease_token_hash bytea;
 
 DROP FUNCTION alfred.claim_runs(text, text[], integer, interval);

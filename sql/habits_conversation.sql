@@ -76,7 +76,7 @@ SELECT source_provider, source_id, title, is_archived FROM alfred.items WHERE us
 SELECT (alfred.ingest_item(:'quiet', 'email', 'gmail', 'msg-1', title => 'Other')).title;
 SELECT count(*) AS items FROM alfred.items WHERE source_id = 'msg-1';
 
--- Refusals change nothing: 22023, 22004, 23514, 55000.
+-- Refusals change nothing: 22023, 22004, 23514, 55000, 22008.
 SELECT pg_temp.err(format('SELECT alfred.learn_preference(%L, %L, %L, 1.5)', :'u', 'k', 'v'));
 SELECT pg_temp.err(format('SELECT alfred.learn_preference(%L, NULL, %L)', :'u', 'v'));
 SELECT pg_temp.err($$SELECT alfred.learn_preference('00000000-0000-0000-0000-000000000000', 'k', 'v')$$);
@@ -90,6 +90,8 @@ SELECT pg_temp.err($$SELECT alfred.close_chat_session('00000000-0000-0000-0000-0
 SELECT pg_temp.err(format('SELECT alfred.ingest_item(%L, %L, %L, %L)', :'u', 'fax', 'gmail', 'f-1'));
 SELECT pg_temp.err(format('SELECT alfred.ingest_item(%L, %L, %L, %L)', :'u', 'email', 'yahoo', 'y-1'));
 SELECT pg_temp.err($$SELECT alfred.ingest_item('00000000-0000-0000-0000-000000000000', 'email', 'gmail', 'x')$$);
+SELECT pg_temp.err(format('SELECT alfred.ingest_item(%L, %L, %L, %L, start_datetime => %L)', :'u', 'event', 'google_calendar', 'evt-inf', 'infinity'));
+SELECT pg_temp.err(format('UPDATE alfred.items SET received_datetime = %L WHERE user_id = %L', '-infinity', :'u'));
 SELECT (SELECT count(*) FROM alfred.chat_messages WHERE user_id = :'u') AS messages,
 	(SELECT total_messages FROM alfred.ai_contexts WHERE user_id = :'u') AS total_messages,
 	(SELECT count(*) FROM alfred.items WHERE user_id = :'u') AS items;

@@ -158,6 +158,13 @@ COMMENT ON FUNCTION @extschema@.close_chat_session(uuid) IS
 -- Inbox
 ------------------------------------------------------------------------------
 
+-- an item's times are finite and within years 1 to 9999, however they are written
+ALTER TABLE @extschema@.items ADD CONSTRAINT items_times_check
+	CHECK (@extschema@.check_time('start_datetime', start_datetime) = start_datetime
+		   AND @extschema@.check_time('end_datetime', end_datetime) = end_datetime
+		   AND @extschema@.check_time('received_datetime', received_datetime) = received_datetime
+		   AND @extschema@.check_time('source_updated_at', source_updated_at) = source_updated_at);
+
 CREATE FUNCTION @extschema@.ingest_item(
 	user_id uuid,
 	source_type text,
@@ -217,4 +224,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.ingest_item(uuid, text, text, text, text, text, text, text, jsonb, timestamptz, timestamptz, timestamptz, jsonb, timestamptz, uuid) IS
-'Store an e-mail or calendar event from a provider and return the item; idempotent on (user, source_provider, source_id). A second delivery updates the row in place when it is a newer version (source_updated_at later than the stored one), or, for a provider without versions, when its content differs; the same or an older version changes nothing. is_archived (the user''s) is kept. 23514 for an unknown source type or provider, 22023 for an unknown user.';
+'Store an e-mail or calendar event from a provider and return the item; idempotent on (user, source_provider, source_id). A second delivery updates the row in place when it is a newer version (source_updated_at later than the stored one), or, for a provider without versions, when its content differs; the same or an older version changes nothing. is_archived (the user''s) is kept. 23514 for an unknown source type or provider, 22008 for a time that is not finite or not within the years 1 to 9999 (named with its value), 22023 for an unknown user.';

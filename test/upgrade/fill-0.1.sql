@@ -15,6 +15,9 @@ SELECT alfred.log_habit(:'habit', current_date - 1) IS NOT NULL AS logged;
 SELECT alfred.add_message(:'ann', 'user', 'Hello alfred') IS NOT NULL AS said;
 SELECT alfred.learn_preference(:'ann', 'tone', 'brief', 0.6) IS NOT NULL AS learned;
 SELECT alfred.ingest_item(:'ann', 'email', 'gmail', 'msg-1', 'Lunch?') IS NOT NULL AS ingested;
+-- 0.1 took infinite item times; 0.2's CHECK does not (the update makes them NULL)
+SELECT alfred.ingest_item(:'ann', 'event', 'google_calendar', 'evt-1', 'Forever', start_datetime => '-infinity',
+	end_datetime => 'infinity', received_datetime => 'infinity') IS NOT NULL AS ingested;
 SELECT alfred.propose(:'ann', 'planner', 'create_task', '{"title": "Buy seeds"}') AS proposal \gset
 SELECT alfred.approve(:'proposal') IS NOT NULL AS approved;
 SELECT alfred.record_engagement(:'ann', 'morning_briefing', 'engaged', 'notification') IS NOT NULL AS engaged;
