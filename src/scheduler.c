@@ -40,12 +40,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "storage/lock.h"
 #include "storage/lockdefs.h"
 #include "storage/proc.h"
@@ -1187,6 +1189,19 @@ alfred_scheduler_sharded(void)
 	 * them (a tick planned for a plain table met a distributed one).
 	 */
 	scheduler_lock(ShareLock);
+
+	/*
+	 * And with the table locked, as PostgreSQL reads a table's catalog
+	 * entries.  On a worker node, distribute() replaces the table with Citus's
+	 * shell in a prepared transaction whose COMMIT PREPARED makes the new
+	 * catalogs visible a moment (tens of milliseconds, dropping files) before
+	 * it sends the invalidations that Citus's metadata cache in this backend
+	 * waits for: read in that moment, the catalogs said "distributed" and the
+	 * cache, in the next transaction, "not distributed".  The commit holds the
+	 * tables it replaced until its invalidations are sent.
+	 */
+	(void) RangeVarGetRelidExtended(makeRangeVar("alfred", "scheduled_tasks", -1),
+									AccessShareLock, RVR_MISSING_OK, NULL, NULL);
 	return scheduled_tasks_distributed();
 }
 
