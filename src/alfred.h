@@ -33,6 +33,7 @@ extern TimestampTz alfred_timestamptz_plus_saturating(TimestampTz t, int64 usec)
 
 /*---- Identity (identity.c) ----*/
 extern void alfred_identity_swap(bool *valid, pg_uuid_t *user_id);
+extern Oid	alfred_tables_owner(void);
 
 /*---- Text (text_sql.c) ----*/
 extern bool alfred_text_is_blank(text *t);

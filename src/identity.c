@@ -426,8 +426,12 @@ users_rel(void)
 	return rel;
 }
 
-static Oid
-users_owner(void)
+/*
+ * The role that owns alfred's tables (the extension's owner): the rights the
+ * role lookups, the scheduler's shard locks and run_due_tasks' tick run with.
+ */
+Oid
+alfred_tables_owner(void)
 {
 	Oid			rel = users_rel();
 	HeapTuple	tuple;
@@ -478,7 +482,7 @@ run_lookup_on(Lookup which, Datum *args, Oid users)
 		lookup_users_rel = users;
 	}
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(users_owner(),
+	SetUserIdAndSecContext(alfred_tables_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (lookup_plans[which] == NULL)
 	{
@@ -1193,7 +1197,7 @@ alfred_sign_claim(PG_FUNCTION_ARGS)
 	char		claim[ALFRED_CLAIM_MAX_LEN + 1];
 	int64		origin;
 
-	if (!has_privs_of_role(GetUserId(), users_owner()))
+	if (!has_privs_of_role(GetUserId(), alfred_tables_owner()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to sign an identity claim"),

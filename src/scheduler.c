@@ -1325,13 +1325,9 @@ alfred_scheduler_enter_shard(int64 shardid)
 	{
 		Oid			save_userid;
 		int			save_sec;
-		Oid			owner;
 
-		owner = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(
-			catalog_value("SELECT relowner FROM pg_catalog.pg_class "
-						  " WHERE oid = 'alfred.scheduled_tasks'::regclass", 0, NULL, NULL))));
 		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		SetUserIdAndSecContext(alfred_tables_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		lockargs[0] = Int64GetDatum(shardid);
 		rc = SPI_execute_with_args(psprintf("SELECT pg_catalog.lock_shard_metadata(%d, ARRAY[$1])",
 											ShareLock),
@@ -1464,6 +1460,8 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 		: PG_GETARG_TIMESTAMPTZ(0);
 	int			max = PG_ARGISNULL(1) ? INT_MAX : PG_GETARG_INT32(1);
 	int			total = 0;
+	Oid			save_userid;
+	int			save_sec;
 
 	if (max < 0)
 		ereport(ERROR,
@@ -1473,6 +1471,15 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 	alfred_check_time("now", now);
 	SPI_connect();
 	require_tick_privilege();
+
+	/*
+	 * The tick runs as the background worker's does, with the rights of
+	 * alfred's tables' owner: every user's due tasks.  A service role has no
+	 * alfred identity, and row-level security would show it none.  Who may
+	 * call this was checked above, as the caller.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(alfred_tables_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	if (!alfred_scheduler_sharded())
 		total = tick_until(now, max);
 	else
@@ -1491,6 +1498,7 @@ alfred_run_due_tasks(PG_FUNCTION_ARGS)
 			alfred_scheduler_leave_shard();
 		}
 	}
+	SetUserIdAndSecContext(save_userid, save_sec);
 	SPI_finish();
 	PG_RETURN_INT32(total);
 }

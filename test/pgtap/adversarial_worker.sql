@@ -7,7 +7,7 @@
 -- are checked.  now() is fixed inside this transaction, so an expired lease is
 -- written as one.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 SET LOCAL client_min_messages = warning;
 SET LOCAL alfred.password_cost = 4;
 SET LOCAL timezone = 'UTC';
@@ -167,6 +167,15 @@ SELECT cmp_ok(alfred.retry_delay(2147483647), '<=', current_setting('alfred.retr
 	'retry_delay saturates for any attempt');
 SELECT is(alfred.check_time('x', '9999-12-31 23:59:59+00'), '9999-12-31 23:59:59+00'::timestamptz,
 	'the last second of year 9999 is a time');
+
+---- a service's tick: every user's due tasks, with the rights the worker has
+SELECT alfred.schedule_task(:'bob', 'bob later', 'tap_weather', at => now() + interval '3 hours') AS later \gset
+SET LOCAL ROLE agent;
+SELECT cmp_ok(alfred.run_due_tasks(now() + interval '3 hours'), '>=', 1,
+	'a service role''s tick runs the due tasks (it has no alfred identity to see them by)');
+RESET ROLE;
+SELECT is((SELECT status FROM alfred.task_runs WHERE task_id = :'later'), 'queued',
+	'Bob''s task among them: its run is queued for the agents');
 
 SELECT * FROM finish();
 ROLLBACK;
