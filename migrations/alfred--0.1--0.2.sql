@@ -320,14 +320,14 @@ ALTER TABLE alfred.scheduled_tasks ADD CONSTRAINT scheduled_tasks_times_check
 
 -- Times that 0.1 accepted and items_times_check refuses (ingest_item(start_datetime =>
 -- 'infinity')): such a time says nothing of the item; NULL says the same.
-UPDATE alfred.items SET start_datetime = NULL
- WHERE NOT (start_datetime >= '0001-01-01 00:00+00' AND start_datetime < '10000-01-01 00:00+00');
-UPDATE alfred.items SET end_datetime = NULL
- WHERE NOT (end_datetime >= '0001-01-01 00:00+00' AND end_datetime < '10000-01-01 00:00+00');
-UPDATE alfred.items SET received_datetime = NULL
- WHERE NOT (received_datetime >= '0001-01-01 00:00+00' AND received_datetime < '10000-01-01 00:00+00');
-UPDATE alfred.items SET source_updated_at = NULL
- WHERE NOT (source_updated_at >= '0001-01-01 00:00+00' AND source_updated_at < '10000-01-01 00:00+00');
+UPDATE alfred.items i
+   SET start_datetime = CASE WHEN i.start_datetime <@ r.ok THEN i.start_datetime END,
+	   end_datetime = CASE WHEN i.end_datetime <@ r.ok THEN i.end_datetime END,
+	   received_datetime = CASE WHEN i.received_datetime <@ r.ok THEN i.received_datetime END,
+	   source_updated_at = CASE WHEN i.source_updated_at <@ r.ok THEN i.source_updated_at END
+  FROM (VALUES (tstzrange('0001-01-01 00:00+00', '10000-01-01 00:00+00'))) r (ok)
+ WHERE NOT (i.start_datetime <@ r.ok AND i.end_datetime <@ r.ok
+			AND i.received_datetime <@ r.ok AND i.source_updated_at <@ r.ok);
 ALTER TABLE alfred.items ADD CONSTRAINT items_times_check
 	CHECK (alfred.check_time('start_datetime', start_datetime) = start_datetime
 		   AND alfred.check_time('end_datetime', end_datetime) = end_datetime
@@ -368,26 +368,6 @@ CREATE TRIGGER user_settings_quota_guard
 -- @replace function alfred.claim_runs
 -- @replace function alfred.connect_account
 -- @replace function alfred.set_account_tokens
-
--- (replacing the token setters resets their search_path: pgcrypto's schema again)
-DO $$
-DECLARE
-	crypto	name;
-	fn		regprocedure;
-BEGIN
-	SELECT n.nspname INTO STRICT crypto
-	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-	 WHERE e.extname = 'pgcrypto';
-	FOR fn IN
-		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-		 WHERE p.pronamespace = 'alfred'::regnamespace
-		   AND p.proname IN ('connect_account', 'set_account_tokens', 'account_tokens',
-							 'seal_account_token', 'open_account_token')
-	LOOP
-		EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', fn, crypto);
-	END LOOP;
-END
-$$;
 
 -- docs: comments state the rule, not the design document it came from (docs/seed-map.md keeps the provenance), and every column of the main user-facing tables has one
 COMMENT ON VIEW alfred.task_summary IS

@@ -185,13 +185,9 @@ is "$(q "SELECT count(*) FROM alfred.task_runs r WHERE r.id = ANY ('{${old_ids#*
 # commit left in the WAL buffers (as an asynchronous one may be) would be
 # missing on the new node, which would then run the task again.
 wal_writer() { citus_psql 1 -c "ALTER SYSTEM SET wal_writer_delay = '$1'" -c "SELECT pg_reload_conf()" >/dev/null; }
-waits_on() {	# waits_on I QUERY SECONDS: until QUERY on node I returns t
-	local start=$SECONDS
-	while [ $((SECONDS - start)) -lt "$3" ]; do
-		[ "$(qn "$1" "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.05
-	done
-	return 1
+waits_on() {	# waits_on I QUERY SECONDS: wait_for, on node I
+	local node=$1
+	(q() { qn "$node" "$1"; }; wait_for "$2" "$3")
 }
 hold() {	# hold I NAME SQL: a session on node I named NAME runs SQL and sleeps, in a transaction
 	citus_psql "$1" -c "SET application_name = '$2'" -c "BEGIN" -c "$3" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
